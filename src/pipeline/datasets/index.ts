@@ -1,0 +1,49 @@
+/**
+ * The labelled data behind each task of the default zoo, as the profiler and premodel training
+ * read it: the premodel split and the test split, each input in the form a request carries.
+ * A team that brings its own zoo adds its loader here.
+ */
+import { ImageInput } from '../../inputs/image.js';
+import type { ModelInput } from '../../inputs/index.js';
+import { FASHION_DEFAULT_DIR, loadFashionSplits, type ImageSet } from './fashion.js';
+
+export interface LabelledInputs {
+  labels: readonly number[];
+  input(index: number): ModelInput;
+}
+
+export interface EvaluationSplits {
+  premodel: LabelledInputs;
+  test: LabelledInputs;
+}
+
+export type SplitName = keyof EvaluationSplits;
+export const EVALUATION_SPLITS: readonly SplitName[] = ['premodel', 'test'];
+
+export interface Dataset {
+  /** Where the data lives unless a script is told otherwise (`--data`). */
+  defaultDir: string;
+  load(dir: string): Promise<EvaluationSplits>;
+}
+
+function imageInputs(set: ImageSet): LabelledInputs {
+  return { labels: set.labels, input: (i) => ({ kind: 'image', image: ImageInput.fromRaw(set.images[i]!) }) };
+}
+
+export const DATASETS: Readonly<Record<string, Dataset>> = Object.freeze({
+  fashion: {
+    defaultDir: FASHION_DEFAULT_DIR,
+    async load(dir: string) {
+      const splits = await loadFashionSplits(dir);
+      return { premodel: imageInputs(splits.premodel), test: imageInputs(splits.test) };
+    },
+  },
+});
+
+export function datasetOf(task: string): Dataset {
+  const dataset = DATASETS[task];
+  if (dataset === undefined) {
+    throw new Error(`no data set is known for task "${task}"; known: ${Object.keys(DATASETS).join(', ')}`);
+  }
+  return dataset;
+}

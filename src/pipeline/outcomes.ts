@@ -1,0 +1,106 @@
+/**
+ * Per-input outcomes of every zoo model on a split: what each model predicted and how sure it
+ * was. Written by the profiler, read by premodel training and the offline evaluation, so that
+ * neither has to run the zoo again.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ArtifactError } from '../errors/index.js';
+import { compileSchema } from '../schema/index.js';
+import type { SplitName } from './datasets/index.js';
+
+export interface ModelOutcomes {
+  /** Predicted class index per input. */
+  predicted: number[];
+  /** Top-1 probability per input. */
+  confidence: number[];
+  /** Top-1 minus top-2 probability per input. */
+  margin: number[];
+}
+
+export interface OutcomeFile {
+  $comment: string;
+  task: string;
+  split: SplitName;
+  zooHash: string;
+  labels: number[];
+  models: Record<string, ModelOutcomes>;
+}
+
+const numbers = { type: 'array', items: { type: 'number' } } as const;
+const outcomeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['$comment', 'task', 'split', 'zooHash', 'labels', 'models'],
+  properties: {
+    $comment: { type: 'string' },
+    task: { type: 'string' },
+    split: { enum: ['premodel', 'test'] },
+    zooHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    labels: { type: 'array', items: { type: 'integer', minimum: 0 } },
+    models: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['predicted', 'confidence', 'margin'],
+        properties: { predicted: numbers, confidence: numbers, margin: numbers },
+      },
+    },
+  },
+} as const;
+const validator = compileSchema<OutcomeFile>(outcomeSchema);
+
+export function outcomePath(zooDir: string, split: SplitName): string {
+  return path.join(zooDir, 'outcomes', `${split}.json`);
+}
+
+/** Top-1 index, its probability and the margin over the runner-up, of one probability row. */
+export function topTwo(probabilities: ArrayLike<number>): { index: number; confidence: number; margin: number } {
+  let best = 0;
+  let second = -Infinity;
+  for (let i = 1; i < probabilities.length; i++) {
+    const p = probabilities[i]!;
+    if (p > probabilities[best]!) {
+      second = probabilities[best]!;
+      best = i;
+    } else if (p > second) {
+      second = p;
+    }
+  }
+  const confidence = probabilities[best]!;
+  return { index: best, confidence, margin: confidence - (second === -Infinity ? 0 : second) };
+}
+
+export async function writeOutcomes(file: string, outcomes: OutcomeFile): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const round = (v: number) => Math.round(v * 1e4) / 1e4;
+  const compact: OutcomeFile = {
+    ...outcomes,
+    models: Object.fromEntries(
+      Object.entries(outcomes.models).map(([id, m]) => [
+        id,
+        { predicted: m.predicted, confidence: m.confidence.map(round), margin: m.margin.map(round) },
+      ]),
+    ),
+  };
+  await writeFile(file, `${JSON.stringify(compact)}\n`);
+}
+
+/** Reads an outcome file; refuses one profiled against another zoo or with ragged arrays. */
+export async function readOutcomes(file: string, zooHash: string): Promise<OutcomeFile> {
+  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+  const problems = validator.problems(parsed);
+  if (problems.length > 0 || !validator.is(parsed)) throw new ArtifactError(file, problems);
+  if (parsed.zooHash !== zooHash) {
+    problems.push('was profiled against another zoo (zooHash differs): run `npm run profile` again');
+  }
+  for (const [id, m] of Object.entries(parsed.models)) {
+    const n = parsed.labels.length;
+    if (m.predicted.length !== n || m.confidence.length !== n || m.margin.length !== n) {
+      problems.push(`model "${id}" has outcomes for a different number of inputs than the ${n} labels`);
+    }
+  }
+  if (problems.length > 0) throw new ArtifactError(file, problems);
+  return parsed;
+}

@@ -1,0 +1,151 @@
+/**
+ * The JSON schema of a zoo manifest (`zoo/<task>/manifest.json`), the one description of a task's
+ * models that the service, the profiler and premodel training all read. `manifest.ts` holds the
+ * matching TypeScript type and the checks that a schema cannot express (files, hashes, references).
+ */
+export const COMPRESSION_METHODS = [
+  'none',
+  'int8-static',
+  'int8-dynamic',
+  'pruned',
+  'distilled',
+  'low-resolution',
+  'fewer-channels',
+  'shorter-context',
+] as const;
+
+const nonNegativeInteger = { type: 'integer', minimum: 0 } as const;
+const positiveInteger = { type: 'integer', minimum: 1 } as const;
+const share = { type: 'number', minimum: 0, maximum: 1 } as const;
+const label = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+const imagePreprocessing = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'width', 'height', 'channels', 'fit', 'background', 'mean', 'std'],
+  properties: {
+    type: { const: 'image' },
+    width: { type: 'integer', minimum: 1, maximum: 4096 },
+    height: { type: 'integer', minimum: 1, maximum: 4096 },
+    channels: { enum: [1, 3] },
+    // How an image of another aspect ratio is brought to width x height (sharp's `fit`).
+    fit: { enum: ['contain', 'cover', 'fill'] },
+    // Grey level (0-255) of letterbox bars and of transparent pixels.
+    background: { type: 'integer', minimum: 0, maximum: 255 },
+    // Tensor value = (pixel / 255 - mean[c]) / std[c].
+    mean: { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 3 },
+    std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1, maxItems: 3 },
+  },
+} as const;
+
+const windowPreprocessing = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'length', 'channels', 'channelNames', 'sampleRateHz'],
+  properties: {
+    type: { const: 'window' },
+    // Samples a request carries, each with `channels` values; the model input is [length, channels].
+    length: { type: 'integer', minimum: 1, maximum: 65536 },
+    channels: { type: 'integer', minimum: 1, maximum: 64 },
+    channelNames: { type: 'array', items: label, minItems: 1 },
+    sampleRateHz: { type: 'number', exclusiveMinimum: 0 },
+  },
+} as const;
+
+export const modelEntrySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id', 'description', 'file', 'sha256', 'bytes', 'parameters', 'macs', 'input', 'output',
+    'compression', 'trainedOn',
+  ],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
+    description: { type: 'string' },
+    // A bare file name inside the manifest's folder: never a path.
+    file: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.onnx$' },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    bytes: positiveInteger,
+    parameters: nonNegativeInteger,
+    macs: nonNegativeInteger,
+    input: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'shape', 'dtype', 'preprocessing'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        // One example's shape, without the batch dimension that every model has first.
+        shape: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
+        dtype: { const: 'float32' },
+        preprocessing: { oneOf: [imagePreprocessing, windowPreprocessing] },
+      },
+    },
+    output: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'kind', 'labels'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        kind: { enum: ['logits', 'probabilities'] },
+        labels: { type: 'array', items: label, minItems: 2 },
+      },
+    },
+    compression: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['method', 'parent'],
+      properties: {
+        method: { enum: COMPRESSION_METHODS },
+        parent: { type: ['string', 'null'] },
+      },
+    },
+    trainedOn: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['split'],
+      properties: { split: { const: 'zoo' }, seed: { type: 'integer' } },
+    },
+    // Written by `npm run profile`: accuracy per split through the service's own preprocessing.
+    accuracy: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['premodel', 'test'],
+      properties: { premodel: share, test: share },
+    },
+    // Written by `npm run profile`: batch-1 latency of session.run on the profiling machine.
+    latency: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['p50Ms', 'p95Ms', 'meanMs', 'runs', 'intraOpThreads', 'profiledAt'],
+      properties: {
+        p50Ms: { type: 'number', exclusiveMinimum: 0 },
+        p95Ms: { type: 'number', exclusiveMinimum: 0 },
+        meanMs: { type: 'number', exclusiveMinimum: 0 },
+        runs: positiveInteger,
+        intraOpThreads: positiveInteger,
+        profiledAt: { type: 'string', format: 'date-time' },
+        host: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
+export const manifestSchema = {
+  $id: 'https://adaptive-zoo.dev/schemas/zoo-manifest.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['task', 'kind', 'classes', 'splits', 'models'],
+  properties: {
+    $comment: { type: 'string' },
+    task: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
+    kind: { enum: ['image', 'window'] },
+    classes: { type: 'array', items: label, minItems: 2, uniqueItems: true },
+    splits: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['zoo', 'premodel', 'test'],
+      properties: { zoo: { type: 'string' }, premodel: { type: 'string' }, test: { type: 'string' } },
+    },
+    models: { type: 'array', items: modelEntrySchema, minItems: 1, maxItems: 64 },
+  },
+} as const;

@@ -1,0 +1,192 @@
+/**
+ * The zoo manifest: its TypeScript type, and `loadManifest`, which validates a task's
+ * `manifest.json` once (schema, cross-references, files, sizes, sha256) and returns it frozen.
+ * A broken manifest stops the load with every problem listed, each naming the model.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ArtifactError } from '../errors/index.js';
+import { compileSchema } from '../schema/index.js';
+import { COMPRESSION_METHODS, manifestSchema } from './manifest-schema.js';
+
+export type CompressionMethod = (typeof COMPRESSION_METHODS)[number];
+
+export interface ImagePreprocessing {
+  type: 'image';
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  fit: 'contain' | 'cover' | 'fill';
+  background: number;
+  mean: number[];
+  std: number[];
+}
+
+export interface WindowPreprocessing {
+  type: 'window';
+  length: number;
+  channels: number;
+  channelNames: string[];
+  sampleRateHz: number;
+}
+
+export type Preprocessing = ImagePreprocessing | WindowPreprocessing;
+
+export interface ModelAccuracy {
+  premodel: number;
+  test: number;
+}
+
+export interface ModelLatency {
+  p50Ms: number;
+  p95Ms: number;
+  meanMs: number;
+  runs: number;
+  intraOpThreads: number;
+  profiledAt: string;
+  host?: string;
+}
+
+export interface ModelEntry {
+  id: string;
+  description: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  parameters: number;
+  macs: number;
+  input: { name: string; shape: number[]; dtype: 'float32'; preprocessing: Preprocessing };
+  output: { name: string; kind: 'logits' | 'probabilities'; labels: string[] };
+  compression: { method: CompressionMethod; parent: string | null };
+  trainedOn: { split: 'zoo'; seed?: number };
+  accuracy?: ModelAccuracy;
+  latency?: ModelLatency;
+}
+
+export interface ZooManifest {
+  $comment?: string;
+  task: string;
+  kind: 'image' | 'window';
+  classes: string[];
+  splits: { zoo: string; premodel: string; test: string };
+  models: ModelEntry[];
+}
+
+export interface LoadedManifest {
+  manifest: Readonly<ZooManifest>;
+  /** Folder of the manifest; model files are resolved inside it. */
+  dir: string;
+  /** Hash of the models' ids and file hashes: what a premodel was trained against. */
+  zooHash: string;
+}
+
+const schema = compileSchema<ZooManifest>(manifestSchema);
+
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Problems that the schema cannot see: references between fields and models. */
+export function crossCheck(manifest: ZooManifest): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  const files = new Set<string>();
+  for (const model of manifest.models) {
+    const where = `model "${model.id}"`;
+    if (ids.has(model.id)) problems.push(`${where} is listed twice`);
+    ids.add(model.id);
+    if (files.has(model.file)) problems.push(`${where}: file ${model.file} is used by another model`);
+    files.add(model.file);
+    if (JSON.stringify(model.output.labels) !== JSON.stringify(manifest.classes)) {
+      problems.push(`${where}: output labels differ from the task's classes`);
+    }
+    const prep = model.input.preprocessing;
+    if (prep.type !== manifest.kind) {
+      problems.push(`${where}: ${prep.type} preprocessing in a task of kind ${manifest.kind}`);
+    }
+    const expected =
+      prep.type === 'image' ? [prep.channels, prep.height, prep.width] : [prep.length, prep.channels];
+    if (JSON.stringify(model.input.shape) !== JSON.stringify(expected)) {
+      problems.push(
+        `${where}: input shape [${model.input.shape.join(', ')}] does not match its preprocessing ` +
+          `(expected [${expected.join(', ')}])`,
+      );
+    }
+    if (prep.type === 'image' && (prep.mean.length !== prep.channels || prep.std.length !== prep.channels)) {
+      problems.push(`${where}: mean and std need one value per channel (${prep.channels})`);
+    }
+    if (prep.type === 'window' && prep.channelNames.length !== prep.channels) {
+      problems.push(`${where}: channelNames needs ${prep.channels} names`);
+    }
+  }
+  for (const model of manifest.models) {
+    const parent = model.compression.parent;
+    if (parent !== null && !ids.has(parent)) {
+      problems.push(`model "${model.id}": parent "${parent}" is not a model of this zoo`);
+    }
+    if (parent === model.id) problems.push(`model "${model.id}" is its own parent`);
+  }
+  return problems;
+}
+
+/** Problems of the model files on disk: missing, size or sha256 different from the manifest. */
+async function checkFiles(manifest: ZooManifest, dir: string): Promise<string[]> {
+  const problems = await Promise.all(
+    manifest.models.map(async (model): Promise<string[]> => {
+      const file = path.join(dir, model.file);
+      const where = `model "${model.id}" (${model.file})`;
+      try {
+        const info = await stat(file);
+        if (!info.isFile()) return [`${where}: not a regular file`];
+        if (info.size !== model.bytes) {
+          return [`${where}: file has ${info.size} bytes, the manifest says ${model.bytes} (file changed?)`];
+        }
+        const digest = createHash('sha256').update(await readFile(file)).digest('hex');
+        if (digest !== model.sha256) {
+          return [`${where}: sha256 is ${digest}, the manifest says ${model.sha256} (file changed?)`];
+        }
+        return [];
+      } catch {
+        return [`${where}: file is missing`];
+      }
+    }),
+  );
+  return problems.flat();
+}
+
+export function hashZoo(manifest: ZooManifest): string {
+  const h = createHash('sha256');
+  for (const m of [...manifest.models].sort((a, b) => a.id.localeCompare(b.id))) {
+    h.update(`${m.id}\0${m.sha256}\n`);
+  }
+  return h.digest('hex');
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Validates an already parsed manifest against the schema and itself (no file checks). */
+export function manifestProblems(value: unknown): string[] {
+  const problems = schema.problems(value);
+  return problems.length > 0 || !schema.is(value) ? problems : crossCheck(value);
+}
+
+/** Reads, validates and freezes `<dir>/manifest.json`; throws ArtifactError with every problem. */
+export async function loadManifest(dir: string): Promise<LoadedManifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ArtifactError(file, [`cannot be read as JSON: ${(err as Error).message}`]);
+  }
+  const problems = manifestProblems(parsed);
+  if (problems.length > 0 || !schema.is(parsed)) throw new ArtifactError(file, problems);
+  const fileProblems = await checkFiles(parsed, dir);
+  if (fileProblems.length > 0) throw new ArtifactError(file, fileProblems);
+  return { manifest: deepFreeze(parsed), dir, zooHash: hashZoo(parsed) };
+}

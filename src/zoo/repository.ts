@@ -1,0 +1,162 @@
+/**
+ * The zoo of one task, loaded: its validated manifest and one onnxruntime session per model,
+ * opened at start-up and checked against what the manifest declares. `loadZoos` finds every task
+ * under the zoo folder. Unknown ids fail with the list of valid ones.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ArtifactError, NotFoundError } from '../errors/index.js';
+import { loadManifest, MANIFEST_FILE, type LoadedManifest, type ModelEntry } from './manifest.js';
+import { openOnnxModel, type OnnxModel, type SessionOptions } from './onnx.js';
+
+export class ZooModel {
+  readonly classes: number;
+
+  constructor(
+    readonly entry: Readonly<ModelEntry>,
+    private readonly session: OnnxModel,
+  ) {
+    this.classes = entry.output.labels.length;
+  }
+
+  get id(): string {
+    return this.entry.id;
+  }
+
+  /** Class probabilities of `batch` examples (softmax of the logits when the model gives logits). */
+  async classify(input: Float32Array, batch = 1): Promise<Float32Array> {
+    const out = await this.session.run(input, [batch, ...this.entry.input.shape]);
+    if (out.length !== batch * this.classes) {
+      throw new Error(`model ${this.id} returned ${out.length} values for ${batch} x ${this.classes}`);
+    }
+    return this.entry.output.kind === 'logits' ? softmaxRows(out, this.classes) : out;
+  }
+
+  dispose(): Promise<void> {
+    return this.session.dispose();
+  }
+}
+
+/** Row-wise softmax, numerically stable (max subtracted). */
+export function softmaxRows(values: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let row = 0; row < values.length; row += width) {
+    let max = -Infinity;
+    for (let i = row; i < row + width; i++) max = Math.max(max, values[i]!);
+    let sum = 0;
+    for (let i = row; i < row + width; i++) {
+      const e = Math.exp(values[i]! - max);
+      out[i] = e;
+      sum += e;
+    }
+    for (let i = row; i < row + width; i++) out[i]! /= sum;
+  }
+  return out;
+}
+
+export class Zoo {
+  private readonly byId: ReadonlyMap<string, ZooModel>;
+
+  constructor(
+    readonly loaded: LoadedManifest,
+    readonly models: readonly ZooModel[],
+  ) {
+    this.byId = new Map(models.map((m) => [m.id, m]));
+  }
+
+  get task(): string {
+    return this.loaded.manifest.task;
+  }
+
+  get manifest() {
+    return this.loaded.manifest;
+  }
+
+  model(id: string): ZooModel {
+    const model = this.byId.get(id);
+    if (model === undefined) {
+      throw new NotFoundError(
+        `task "${this.task}" has no model "${id}"; its models are: ${[...this.byId.keys()].join(', ')}`,
+      );
+    }
+    return model;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.dispose()));
+  }
+}
+
+/** Problems of a session against its manifest entry: names, and dims after the batch. */
+function sessionProblems(entry: ModelEntry, session: OnnxModel): string[] {
+  const where = `model "${entry.id}"`;
+  const problems: string[] = [];
+  const input = session.inputs[0];
+  const output = session.outputs[0];
+  if (session.inputs.length !== 1 || input === undefined) {
+    return [`${where}: expected one input, the ONNX file has ${session.inputs.length}`];
+  }
+  if (input.name !== entry.input.name) {
+    problems.push(`${where}: input is named "${input.name}" in the ONNX file, "${entry.input.name}" in the manifest`);
+  }
+  const dims = input.shape.slice(1);
+  const declared = entry.input.shape;
+  if (dims.length !== declared.length || dims.some((d, i) => typeof d === 'number' && d !== declared[i])) {
+    problems.push(
+      `${where}: input shape [${declared.join(', ')}] does not match the ONNX file's [${input.shape.join(', ')}]`,
+    );
+  }
+  if (output === undefined || output.name !== entry.output.name) {
+    problems.push(`${where}: ONNX output "${output?.name}" is not the manifest's "${entry.output.name}"`);
+  } else {
+    const classes = output.shape[output.shape.length - 1];
+    if (typeof classes === 'number' && classes !== entry.output.labels.length) {
+      problems.push(`${where}: the ONNX file has ${classes} outputs for ${entry.output.labels.length} labels`);
+    }
+  }
+  return problems;
+}
+
+/** Loads one task's zoo from `dir`: validates the manifest, opens and checks every session. */
+export async function loadZoo(dir: string, options: SessionOptions): Promise<Zoo> {
+  const loaded = await loadManifest(dir);
+  const settled = await Promise.allSettled(
+    loaded.manifest.models.map(async (entry) => {
+      const session = await openOnnxModel(path.join(dir, entry.file), options);
+      return { model: new ZooModel(entry, session), problems: sessionProblems(entry, session) };
+    }),
+  );
+  const models = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.model] : []));
+  const problems = settled.flatMap((s, i) =>
+    s.status === 'fulfilled'
+      ? s.value.problems
+      : [`model "${loaded.manifest.models[i]!.id}": onnxruntime cannot load it: ${(s.reason as Error).message}`],
+  );
+  if (problems.length > 0) {
+    await Promise.all(models.map((m) => m.dispose()));
+    throw new ArtifactError(path.join(dir, MANIFEST_FILE), problems);
+  }
+  return new Zoo(loaded, models);
+}
+
+/** Every task under `root` (each sub-folder with a manifest.json), keyed by task name. */
+export async function loadZoos(root: string, options: SessionOptions): Promise<Map<string, Zoo>> {
+  const names = (await readdir(root)).sort();
+  const dirs: string[] = [];
+  for (const name of names) {
+    const manifest = path.join(root, name, MANIFEST_FILE);
+    if (await stat(manifest).then((s) => s.isFile(), () => false)) dirs.push(path.join(root, name));
+  }
+  const zoos = new Map<string, Zoo>();
+  try {
+    for (const dir of dirs) {
+      const zoo = await loadZoo(dir, options);
+      zoos.set(zoo.task, zoo);
+    }
+  } catch (err) {
+    await Promise.all([...zoos.values()].map((z) => z.dispose()));
+    throw err;
+  }
+  if (zoos.size === 0) throw new ArtifactError(root, [`no task folder with a ${MANIFEST_FILE}`]);
+  return zoos;
+}

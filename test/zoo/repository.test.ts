@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NotFoundError } from '../../src/errors/index.js';
+import { ImageInput } from '../../src/inputs/image.js';
+import { modelTensor } from '../../src/inputs/index.js';
+import { outcomePath, readOutcomes } from '../../src/pipeline/outcomes.js';
+import { loadZoos, softmaxRows, type Zoo } from '../../src/zoo/repository.js';
+import { syntheticWindow } from '../helpers/windows.js';
+
+interface Sample {
+  file: string;
+  label: number;
+  testIndex: number;
+}
+
+const FIXTURES = 'test/fixtures/fashion';
+
+describe('zoo/repository', () => {
+  let zoos: Map<string, Zoo>;
+  before(async () => {
+    zoos = await loadZoos('zoo', { intraOpThreads: 1 });
+  });
+  after(async () => {
+    await Promise.all([...zoos.values()].map((z) => z.dispose()));
+  });
+
+  it('loads every committed task', () => {
+    expect([...zoos.keys()]).to.include('fashion');
+  });
+
+  it('fails on an unknown model with the list of valid ones', () => {
+    const zoo = zoos.get('fashion')!;
+    expect(() => zoo.model('resnet-9000'))
+      .to.throw(NotFoundError)
+      .with.property('message')
+      .that.contains(zoo.models.map((m) => m.id).join(', '));
+  });
+
+  it('every fashion model classifies the committed sample images as the profiler recorded', async () => {
+    const zoo = zoos.get('fashion')!;
+    const { samples } = JSON.parse(await readFile(path.join(FIXTURES, 'samples.json'), 'utf8')) as { samples: Sample[] };
+    const recorded = await readOutcomes(outcomePath(zoo.loaded.dir, 'test'), zoo.loaded.zooHash);
+    const limits = { maxPixels: 1 << 20 };
+    for (const model of zoo.models) {
+      let right = 0;
+      for (const sample of samples) {
+        const image = await ImageInput.fromEncoded(await readFile(path.join(FIXTURES, sample.file)), limits);
+        const probabilities = await model.classify(await modelTensor({ kind: 'image', image }, model.entry));
+        expect(probabilities).to.have.length(10);
+        expect(probabilities.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-4);
+        const predicted = probabilities.indexOf(Math.max(...probabilities));
+        // A lossless PNG of a test image must give what the profiler saw on the raw pixels.
+        expect(predicted, `${model.id} on ${sample.file}`).to.equal(recorded.models[model.id]!.predicted[sample.testIndex]);
+        if (predicted === sample.label) right++;
+      }
+      expect(right, `${model.id} right on ${right}/10 samples`).to.be.at.least(6);
+    }
+  });
+
+  it('every window model runs on synthetic windows', async () => {
+    for (const zoo of zoos.values()) {
+      if (zoo.manifest.kind !== 'window') continue;
+      for (const model of zoo.models) {
+        const prep = model.entry.input.preprocessing;
+        if (prep.type !== 'window') throw new Error('window task with image model');
+        const window = syntheticWindow(prep.length, prep.channels, 'walking');
+        const probabilities = await model.classify(await modelTensor({ kind: 'window', window }, model.entry));
+        expect(probabilities).to.have.length(zoo.manifest.classes.length);
+        expect(probabilities.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-4);
+      }
+    }
+  });
+
+  it('classifies a batch as it classifies each example alone', async () => {
+    const model = zoos.get('fashion')!.models[0]!;
+    const a = new Float32Array(784).fill(0.2);
+    const b = new Float32Array(784).map((_, i) => (i % 28) / 27);
+    const both = new Float32Array([...a, ...b]);
+    const batch = await model.classify(both, 2);
+    const single = [...(await model.classify(a)), ...(await model.classify(b))];
+    for (let i = 0; i < 20; i++) expect(batch[i]).to.be.closeTo(single[i]!, 1e-5);
+  });
+
+  it('softmax turns logits into probabilities per row', () => {
+    const p = softmaxRows(new Float32Array([0, 0, 1000, 1, 2, 3]), 3);
+    expect([...p.slice(0, 3)]).to.deep.equal([0, 0, 1]);
+    expect(p[3]! + p[4]! + p[5]!).to.be.closeTo(1, 1e-6);
+    expect(p[5]).to.be.greaterThan(p[4]!);
+  });
+});
