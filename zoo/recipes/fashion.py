@@ -1,6 +1,7 @@
 """Rebuilds the `fashion` zoo from Fashion-MNIST: one seeded command, CPU only.
 
     /usr/bin/python3 zoo/recipes/fashion.py --data /usr/share/datasets/fashion-mnist --out zoo/fashion
+    (or `npm run rebuild-zoo:fashion`, which then profiles the new zoo)
 
 Splits (../shared/MISSION.md): the zoo trains on the first 50,000 training images only; the last
 10,000 are the premodel split and the 10,000 test images the evaluation split, which this recipe
@@ -168,8 +169,9 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--epochs", type=int, default=10, help="epochs of the full CNN")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--full-checkpoint", default=".cache/fashion-cnn-full.pt",
-                    help="where cnn-full's weights are kept; an existing file skips its training")
+    ap.add_argument("--full-checkpoint", default=None,
+                    help="file for cnn-full's weights: saved after training, or, when it exists, loaded "
+                         "instead of training (to rebuild only the derived models)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     zoolib.seed_everything(args.seed)

@@ -6,6 +6,7 @@
 import { ImageInput } from '../../inputs/image.js';
 import type { ModelInput } from '../../inputs/index.js';
 import { FASHION_DEFAULT_DIR, loadFashionSplits, type ImageSet } from './fashion.js';
+import { loadHaptSplits, type WindowSet } from './hapt.js';
 
 export interface LabelledInputs {
   labels: readonly number[];
@@ -30,12 +31,23 @@ function imageInputs(set: ImageSet): LabelledInputs {
   return { labels: set.labels, input: (i) => ({ kind: 'image', image: ImageInput.fromRaw(set.images[i]!) }) };
 }
 
+function windowInputs(set: WindowSet): LabelledInputs {
+  return { labels: set.labels, input: (i) => ({ kind: 'window', window: set.windows[i]! }) };
+}
+
 export const DATASETS: Readonly<Record<string, Dataset>> = Object.freeze({
   fashion: {
     defaultDir: FASHION_DEFAULT_DIR,
     async load(dir: string) {
       const splits = await loadFashionSplits(dir);
       return { premodel: imageInputs(splits.premodel), test: imageInputs(splits.test) };
+    },
+  },
+  har: {
+    defaultDir: '../shared/data/hapt',
+    async load(dir: string) {
+      const splits = await loadHaptSplits(dir);
+      return { premodel: windowInputs(splits.premodel), test: windowInputs(splits.test) };
     },
   },
 });

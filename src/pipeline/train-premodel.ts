@@ -1,0 +1,163 @@
+/**
+ * Premodel training: from the zoo's recorded outcomes on the premodel split and the cheap
+ * features of the same inputs, the two stages of forests per routed model, their out-of-fold
+ * estimates (k folds), the calibration of thresholds by replaying routing on those estimates, and
+ * the final forests on every row. Nothing here looks at the test split.
+ */
+import { createHash } from 'node:crypto';
+import { extractFeatures, featureNamesOf, featureViewOf } from '../features/extract.js';
+import { trainForest, predictForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
+import { PREMODEL_KIND, PREMODEL_VERSION, type CalibrationPoint, type PremodelFile } from '../premodel/premodel.js';
+import { routeWith } from '../select/route.js';
+import type { Candidate, Constraint, ThresholdFor } from '../select/policy.js';
+import type { ZooManifest } from '../zoo/manifest.js';
+import type { LabelledInputs } from './datasets/index.js';
+import type { OutcomeFile } from './outcomes.js';
+import { progress } from './progress.js';
+
+export const DEFAULT_FOREST: ForestOptions = Object.freeze({
+  trees: 12,
+  rowsPerTree: 500,
+  maxFeatures: 0.5,
+  maxDepth: 7,
+  minLeafRows: 10,
+  seed: 17,
+});
+
+/** Thresholds swept by calibration. */
+export const CALIBRATION_THRESHOLDS = Array.from({ length: 100 }, (_, i) => Math.round((0.5 + i * 0.005) * 1000) / 1000);
+
+export interface RoutingData {
+  /** Routed model ids, cheapest first, with their profiled latency. */
+  models: { id: string; latencyMs: number }[];
+  /** Per model: right (1) or wrong (0) on each input. */
+  correct: Record<string, Uint8Array>;
+  /** Per model: stage-one and stage-two estimates for each input. */
+  stage1: Record<string, Float64Array>;
+  stage2: Record<string, Float64Array>;
+}
+
+/** Models worth routing to: no other model is both faster and at least as accurate (premodel split). */
+export function paretoModels(manifest: ZooManifest): { id: string; latencyMs: number; accuracy: number }[] {
+  const all = manifest.models.map((m) => {
+    if (m.latency === undefined || m.accuracy === undefined) {
+      throw new Error(`model ${m.id} has not been profiled: run \`npm run profile -- --task ${manifest.task}\``);
+    }
+    return { id: m.id, latencyMs: m.latency.p50Ms, accuracy: m.accuracy.premodel };
+  });
+  return all
+    .filter((m) => !all.some((o) => o !== m && o.latencyMs <= m.latencyMs && o.accuracy >= m.accuracy && (o.latencyMs < m.latencyMs || o.accuracy > m.accuracy)))
+    .sort((a, b) => a.latencyMs - b.latencyMs);
+}
+
+export async function featureRows(manifest: ZooManifest, data: LabelledInputs): Promise<number[][]> {
+  const view = featureViewOf(manifest);
+  const rows: number[][] = [];
+  for (let i = 0; i < data.labels.length; i++) rows.push(Array.from(await extractFeatures(data.input(i), view)));
+  return rows;
+}
+
+function stage2Rows(rows: readonly number[][], outcomes: OutcomeFile, model: string): number[][] {
+  const m = outcomes.models[model]!;
+  return rows.map((r, i) => [...r, m.confidence[i]!, m.margin[i]!]);
+}
+
+export function correctness(outcomes: OutcomeFile, model: string): Uint8Array {
+  return Uint8Array.from(outcomes.models[model]!.predicted, (p, i) => (p === outcomes.labels[i] ? 1 : 0));
+}
+
+/**
+ * Replays routing over recorded data: what requests with `constraint` would have been answered
+ * with. Accuracy, and mean cost as the sum of the profiled latencies of the models each one ran.
+ */
+export function replay(data: RoutingData, constraint: Constraint, thresholdFor: ThresholdFor): { accuracy: number; meanCostMs: number } {
+  const n = data.correct[data.models[0]!.id]!.length;
+  const defaults = { minAccuracy: 1, maxLatencyMs: Infinity };
+  let right = 0;
+  let cost = 0;
+  for (let i = 0; i < n; i++) {
+    const candidates: Candidate[] = data.models.map((m) => ({ model: m.id, pCorrect: data.stage1[m.id]![i]!, latencyMs: m.latencyMs }));
+    const result = routeWith(candidates, constraint, thresholdFor, defaults, (model) => data.stage2[model]![i]!);
+    right += data.correct[result.model]![i]!;
+    cost += result.predictedLatencyMs;
+  }
+  return { accuracy: right / n, meanCostMs: cost / n };
+}
+
+export interface TrainingInputs {
+  manifest: ZooManifest;
+  zooHash: string;
+  outcomes: OutcomeFile;
+  features: number[][];
+  options: ForestOptions;
+  folds: number;
+}
+
+interface StageResult {
+  /** Out-of-fold estimates per model, for calibration. */
+  estimates: Record<string, Float64Array>;
+  /** Forests trained on every row, for serving. */
+  forests: Record<string, CompiledForest>;
+}
+
+/** One stage: per model, k out-of-fold forests for honest estimates, then one on all rows. */
+function trainStage(
+  rowsOf: (model: string) => number[][],
+  correct: Record<string, Uint8Array>,
+  options: ForestOptions,
+  folds: number,
+  tick: () => void,
+): StageResult {
+  const result: StageResult = { estimates: {}, forests: {} };
+  for (const [model, right] of Object.entries(correct)) {
+    const rows = rowsOf(model);
+    const targets = Array.from(right);
+    const estimates = new Float64Array(rows.length);
+    for (let k = 0; k < folds; k++) {
+      const train = rows.flatMap((_, i) => (i % folds !== k ? [i] : []));
+      const forest = trainForest(train.map((i) => rows[i]!), train.map((i) => targets[i]!), { ...options, seed: options.seed + 101 * (k + 1) });
+      for (let i = k; i < rows.length; i += folds) estimates[i] = predictForest(forest, rows[i]!);
+      tick();
+    }
+    result.estimates[model] = estimates;
+    result.forests[model] = trainForest(rows, targets, options);
+    tick();
+  }
+  return result;
+}
+
+export function trainPremodel(inputs: TrainingInputs): PremodelFile {
+  const started = performance.now();
+  const { manifest, outcomes, features, options, folds } = inputs;
+  const models = paretoModels(manifest);
+  const n = features.length;
+  const correct = Object.fromEntries(models.map((m) => [m.id, correctness(outcomes, m.id)]));
+  const bar = progress('forests', models.length * 2 * (folds + 1));
+  const tick = () => bar.tick();
+  const stage1 = trainStage(() => features, correct, options, folds, tick);
+  const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, seed: options.seed + 1 }, folds, tick);
+  bar.stop();
+  const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates };
+  const calibration: CalibrationPoint[] = CALIBRATION_THRESHOLDS.map((threshold) => ({
+    threshold,
+    ...replay(oof, { minAccuracy: threshold }, () => threshold),
+  }));
+  const bestSingleAccuracy = Math.max(...models.map((m) => correct[m.id]!.reduce((a, b) => a + b, 0) / n));
+  return {
+    $comment: `Generated by \`npm run train-premodel -- --task ${manifest.task}\`.`,
+    kind: PREMODEL_KIND,
+    version: PREMODEL_VERSION,
+    task: manifest.task,
+    zooHash: inputs.zooHash,
+    dataHash: createHash('sha256').update(JSON.stringify(outcomes)).digest('hex'),
+    featureNames: [...featureNamesOf(featureViewOf(manifest))],
+    models: models.map((m) => m.id),
+    stage1: stage1.forests,
+    stage2: stage2.forests,
+    calibration: calibration.map((c) => ({ threshold: c.threshold, accuracy: round(c.accuracy), meanCostMs: round(c.meanCostMs) })),
+    bestSingleAccuracy: round(bestSingleAccuracy),
+    training: { options, folds, rows: n, seconds: round((performance.now() - started) / 1000), trainedAt: new Date().toISOString() },
+  };
+}
+
+const round = (v: number) => Math.round(v * 1e5) / 1e5;

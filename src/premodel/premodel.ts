@@ -1,0 +1,238 @@
+/**
+ * The premodel of one task: for every zoo model, the estimated chance that it classifies an input
+ * right, in two stages. Stage one sees only the input's cheap features and picks where to start;
+ * stage two also sees the started model's own output (top-1 confidence, margin) and says whether
+ * to stop there or escalate. A calibration table maps each accuracy target to the threshold on
+ * these chances that met it on the premodel split.
+ *
+ * A premodel file carries its kind, version, feature names and the hash of the zoo it was trained
+ * against; `loadPremodel` refuses any mismatch, so a premodel never routes for a zoo it has not seen.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ArtifactError } from '../errors/index.js';
+import { compileSchema } from '../schema/index.js';
+import { predictForest, type CompiledForest, type ForestOptions } from './forest.js';
+
+export const PREMODEL_KIND = 'adaptive-zoo-premodel';
+export const PREMODEL_VERSION = 1;
+export const PREMODEL_FILE = 'premodel.json';
+
+export interface CalibrationPoint {
+  /** Threshold on the chance of being right. */
+  threshold: number;
+  /** Accuracy and mean cost (ms) that routing with this threshold reached on the premodel split, out of fold. */
+  accuracy: number;
+  meanCostMs: number;
+}
+
+export interface PremodelFile {
+  $comment: string;
+  kind: typeof PREMODEL_KIND;
+  version: typeof PREMODEL_VERSION;
+  task: string;
+  zooHash: string;
+  /** Hash of the premodel split's labels and outcomes that trained it. */
+  dataHash: string;
+  featureNames: string[];
+  /** Zoo models the premodel routes among, cheapest first. */
+  models: string[];
+  stage1: Record<string, CompiledForest>;
+  stage2: Record<string, CompiledForest>;
+  /** Routing's out-of-fold accuracy and cost per threshold, thresholds ascending. */
+  calibration: CalibrationPoint[];
+  /** Accuracy of the most accurate single model on the premodel split: the default target. */
+  bestSingleAccuracy: number;
+  training: { options: ForestOptions; folds: number; rows: number; seconds: number; trainedAt: string };
+}
+
+const forestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['features', 'trees'],
+  properties: {
+    features: { type: 'integer', minimum: 1 },
+    trees: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['feature', 'threshold', 'left', 'right', 'value'],
+        properties: {
+          feature: { type: 'array', items: { type: 'integer', minimum: -1 }, minItems: 1 },
+          threshold: { type: 'array', items: { type: 'number' } },
+          left: { type: 'array', items: { type: 'integer', minimum: -1 } },
+          right: { type: 'array', items: { type: 'integer', minimum: -1 } },
+          value: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
+        },
+      },
+    },
+  },
+} as const;
+const share = { type: 'number', minimum: 0, maximum: 1 } as const;
+const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+
+export const premodelSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    '$comment', 'kind', 'version', 'task', 'zooHash', 'dataHash', 'featureNames', 'models', 'stage1', 'stage2',
+    'calibration', 'bestSingleAccuracy', 'training',
+  ],
+  properties: {
+    $comment: { type: 'string' },
+    kind: { const: PREMODEL_KIND },
+    version: { const: PREMODEL_VERSION },
+    task: { type: 'string' },
+    zooHash: hash,
+    dataHash: hash,
+    featureNames: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    models: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    stage1: { type: 'object', additionalProperties: forestSchema },
+    stage2: { type: 'object', additionalProperties: forestSchema },
+    calibration: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['threshold', 'accuracy', 'meanCostMs'],
+        properties: { threshold: share, accuracy: share, meanCostMs: { type: 'number', minimum: 0 } },
+      },
+    },
+    bestSingleAccuracy: share,
+    training: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['options', 'folds', 'rows', 'seconds', 'trainedAt'],
+      properties: {
+        options: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['trees', 'rowsPerTree', 'maxFeatures', 'maxDepth', 'minLeafRows', 'seed'],
+          properties: {
+            trees: { type: 'integer', minimum: 1 },
+            rowsPerTree: { type: 'integer', minimum: 1 },
+            maxFeatures: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+            maxDepth: { type: 'integer', minimum: 1 },
+            minLeafRows: { type: 'integer', minimum: 1 },
+            seed: { type: 'integer' },
+          },
+        },
+        folds: { type: 'integer', minimum: 2 },
+        rows: { type: 'integer', minimum: 1 },
+        seconds: { type: 'number', minimum: 0 },
+        trainedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+} as const;
+const validator = compileSchema<PremodelFile>(premodelSchema);
+
+export interface ZooIdentity {
+  task: string;
+  zooHash: string;
+  featureNames: readonly string[];
+  modelIds: readonly string[];
+}
+
+/** Problems that make `file` unusable with the zoo `zoo`: other zoo, other features, broken forests. */
+function consistencyProblems(file: PremodelFile, zoo: ZooIdentity): string[] {
+  const problems: string[] = [];
+  if (file.task !== zoo.task) problems.push(`was trained for task "${file.task}", not "${zoo.task}"`);
+  if (file.zooHash !== zoo.zooHash) {
+    problems.push('was trained against another zoo (zooHash differs): retrain it with `npm run train-premodel`');
+  }
+  if (JSON.stringify(file.featureNames) !== JSON.stringify(zoo.featureNames)) {
+    problems.push('was trained on other features than this version computes: retrain it');
+  }
+  for (const id of file.models) {
+    if (!zoo.modelIds.includes(id)) problems.push(`routes to model "${id}", which the zoo does not have`);
+    const stage1 = file.stage1[id];
+    const stage2 = file.stage2[id];
+    if (stage1 === undefined || stage2 === undefined) {
+      problems.push(`has no stage-one or stage-two forest for model "${id}"`);
+      continue;
+    }
+    if (stage1.features !== file.featureNames.length) problems.push(`stage-one forest of "${id}" expects ${stage1.features} features`);
+    if (stage2.features !== file.featureNames.length + 2) problems.push(`stage-two forest of "${id}" expects ${stage2.features} inputs`);
+    for (const forest of [stage1, stage2]) {
+      for (const tree of forest.trees) {
+        const n = tree.feature.length;
+        const lengths = [tree.threshold, tree.left, tree.right, tree.value].map((a) => a.length);
+        const inRange = (i: number) => i >= -1 && i < n;
+        if (lengths.some((l) => l !== n) || !tree.left.every(inRange) || !tree.right.every(inRange) || tree.feature.some((f) => f >= forest.features)) {
+          problems.push(`a tree of model "${id}" is malformed`);
+          break;
+        }
+      }
+    }
+  }
+  return [...new Set(problems)];
+}
+
+export class Premodel {
+  private constructor(readonly file: Readonly<PremodelFile>) {}
+
+  /** Validates `value` as a premodel for `zoo`; throws ArtifactError listing every problem. */
+  static fromJSON(value: unknown, zoo: ZooIdentity, source = 'premodel'): Premodel {
+    const problems = validator.problems(value);
+    if (problems.length > 0 || !validator.is(value)) throw new ArtifactError(source, problems);
+    const mismatch = consistencyProblems(value, zoo);
+    if (mismatch.length > 0) throw new ArtifactError(source, mismatch);
+    return new Premodel(Object.freeze(value));
+  }
+
+  toJSON(): PremodelFile {
+    return this.file;
+  }
+
+  get models(): readonly string[] {
+    return this.file.models;
+  }
+
+  /** Stage one: each routed model's chance of being right, from the features alone. */
+  estimate(features: ArrayLike<number>): Map<string, number> {
+    return new Map(this.file.models.map((id) => [id, predictForest(this.file.stage1[id]!, features)]));
+  }
+
+  /** Stage two: the chance that `model`, having answered with this confidence and margin, is right. */
+  confirm(model: string, features: ArrayLike<number>, confidence: number, margin: number): number {
+    const row = new Float64Array(features.length + 2);
+    row.set(Array.from(features));
+    row[features.length] = confidence;
+    row[features.length + 1] = margin;
+    return predictForest(this.file.stage2[model]!, row);
+  }
+
+  /**
+   * The threshold calibrated for accuracy `target`: the lowest whose routing met the target on
+   * the premodel split (out of fold) and stayed at or above it for every higher threshold. A target
+   * no threshold met gets 1: route to the model most likely right.
+   */
+  thresholdFor(target: number): number {
+    const points = this.file.calibration;
+    let threshold = 1;
+    for (let i = points.length - 1; i >= 0 && points[i]!.accuracy >= target; i--) threshold = points[i]!.threshold;
+    return threshold;
+  }
+}
+
+export async function savePremodel(dir: string, file: PremodelFile): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, PREMODEL_FILE);
+  await writeFile(target, `${JSON.stringify(file)}\n`);
+  return target;
+}
+
+export async function loadPremodel(dir: string, zoo: ZooIdentity): Promise<Premodel> {
+  const source = path.join(dir, PREMODEL_FILE);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(source, 'utf8'));
+  } catch (err) {
+    throw new ArtifactError(source, [`cannot be read as JSON: ${(err as Error).message}`]);
+  }
+  return Premodel.fromJSON(parsed, zoo, source);
+}

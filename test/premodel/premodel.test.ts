@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ArtifactError } from '../../src/errors/index.js';
+import { seededRandom, trainForest } from '../../src/premodel/forest.js';
+import { loadPremodel, Premodel, PREMODEL_FILE, savePremodel, type PremodelFile, type ZooIdentity } from '../../src/premodel/premodel.js';
+
+const zoo: ZooIdentity = { task: 'toy', zooHash: 'c'.repeat(64), featureNames: ['a', 'b'], modelIds: ['small', 'large'] };
+
+function toyPremodel(): PremodelFile {
+  const random = seededRandom(1);
+  const rows = Array.from({ length: 200 }, () => [random(), random()]);
+  const options = { trees: 3, rowsPerTree: 100, maxFeatures: 1, maxDepth: 3, minLeafRows: 5, seed: 1 };
+  const forest = (width: number, rule: (r: number[]) => boolean) => {
+    const wide = rows.map((r) => [...r, ...Array(width - 2).fill(0.5)]);
+    return trainForest(wide, wide.map((r) => (rule(r) !== random() < 0.05 ? 1 : 0)), options);
+  };
+  return {
+    $comment: 'test',
+    kind: 'adaptive-zoo-premodel',
+    version: 1,
+    task: 'toy',
+    zooHash: zoo.zooHash,
+    dataHash: 'd'.repeat(64),
+    featureNames: ['a', 'b'],
+    models: ['small', 'large'],
+    stage1: { small: forest(2, (r) => r[0]! > 0.5), large: forest(2, () => true) },
+    stage2: { small: forest(4, (r) => r[0]! > 0.5), large: forest(4, () => true) },
+    calibration: [
+      { threshold: 0.5, accuracy: 0.9, meanCostMs: 0.1 },
+      { threshold: 0.7, accuracy: 0.95, meanCostMs: 0.2 },
+      { threshold: 0.9, accuracy: 0.94, meanCostMs: 0.3 },
+      { threshold: 0.95, accuracy: 0.97, meanCostMs: 0.4 },
+    ],
+    bestSingleAccuracy: 0.96,
+    training: { options, folds: 2, rows: 200, seconds: 0.1, trainedAt: new Date().toISOString() },
+  };
+}
+
+describe('premodel/premodel', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'premodel-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('round-trips: saved, loaded, same estimates', async () => {
+    const original = Premodel.fromJSON(toyPremodel(), zoo);
+    await savePremodel(dir, original.toJSON());
+    const loaded = await loadPremodel(dir, zoo);
+    for (const row of [[0.9, 0.1], [0.1, 0.9], [0.5, 0.5]]) {
+      expect(loaded.estimate(row)).to.deep.equal(original.estimate(row));
+      expect(loaded.confirm('small', row, 0.8, 0.4)).to.equal(original.confirm('small', row, 0.8, 0.4));
+    }
+    expect(loaded.estimate([0.9, 0.2]).get('small')).to.be.greaterThan(0.8);
+    expect(loaded.estimate([0.1, 0.2]).get('small')).to.be.lessThan(0.2);
+  });
+
+  it('calibrated thresholds: the lowest from which every higher one met the target', () => {
+    const premodel = Premodel.fromJSON(toyPremodel(), zoo);
+    expect(premodel.thresholdFor(0.85)).to.equal(0.5);
+    expect(premodel.thresholdFor(0.95)).to.equal(0.95); // 0.7 met it, but 0.9 fell below again
+    expect(premodel.thresholdFor(0.99)).to.equal(1); // nothing met it: the most likely right model
+  });
+
+  const refusals: [string, (f: PremodelFile) => void, ZooIdentity, RegExp][] = [
+    ['another zoo', () => {}, { ...zoo, zooHash: 'e'.repeat(64) }, /trained against another zoo/],
+    ['other features', () => {}, { ...zoo, featureNames: ['a', 'c'] }, /other features/],
+    ['another task', () => {}, { ...zoo, task: 'other' }, /trained for task "toy", not "other"/],
+    ['a model the zoo lacks', () => {}, { ...zoo, modelIds: ['small'] }, /routes to model "large"/],
+    ['another kind of file', (f) => Object.assign(f, { kind: 'something-else' }), zoo, /\/kind must be equal to constant/],
+    ['a newer version', (f) => Object.assign(f, { version: 2 }), zoo, /\/version must be equal to constant/],
+    ['a malformed tree', (f) => f.stage1.small!.trees[0]!.left.push(99), zoo, /a tree of model "small" is malformed/],
+  ];
+  for (const [what, change, identity, message] of refusals) {
+    it(`refuses a premodel of ${what}`, async () => {
+      const file = toyPremodel();
+      change(file);
+      await writeFile(path.join(dir, PREMODEL_FILE), JSON.stringify(file));
+      try {
+        await loadPremodel(dir, identity);
+        expect.fail('loaded');
+      } catch (err) {
+        expect(err).to.be.instanceOf(ArtifactError);
+        expect((err as ArtifactError).problems.join('\n')).to.match(message);
+      }
+    });
+  }
+});
