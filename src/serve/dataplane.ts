@@ -1,0 +1,138 @@
+/**
+ * The data plane: the registry of served tasks (each a zoo with its premodel), loaded and checked
+ * once at start-up, and the lookups the HTTP adapters need (v1 and the Open Inference Protocol).
+ * It knows nothing of HTTP; unknown names fail with NotFoundError listing the valid ones.
+ */
+import path from 'node:path';
+import { ArtifactError, NotFoundError } from '../errors/index.js';
+import { featureNamesOf, featureViewOf } from '../features/extract.js';
+import { loadPremodel } from '../premodel/premodel.js';
+import type { PolicyDefaults } from '../select/policy.js';
+import { loadZoos, type Zoo, type ZooModel } from '../zoo/repository.js';
+import { ServedTask } from './task.js';
+
+export interface DataPlaneOptions {
+  zooDir: string;
+  premodelDir: string;
+  intraOpThreads: number;
+  /** Budget applied when a request gives no maxLatencyMs (Infinity: none). */
+  defaultMaxLatencyMs: number;
+}
+
+export interface TaskDescription {
+  task: string;
+  kind: 'image' | 'window';
+  classes: string[];
+  defaultMinAccuracy: number;
+  models: {
+    id: string;
+    method: string;
+    parent: string | null;
+    routed: boolean;
+    accuracy: { premodel: number; test: number } | null;
+    latencyMs: { p50: number; p95: number } | null;
+    bytes: number;
+    parameters: number;
+    macs: number;
+  }[];
+}
+
+export class DataPlane {
+  private readonly byName: ReadonlyMap<string, ServedTask>;
+
+  private constructor(tasks: ServedTask[]) {
+    this.byName = new Map(tasks.map((t) => [t.name, t]));
+  }
+
+  /** Loads every zoo under zooDir with its premodel; refuses to start with any artifact broken. */
+  static async load(options: DataPlaneOptions): Promise<DataPlane> {
+    const zoos = await loadZoos(options.zooDir, { intraOpThreads: options.intraOpThreads });
+    const tasks: ServedTask[] = [];
+    const problems: string[] = [];
+    for (const zoo of zoos.values()) {
+      try {
+        const premodel = await loadPremodel(path.join(options.premodelDir, zoo.task), {
+          task: zoo.task,
+          zooHash: zoo.loaded.zooHash,
+          featureNames: featureNamesOf(featureViewOf(zoo.manifest)),
+          modelIds: zoo.models.map((m) => m.id),
+        });
+        tasks.push(
+          new ServedTask(zoo, premodel, {
+            minAccuracy: premodel.file.bestSingleAccuracy,
+            maxLatencyMs: options.defaultMaxLatencyMs,
+          } satisfies PolicyDefaults),
+        );
+      } catch (err) {
+        problems.push(err instanceof ArtifactError ? err.message : String(err));
+      }
+    }
+    if (problems.length > 0) {
+      await Promise.all([...zoos.values()].map((z) => z.dispose()));
+      throw new ArtifactError('premodels', problems);
+    }
+    return new DataPlane(tasks);
+  }
+
+  get tasks(): ServedTask[] {
+    return [...this.byName.values()];
+  }
+
+  task(name: string): ServedTask {
+    const task = this.byName.get(name);
+    if (task === undefined) {
+      throw new NotFoundError(`there is no task "${name}"; the tasks are: ${[...this.byName.keys()].join(', ')}`);
+    }
+    return task;
+  }
+
+  /**
+   * An Open Inference Protocol model name: a task ("fashion": routed by the premodel), or a zoo
+   * model, as "task.model" or, where the id is unique across tasks, the bare id.
+   */
+  resolve(name: string): { task: ServedTask; model?: ZooModel } {
+    const direct = this.byName.get(name);
+    if (direct !== undefined) return { task: direct };
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const task = this.byName.get(name.slice(0, dot));
+      if (task !== undefined) return { task, model: task.zoo.model(name.slice(dot + 1)) };
+    }
+    const matches = this.tasks.flatMap((task) => task.zoo.models.filter((m) => m.id === name).map((model) => ({ task, model })));
+    if (matches.length === 1) return matches[0]!;
+    const valid = this.tasks.flatMap((t) => [t.name, ...t.zoo.models.map((m) => `${t.name}.${m.id}`)]);
+    throw new NotFoundError(
+      matches.length > 1
+        ? `model "${name}" exists in several tasks; name it as task.model: ${matches.map((m) => `${m.task.name}.${name}`).join(', ')}`
+        : `there is no model or task "${name}"; valid names: ${valid.join(', ')}`,
+    );
+  }
+
+  describe(): TaskDescription[] {
+    return this.tasks.map((t) => describeTask(t.zoo, t));
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.tasks.map((t) => t.zoo.dispose()));
+  }
+}
+
+function describeTask(zoo: Zoo, task: ServedTask): TaskDescription {
+  return {
+    task: zoo.task,
+    kind: zoo.manifest.kind,
+    classes: [...zoo.manifest.classes],
+    defaultMinAccuracy: task.premodel.file.bestSingleAccuracy,
+    models: zoo.models.map(({ entry }) => ({
+      id: entry.id,
+      method: entry.compression.method,
+      parent: entry.compression.parent,
+      routed: task.premodel.models.includes(entry.id),
+      accuracy: entry.accuracy ?? null,
+      latencyMs: entry.latency ? { p50: entry.latency.p50Ms, p95: entry.latency.p95Ms } : null,
+      bytes: entry.bytes,
+      parameters: entry.parameters,
+      macs: entry.macs,
+    })),
+  };
+}
