@@ -53,7 +53,7 @@ const premodel = trainPremodel({
   },
 });
 const file = await savePremodel(path.join(values.out, task), premodel);
-console.log(`routes among ${premodel.models.join(', ')} (the zoo's accuracy/latency Pareto front)`);
+console.log(`routes among ${premodel.models.join(', ')}`);
 console.log(`calibration (out of fold, premodel split): threshold -> accuracy, mean model cost`);
 for (const c of premodel.calibration.filter((_, i) => i % 10 === 0)) {
   console.log(`  ${c.threshold.toFixed(3)} -> ${(c.accuracy * 100).toFixed(2)}%, ${c.meanCostMs.toFixed(4)} ms`);

@@ -37,14 +37,20 @@ export interface RoutingData {
   stage2: Record<string, Float64Array>;
 }
 
-/** Models worth routing to: no other model is both faster and at least as accurate (premodel split). */
-export function paretoModels(manifest: ZooManifest): { id: string; latencyMs: number; accuracy: number }[] {
+/** Every profiled model, cheapest first: the premodel routes among all of them. */
+export function profiledModels(manifest: ZooManifest): { id: string; latencyMs: number; accuracy: number }[] {
   const all = manifest.models.map((m) => {
     if (m.latency === undefined || m.accuracy === undefined) {
       throw new Error(`model ${m.id} has not been profiled: run \`npm run profile -- --task ${manifest.task}\``);
     }
     return { id: m.id, latencyMs: m.latency.p50Ms, accuracy: m.accuracy.premodel };
   });
+  return all.sort((a, b) => a.latencyMs - b.latencyMs);
+}
+
+/** The accuracy/latency Pareto front on the premodel split: no other model is both faster and at least as accurate. */
+export function paretoModels(manifest: ZooManifest): { id: string; latencyMs: number; accuracy: number }[] {
+  const all = profiledModels(manifest);
   return all
     .filter((m) => !all.some((o) => o !== m && o.latencyMs <= m.latencyMs && o.accuracy >= m.accuracy && (o.latencyMs < m.latencyMs || o.accuracy > m.accuracy)))
     .sort((a, b) => a.latencyMs - b.latencyMs);
@@ -129,7 +135,7 @@ function trainStage(
 export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const started = performance.now();
   const { manifest, outcomes, features, options, folds } = inputs;
-  const models = paretoModels(manifest);
+  const models = profiledModels(manifest);
   const n = features.length;
   const correct = Object.fromEntries(models.map((m) => [m.id, correctness(outcomes, m.id)]));
   const bar = progress('forests', models.length * 2 * (folds + 1));
