@@ -43,6 +43,7 @@ const premodel = trainPremodel({
   zooHash,
   outcomes,
   features,
+  ...(splits.premodel.groups === undefined ? {} : { groups: splits.premodel.groups }),
   folds: Number(values.folds),
   options: {
     ...DEFAULT_FOREST,

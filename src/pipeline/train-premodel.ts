@@ -95,6 +95,8 @@ export interface TrainingInputs {
   zooHash: string;
   outcomes: OutcomeFile;
   features: number[][];
+  /** Source of each row (see LabelledInputs.groups). */
+  groups?: readonly number[];
   options: ForestOptions;
   folds: number;
 }
@@ -106,11 +108,24 @@ interface StageResult {
   forests: Record<string, CompiledForest>;
 }
 
+/**
+ * The fold of each row: rows of one group (a volunteer) share a fold, so that out-of-fold estimates
+ * are made on people the forests never saw, as on the test split; without groups, row i % folds.
+ */
+export function assignFolds(n: number, folds: number, groups?: readonly number[]): Uint8Array {
+  if (groups === undefined) return Uint8Array.from({ length: n }, (_, i) => i % folds);
+  const order = [...new Set(groups)].sort((a, b) => a - b);
+  if (order.length < folds) throw new Error(`${folds} folds need at least ${folds} groups, the data has ${order.length}`);
+  const foldOf = new Map(order.map((g, i) => [g, i % folds]));
+  return Uint8Array.from(groups, (g) => foldOf.get(g)!);
+}
+
 /** One stage: per model, k out-of-fold forests for honest estimates, then one on all rows. */
 function trainStage(
   rowsOf: (model: string) => number[][],
   correct: Record<string, Uint8Array>,
   options: ForestOptions,
+  foldOf: Uint8Array,
   folds: number,
   tick: () => void,
 ): StageResult {
@@ -120,9 +135,9 @@ function trainStage(
     const targets = Array.from(right);
     const estimates = new Float64Array(rows.length);
     for (let k = 0; k < folds; k++) {
-      const train = rows.flatMap((_, i) => (i % folds !== k ? [i] : []));
+      const train = rows.flatMap((_, i) => (foldOf[i] !== k ? [i] : []));
       const forest = trainForest(train.map((i) => rows[i]!), train.map((i) => targets[i]!), { ...options, seed: options.seed + 101 * (k + 1) });
-      for (let i = k; i < rows.length; i += folds) estimates[i] = predictForest(forest, rows[i]!);
+      for (let i = 0; i < rows.length; i++) if (foldOf[i] === k) estimates[i] = predictForest(forest, rows[i]!);
       tick();
     }
     result.estimates[model] = estimates;
@@ -138,10 +153,11 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const models = profiledModels(manifest);
   const n = features.length;
   const correct = Object.fromEntries(models.map((m) => [m.id, correctness(outcomes, m.id)]));
+  const foldOf = assignFolds(n, folds, inputs.groups);
   const bar = progress('forests', models.length * 2 * (folds + 1));
   const tick = () => bar.tick();
-  const stage1 = trainStage(() => features, correct, options, folds, tick);
-  const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, seed: options.seed + 1 }, folds, tick);
+  const stage1 = trainStage(() => features, correct, options, foldOf, folds, tick);
+  const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, seed: options.seed + 1 }, foldOf, folds, tick);
   bar.stop();
   const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates };
   const calibration: CalibrationPoint[] = CALIBRATION_THRESHOLDS.map((threshold) => ({

@@ -10,6 +10,8 @@ import { loadHaptSplits, type WindowSet } from './hapt.js';
 
 export interface LabelledInputs {
   labels: readonly number[];
+  /** Who each input came from (a volunteer), where inputs of one source are alike: folds keep a group together. */
+  groups?: readonly number[];
   input(index: number): ModelInput;
 }
 
@@ -32,7 +34,7 @@ function imageInputs(set: ImageSet): LabelledInputs {
 }
 
 function windowInputs(set: WindowSet): LabelledInputs {
-  return { labels: set.labels, input: (i) => ({ kind: 'window', window: set.windows[i]! }) };
+  return { labels: set.labels, groups: set.users, input: (i) => ({ kind: 'window', window: set.windows[i]! }) };
 }
 
 export const DATASETS: Readonly<Record<string, Dataset>> = Object.freeze({
