@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { imageFeatures, windowFeatures } from '../src/features/index.js';
+import { seededRandom } from '../src/premodel/forest.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,18 +19,7 @@ const { values } = parseArgs({
 const inputCount = Number(values.inputs);
 const warmupRuns = Number(values.warmup);
 
-/** A small deterministic generator (mulberry32), so that runs compare. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = randomSource(42);
+const random = seededRandom(42); // deterministic, so that runs compare
 
 function syntheticImage(): Float32Array {
   const plane = new Float32Array(28 * 28);

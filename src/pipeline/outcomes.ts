@@ -3,10 +3,10 @@
  * was. Written by the profiler, read by premodel training and the offline evaluation, so that
  * neither has to run the zoo again.
  */
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
-import { compileSchema } from '../schema/index.js';
+import { compileSchema, readJsonArtifact } from '../schema/index.js';
 import type { SplitName } from './datasets/index.js';
 
 export interface ModelOutcomes {
@@ -89,7 +89,7 @@ export async function writeOutcomes(file: string, outcomes: OutcomeFile): Promis
 
 /** Reads an outcome file; refuses one profiled against another zoo or with ragged arrays. */
 export async function readOutcomes(file: string, zooHash: string): Promise<OutcomeFile> {
-  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+  const parsed = await readJsonArtifact(file);
   const problems = validator.problems(parsed);
   if (problems.length > 0 || !validator.is(parsed)) throw new ArtifactError(file, problems);
   if (parsed.zooHash !== zooHash) {

@@ -8,10 +8,10 @@
  * A premodel file carries its kind, version, feature names and the hash of the zoo it was trained
  * against; `loadPremodel` refuses any mismatch, so a premodel never routes for a zoo it has not seen.
  */
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
-import { compileSchema } from '../schema/index.js';
+import { compileSchema, readJsonArtifact } from '../schema/index.js';
 import { predictForest, type CompiledForest, type ForestOptions } from './forest.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
@@ -228,11 +228,6 @@ export async function savePremodel(dir: string, file: PremodelFile): Promise<str
 
 export async function loadPremodel(dir: string, zoo: ZooIdentity): Promise<Premodel> {
   const source = path.join(dir, PREMODEL_FILE);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(source, 'utf8'));
-  } catch (err) {
-    throw new ArtifactError(source, [`cannot be read as JSON: ${(err as Error).message}`]);
-  }
+  const parsed = await readJsonArtifact(source);
   return Premodel.fromJSON(parsed, zoo, source);
 }

@@ -2,8 +2,10 @@
  * JSON-schema validation shared by every boundary (zoo manifests, premodel files, requests): one
  * Ajv instance, every problem reported (not just the first), each as a readable sentence.
  */
+import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { ArtifactError } from '../errors/index.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module namespace.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -45,4 +47,13 @@ function describeErrors(errors: ErrorObject[]): string[] {
     return `${where} ${e.message ?? 'is invalid'}`;
   });
   return [...new Set(sentences)];
+}
+
+/** Reads and parses a JSON artifact; a missing or unparsable file is an ArtifactError naming it. */
+export async function readJsonArtifact(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ArtifactError(file, [`cannot be read as JSON: ${(err as Error).message}`]);
+  }
 }

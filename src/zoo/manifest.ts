@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
-import { compileSchema } from '../schema/index.js';
+import { compileSchema, readJsonArtifact } from '../schema/index.js';
 import { COMPRESSION_METHODS, manifestSchema } from './manifest-schema.js';
 
 export type CompressionMethod = (typeof COMPRESSION_METHODS)[number];
@@ -178,12 +178,7 @@ export function manifestProblems(value: unknown): string[] {
 /** Reads, validates and freezes `<dir>/manifest.json`; throws ArtifactError with every problem. */
 export async function loadManifest(dir: string): Promise<LoadedManifest> {
   const file = path.join(dir, MANIFEST_FILE);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new ArtifactError(file, [`cannot be read as JSON: ${(err as Error).message}`]);
-  }
+  const parsed = await readJsonArtifact(file);
   const problems = manifestProblems(parsed);
   if (problems.length > 0 || !schema.is(parsed)) throw new ArtifactError(file, problems);
   const fileProblems = await checkFiles(parsed, dir);

@@ -230,3 +230,29 @@ def quantize_qoperator(layers, head, input_shape, calib_fn, path, input_name="im
     model.ir_version = 7
     onnx.checker.check_model(model)
     onnx.save(model, path)
+
+
+def write_manifest(out, task, kind, classes, splits, comment, entries, seed, model_input):
+    """Writes `<out>/manifest.json` in the format of src/zoo/manifest-schema.ts. `entries`: per model
+    id, description, file, method, parent, parameters, macs; `model_input`: the input block every
+    model of the task shares (name, shape, dtype, preprocessing). Hashes and sizes are read here."""
+    models = []
+    for e in entries:
+        path = os.path.join(out, e["file"])
+        models.append({
+            "id": e["id"],
+            "description": e["description"],
+            "file": e["file"],
+            "sha256": sha256_of(path),
+            "bytes": os.path.getsize(path),
+            "parameters": e["parameters"],
+            "macs": e["macs"],
+            "input": model_input,
+            "output": {"name": "logits", "kind": "logits", "labels": classes},
+            "compression": {"method": e["method"], "parent": e["parent"]},
+            "trainedOn": {"split": "zoo", "seed": seed},
+        })
+    write_json(os.path.join(out, "manifest.json"), {
+        "$comment": comment, "task": task, "kind": kind, "classes": classes, "splits": splits,
+        "models": models,
+    })
