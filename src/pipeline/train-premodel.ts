@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { extractFeatures, featureNamesOf, featureViewOf } from '../features/extract.js';
-import { trainForest, predictForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
+import { PackedForest, trainForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
 import { PREMODEL_KIND, PREMODEL_VERSION, type CalibrationPoint, type PremodelFile } from '../premodel/premodel.js';
 import { routeWith } from '../select/route.js';
 import type { Candidate, Constraint, ThresholdFor } from '../select/policy.js';
@@ -136,8 +136,10 @@ function trainStage(
     const estimates = new Float64Array(rows.length);
     for (let k = 0; k < folds; k++) {
       const train = rows.flatMap((_, i) => (foldOf[i] !== k ? [i] : []));
-      const forest = trainForest(train.map((i) => rows[i]!), train.map((i) => targets[i]!), { ...options, seed: options.seed + 101 * (k + 1) });
-      for (let i = 0; i < rows.length; i++) if (foldOf[i] === k) estimates[i] = predictForest(forest, rows[i]!);
+      const forest = new PackedForest(
+        trainForest(train.map((i) => rows[i]!), train.map((i) => targets[i]!), { ...options, seed: options.seed + 101 * (k + 1) }),
+      );
+      for (let i = 0; i < rows.length; i++) if (foldOf[i] === k) estimates[i] = forest.predict(rows[i]!);
       tick();
     }
     result.estimates[model] = estimates;

@@ -118,15 +118,50 @@ export function trainForest(rows: readonly (readonly number[])[], targets: reado
   return { features, trees };
 }
 
-/** The forest's estimate for one row: the mean of its trees' leaves. */
-export function predictForest(forest: CompiledForest, row: ArrayLike<number>): number {
-  let sum = 0;
-  for (const tree of forest.trees) {
-    let node = 0;
-    while (tree.feature[node]! >= 0) {
-      node = row[tree.feature[node]!]! < tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
-    }
-    sum += tree.value[node]!;
+/**
+ * A compiled forest packed into typed arrays, every tree's nodes one after the other (children as
+ * absolute indices): what the request path walks, a few hundred nanoseconds a forest.
+ */
+export class PackedForest {
+  private readonly feature: Int32Array;
+  private readonly threshold: Float64Array;
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly value: Float64Array;
+  private readonly roots: Int32Array;
+
+  constructor(forest: CompiledForest) {
+    const size = forest.trees.reduce((n, t) => n + t.feature.length, 0);
+    this.feature = new Int32Array(size);
+    this.threshold = new Float64Array(size);
+    this.left = new Int32Array(size);
+    this.right = new Int32Array(size);
+    this.value = new Float64Array(size);
+    this.roots = new Int32Array(forest.trees.length);
+    let offset = 0;
+    forest.trees.forEach((tree, t) => {
+      this.roots[t] = offset;
+      for (let i = 0; i < tree.feature.length; i++) {
+        this.feature[offset + i] = tree.feature[i]!;
+        this.threshold[offset + i] = tree.threshold[i]!;
+        this.left[offset + i] = offset + tree.left[i]!;
+        this.right[offset + i] = offset + tree.right[i]!;
+        this.value[offset + i] = tree.value[i]!;
+      }
+      offset += tree.feature.length;
+    });
   }
-  return sum / forest.trees.length;
+
+  /** The mean of the trees' leaves for one row. */
+  predict(row: ArrayLike<number>): number {
+    let sum = 0;
+    for (let t = 0; t < this.roots.length; t++) {
+      let node = this.roots[t]!;
+      while (this.feature[node]! >= 0) {
+        node = row[this.feature[node]!]! < this.threshold[node]! ? this.left[node]! : this.right[node]!;
+      }
+      sum += this.value[node]!;
+    }
+    return sum / this.roots.length;
+  }
 }

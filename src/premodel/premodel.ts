@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
 import { compileSchema, readJsonArtifact } from '../schema/index.js';
-import { predictForest, type CompiledForest, type ForestOptions } from './forest.js';
+import { PackedForest, type CompiledForest, type ForestOptions } from './forest.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
 export const PREMODEL_VERSION = 1;
@@ -173,7 +173,16 @@ function consistencyProblems(file: PremodelFile, zoo: ZooIdentity): string[] {
 }
 
 export class Premodel {
-  private constructor(readonly file: Readonly<PremodelFile>) {}
+  private readonly stage1: ReadonlyMap<string, PackedForest>;
+  private readonly stage2: ReadonlyMap<string, PackedForest>;
+  /** Stage two's input row, reused: requests run one at a time on the event loop. */
+  private readonly confirmRow: Float64Array;
+
+  private constructor(readonly file: Readonly<PremodelFile>) {
+    this.stage1 = new Map(file.models.map((id) => [id, new PackedForest(file.stage1[id]!)]));
+    this.stage2 = new Map(file.models.map((id) => [id, new PackedForest(file.stage2[id]!)]));
+    this.confirmRow = new Float64Array(file.featureNames.length + 2);
+  }
 
   /** Validates `value` as a premodel for `zoo`; throws ArtifactError listing every problem. */
   static fromJSON(value: unknown, zoo: ZooIdentity, source = 'premodel'): Premodel {
@@ -194,16 +203,16 @@ export class Premodel {
 
   /** Stage one: each routed model's chance of being right, from the features alone. */
   estimate(features: ArrayLike<number>): Map<string, number> {
-    return new Map(this.file.models.map((id) => [id, predictForest(this.file.stage1[id]!, features)]));
+    return new Map(this.file.models.map((id) => [id, this.stage1.get(id)!.predict(features)]));
   }
 
   /** Stage two: the chance that `model`, having answered with this confidence and margin, is right. */
   confirm(model: string, features: ArrayLike<number>, confidence: number, margin: number): number {
-    const row = new Float64Array(features.length + 2);
-    row.set(Array.from(features));
+    const row = this.confirmRow;
+    for (let i = 0; i < features.length; i++) row[i] = features[i]!;
     row[features.length] = confidence;
     row[features.length + 1] = margin;
-    return predictForest(this.file.stage2[model]!, row);
+    return this.stage2.get(model)!.predict(row);
   }
 
   /**

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { predictForest, seededRandom, trainForest, type ForestOptions } from '../../src/premodel/forest.js';
+import { PackedForest, seededRandom, trainForest, type CompiledForest, type ForestOptions } from '../../src/premodel/forest.js';
+
+const predictForest = (forest: CompiledForest, row: number[]) => new PackedForest(forest).predict(row);
 
 const options: ForestOptions = { trees: 8, rowsPerTree: 200, maxFeatures: 1, maxDepth: 4, minLeafRows: 5, seed: 3 };
 
