@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../src/config/defaults.js';
 import { datasetOf } from '../src/pipeline/datasets/index.js';
 import { profileZoo, saveProfile } from '../src/pipeline/profile.js';
+import { zooTable } from '../src/pipeline/zoo-table.js';
+import type { ZooManifest } from '../src/zoo/manifest.js';
 import { loadZoo } from '../src/zoo/repository.js';
 
 const { values } = parseArgs({
@@ -41,17 +43,12 @@ const zoo = await loadZoo(zooDir, { intraOpThreads: options.intraOpThreads });
 try {
   const splits = await dataset.load(values.data ?? dataset.defaultDir);
   const result = await profileZoo(zoo, splits, options);
-  console.log(`| model | method | parent | premodel acc | test acc | p50 ms | p95 ms | bytes |`);
-  console.log(`|---|---|---|---|---|---|---|---|`);
-  for (const m of zoo.models) {
-    const lat = result.latency[m.id]!;
-    const acc = result.accuracy[m.id]!;
-    const e = m.entry;
-    console.log(
-      `| ${m.id} | ${e.compression.method} | ${e.compression.parent ?? '-'} | ${(acc.premodel * 100).toFixed(2)}% | ` +
-        `${(acc.test * 100).toFixed(2)}% | ${lat.p50Ms.toFixed(4)} | ${lat.p95Ms.toFixed(4)} | ${e.bytes} |`,
-    );
+  const profiled = structuredClone(zoo.manifest) as ZooManifest;
+  for (const model of profiled.models) {
+    model.accuracy = result.accuracy[model.id];
+    model.latency = result.latency[model.id];
   }
+  console.log(zooTable(profiled));
   if (!values['dry-run']) await saveProfile(zooDir, result);
   console.log(
     `profiled ${zoo.models.length} models with ${options.intraOpThreads} intra-op thread(s) in ` +
