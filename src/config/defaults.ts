@@ -17,3 +17,36 @@ export const DEFAULTS = Object.freeze({
   /** Largest decoded image the service accepts, in pixels (width x height), before resizing. */
   maxInputPixels: 4096 * 4096,
 });
+
+/**
+ * Defaults of the HTTP service, each with its unit; `src/config/env.ts` maps an environment
+ * variable onto each (named in the comment) and rejects values out of range.
+ */
+export const SERVICE_DEFAULTS = Object.freeze({
+  /** PORT: TCP port the service listens on. */
+  port: 8080,
+  /** HOST: interface to bind; 0.0.0.0 is every IPv4 interface (as a container needs). */
+  host: '0.0.0.0',
+  /** ZOO_DIR: folder with one sub-folder per task (manifest.json + ONNX files). */
+  zooDir: DEFAULTS.zooDir,
+  /** PREMODEL_DIR: folder with one sub-folder per task holding its premodel.json. */
+  premodelDir: 'premodel',
+  /** INTRA_OP_THREADS: onnxruntime threads per session. */
+  intraOpThreads: DEFAULTS.intraOpThreads,
+  /** DEFAULT_MAX_LATENCY_MS: latency budget for requests that give none, in ms (Infinity: none). */
+  defaultMaxLatencyMs: Number.POSITIVE_INFINITY,
+  /** MAX_BODY_BYTES: largest request body (JSON or image upload), in bytes: 8 MiB. */
+  maxBodyBytes: 8 * 1024 * 1024,
+  /** MAX_INPUT_PIXELS: largest image accepted, in pixels (width x height), read from its header. */
+  maxInputPixels: DEFAULTS.maxInputPixels,
+  /** MAX_IN_FLIGHT: inference requests served at once; more are refused with 503 + Retry-After. */
+  maxInFlight: 32,
+  /** RETRY_AFTER_S: the Retry-After sent with a 503, in seconds. */
+  retryAfterS: 1,
+  /** SHUTDOWN_TIMEOUT_MS: on SIGTERM, how long in-flight requests may take to finish, in ms: 10 s. */
+  shutdownTimeoutMs: 10_000,
+  /** LOG_LEVEL: pino level (fatal, error, warn, info, debug, trace, silent). */
+  logLevel: 'info',
+  /** ADMIN_TOKEN: bearer token of POST /v1/admin/reload; empty disables the endpoint. */
+  adminToken: '',
+});

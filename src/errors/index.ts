@@ -44,6 +44,36 @@ export class UnavailableError extends ZooError {
   readonly status = 503;
 }
 
+/** Too many requests in flight: the client should retry after `retryAfterS` seconds. */
+export class OverloadedError extends ZooError {
+  readonly code = 'OVERLOADED';
+  readonly status = 503;
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An admin request without the right credentials. */
+export class UnauthorizedError extends ZooError {
+  readonly code = 'UNAUTHORIZED';
+  readonly status = 401;
+}
+
+/** A reload found a broken artifact: refused, the artifacts already loaded keep serving. */
+export class ReloadRefusedError extends ZooError {
+  readonly code = 'RELOAD_REFUSED';
+  readonly status = 422;
+}
+
+/** A fault of the service itself (never of the request); the body hides its details. */
+export class InternalError extends ZooError {
+  readonly code = 'INTERNAL';
+  readonly status = 500;
+}
+
 /**
  * A zoo or premodel artifact on disk is broken or inconsistent. Raised at load time, never for a
  * request: it stops start-up (or a reload) with every problem listed.

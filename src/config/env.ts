@@ -1,0 +1,107 @@
+/**
+ * The service's configuration from environment variables: each variable is parsed once, checked
+ * against its range, and the result frozen. Every bad variable is reported at once, each message
+ * naming the variable and the limit it broke, so that the service refuses to start with a clear
+ * reason instead of running with a surprise.
+ */
+import { SERVICE_DEFAULTS } from './defaults.js';
+
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  zooDir: string;
+  premodelDir: string;
+  intraOpThreads: number;
+  /** In ms; Infinity: requests without maxLatencyMs get no budget. */
+  defaultMaxLatencyMs: number;
+  maxBodyBytes: number;
+  maxInputPixels: number;
+  maxInFlight: number;
+  retryAfterS: number;
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+  /** Empty: the admin endpoint is off. */
+  adminToken: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`the configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Spec =
+  | { env: string; key: keyof ServiceConfig; type: 'int'; min: number; max: number }
+  | { env: string; key: keyof ServiceConfig; type: 'number'; min: number; max: number; exclusiveMin?: boolean; infinity?: boolean }
+  | { env: string; key: keyof ServiceConfig; type: 'string'; nonEmpty: boolean }
+  | { env: string; key: keyof ServiceConfig; type: 'enum'; values: readonly string[] };
+
+/** Each variable, the field it sets, and its range. */
+export const ENV_VARIABLES: readonly Spec[] = Object.freeze([
+  { env: 'PORT', key: 'port', type: 'int', min: 0, max: 65535 },
+  { env: 'HOST', key: 'host', type: 'string', nonEmpty: true },
+  { env: 'ZOO_DIR', key: 'zooDir', type: 'string', nonEmpty: true },
+  { env: 'PREMODEL_DIR', key: 'premodelDir', type: 'string', nonEmpty: true },
+  { env: 'INTRA_OP_THREADS', key: 'intraOpThreads', type: 'int', min: 1, max: 256 },
+  { env: 'DEFAULT_MAX_LATENCY_MS', key: 'defaultMaxLatencyMs', type: 'number', min: 0, max: Number.MAX_VALUE, exclusiveMin: true, infinity: true },
+  { env: 'MAX_BODY_BYTES', key: 'maxBodyBytes', type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
+  { env: 'MAX_INPUT_PIXELS', key: 'maxInputPixels', type: 'int', min: 1, max: 268_402_689 },
+  { env: 'MAX_IN_FLIGHT', key: 'maxInFlight', type: 'int', min: 1, max: 100_000 },
+  { env: 'RETRY_AFTER_S', key: 'retryAfterS', type: 'int', min: 0, max: 3600 },
+  { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', type: 'int', min: 0, max: 600_000 },
+  { env: 'LOG_LEVEL', key: 'logLevel', type: 'enum', values: LOG_LEVELS },
+  { env: 'ADMIN_TOKEN', key: 'adminToken', type: 'string', nonEmpty: false },
+] satisfies Spec[]);
+
+function parse(spec: Spec, raw: string): { value: unknown } | { problem: string } {
+  const text = raw.trim();
+  switch (spec.type) {
+    case 'int': {
+      const value = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
+      return Number.isSafeInteger(value) && value >= spec.min && value <= spec.max
+        ? { value }
+        : { problem: `${spec.env} must be an integer from ${spec.min} to ${spec.max}, not "${raw}"` };
+    }
+    case 'number': {
+      if (spec.infinity === true && /^(inf|infinity|none)$/i.test(text)) return { value: Number.POSITIVE_INFINITY };
+      const value = text === '' ? Number.NaN : Number(text);
+      const aboveMin = spec.exclusiveMin === true ? value > spec.min : value >= spec.min;
+      return Number.isFinite(value) && aboveMin && value <= spec.max
+        ? { value }
+        : {
+            problem:
+              `${spec.env} must be a number ${spec.exclusiveMin === true ? '>' : '>='} ${spec.min}` +
+              `${spec.infinity === true ? ' (or "Infinity" for none)' : ''}, not "${raw}"`,
+          };
+    }
+    case 'string':
+      return spec.nonEmpty && text === '' ? { problem: `${spec.env} must not be empty` } : { value: raw };
+    case 'enum':
+      return spec.values.includes(text)
+        ? { value: text }
+        : { problem: `${spec.env} must be one of ${spec.values.join(', ')}, not "${raw}"` };
+  }
+}
+
+/**
+ * The configuration that `env` asks for over the defaults. Variables that are unset or empty
+ * (except ADMIN_TOKEN, where empty means off) keep their default. Throws ConfigError.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<ServiceConfig> {
+  const config: ServiceConfig = { ...SERVICE_DEFAULTS, logLevel: SERVICE_DEFAULTS.logLevel as LogLevel };
+  const problems: string[] = [];
+  for (const spec of ENV_VARIABLES) {
+    const raw = env[spec.env];
+    const emptyMeansOff = spec.type === 'string' && !spec.nonEmpty;
+    if (raw === undefined || (raw.trim() === '' && !emptyMeansOff)) continue;
+    const parsed = parse(spec, raw);
+    if ('problem' in parsed) problems.push(parsed.problem);
+    else (config as unknown as Record<string, unknown>)[spec.key] = parsed.value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,118 @@
+/**
+ * The HTTP app: the thin adapters (v1, v2, health, metrics, OpenAPI) over a loaded data plane,
+ * one error middleware, request ids, access logs and request metrics. `buildApp` never listens
+ * (src/main.ts does), so tests run it on an ephemeral port. The only module tree importing
+ * express is src/http/.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import express, { type Express, type RequestHandler } from 'express';
+import { pino, type Logger } from 'pino';
+import type { DataPlane } from '../serve/dataplane.js';
+import type { AppContext, HttpConfig } from './context.js';
+import { errorHandler, notFound } from './errors.js';
+import { Metrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { Service, type PlaneLoader } from './service.js';
+import { v1Routes } from './v1.js';
+import { v2Routes } from './v2.js';
+
+export type { HttpConfig } from './context.js';
+
+export interface BuildOptions {
+  /** pino logger for access and error logs; default: silent. */
+  logger?: Logger;
+  /** Loads a fresh data plane: enables POST /v1/admin/reload (with config.adminToken). */
+  reload?: PlaneLoader;
+}
+
+/** The express app, plus the service that holds its data plane (shutdown, reload, dispose). */
+export type App = Express & { readonly service: Service; readonly metrics: Metrics };
+
+const VERSION = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Routes probed often: logged at debug, not info. */
+const QUIET = new Set(['/healthz', '/readyz', '/metrics', '/v2/health/live', '/v2/health/ready']);
+
+/** Request id (X-Request-Id, kept when the client sent a sane one), access log, request metrics. */
+function observe(ctx: AppContext): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = id;
+    res.locals.retryAfterS = ctx.config.retryAfterS;
+    res.setHeader('X-Request-Id', id);
+    res.on('finish', () => {
+      const ms = performance.now() - started;
+      const route = req.route?.path === undefined ? 'unmatched' : String(req.route.path);
+      const status = String(res.statusCode);
+      ctx.metrics.httpDuration.observe({ method: req.method, route, status }, ms / 1000);
+      const endpoint = res.locals.endpoint as string | undefined;
+      if (endpoint !== undefined) {
+        ctx.metrics.requests.inc({ endpoint, task: String(res.locals.task ?? ''), model: String(res.locals.model ?? ''), status });
+      }
+      const line = {
+        requestId: id,
+        method: req.method,
+        url: req.originalUrl,
+        status: res.statusCode,
+        ms: Math.round(ms * 1000) / 1000,
+        ...(res.locals.task === undefined ? {} : { task: res.locals.task }),
+        ...(res.locals.model === undefined ? {} : { model: res.locals.model }),
+        ...(res.locals.errorCode === undefined ? {} : { error: res.locals.errorCode }),
+      };
+      if (QUIET.has(req.path) && res.statusCode < 400) ctx.logger.debug(line, 'request');
+      else ctx.logger.info(line, 'request');
+    });
+    next();
+  };
+}
+
+export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, options: BuildOptions = {}): App {
+  const metrics = new Metrics();
+  const service = new Service(dataPlane, config, metrics);
+  const ctx: AppContext = {
+    service,
+    config,
+    metrics,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    version: VERSION,
+    ...(options.reload === undefined ? {} : { reload: options.reload }),
+  };
+  const openapi = JSON.stringify(openApiDocument(VERSION));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(observe(ctx));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = service.ready;
+    res.status(ready ? 200 : 503).json({ ready, ...(ready ? {} : { reason: 'shutting down' }) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
+  app.use(v1Routes(ctx));
+  app.use(v2Routes(ctx));
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger));
+
+  return Object.assign(app, { service, metrics });
+}

@@ -1,0 +1,98 @@
+/**
+ * The one place where an error becomes an HTTP response. Typed errors of the catalogue
+ * (src/errors) carry their status and code; the body parser's errors are mapped onto the same
+ * catalogue; anything else is an internal fault: 500, logged with its stack, and answered with
+ * the request id only (no stack, no path). v1 and the other routes answer
+ * `{"error": {"code", "message"}}`; the Open Inference Protocol routes (/v2) answer its
+ * `{"error": "<message>"}`.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import {
+  BadRequestError,
+  InternalError,
+  NotFoundError,
+  OverloadedError,
+  PayloadTooLargeError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ZooError,
+} from '../errors/index.js';
+
+/** What the body parser (body-parser / raw-body) throws: http-errors with a `type`. */
+interface ParserError {
+  type: string;
+  status?: number;
+  expose?: boolean;
+  message: string;
+  limit?: number;
+  length?: number;
+  charset?: string;
+  encoding?: string;
+}
+
+function isParserError(err: unknown): err is ParserError {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'expose' in err;
+}
+
+/** Maps a body parser error onto the catalogue; undefined when it is not one the client caused. */
+function fromParser(err: ParserError): ZooError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new PayloadTooLargeError(
+        `the body is ${err.length ?? 'more than the limit of'} bytes; the limit (MAX_BODY_BYTES) is ${err.limit} bytes`,
+      );
+    case 'entity.parse.failed':
+      return new BadRequestError(`the body is not valid JSON: ${err.message}`);
+    case 'charset.unsupported':
+      return new UnsupportedMediaTypeError(`unsupported charset "${err.charset}"; send UTF-8`);
+    case 'encoding.unsupported':
+      return new UnsupportedMediaTypeError(`unsupported content encoding "${err.encoding}"; send identity`);
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new BadRequestError(err.message);
+    default:
+      return err.expose === true && (err.status ?? 500) < 500 ? new BadRequestError(err.message) : undefined;
+  }
+}
+
+export function isV2(path: string): boolean {
+  return path === '/v2' || path.startsWith('/v2/');
+}
+
+/** The body of an error response in the protocol of `path`. */
+export function errorBody(path: string, err: ZooError): object {
+  return isV2(path) ? { error: err.message } : { error: { code: err.code, message: err.message } };
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    let error: ZooError | undefined = err instanceof ZooError ? err : isParserError(err) ? fromParser(err) : undefined;
+    if (error === undefined) {
+      const id = String(res.locals.requestId ?? '');
+      logger.error({ err, requestId: id, method: req.method, url: req.originalUrl }, 'internal error');
+      error = new InternalError(`internal error; the service log has the details under request id ${id}`);
+    }
+    if (error instanceof OverloadedError) res.setHeader('Retry-After', String(error.retryAfterS));
+    else if (error instanceof UnavailableError) {
+      // Not ready or shutting down: the client should go elsewhere, so do not keep this connection.
+      res.setHeader('Retry-After', String(res.locals.retryAfterS ?? 1));
+      res.setHeader('Connection', 'close');
+    }
+    res.locals.errorCode = error.code;
+    res.status(error.status).json(errorBody(req.path, error));
+  };
+}
+
+/** The last route: a path the API does not have. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(
+    new NotFoundError(
+      `there is no route ${req.method} ${req.path}; the API is described at GET /openapi.json`,
+    ),
+  );
+};

@@ -1,0 +1,93 @@
+/**
+ * The service's Prometheus metrics (prom-client), in a registry of its own per app so that two
+ * apps in one process (tests) do not collide: requests by task, model and status; each pipeline
+ * stage's duration; selections per model; constraint misses; load shedding; reloads.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Prediction } from '../serve/task.js';
+
+/** Seconds: from 50 µs (features of a window) to 5 s (an overloaded request). */
+const STAGE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export const STAGES = ['decode', 'features', 'select', 'inference', 'total'] as const;
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  /** Inference requests (v1 predict, v2 infer) by endpoint, task, served model and HTTP status. */
+  readonly requests = new Counter({
+    name: 'adaptive_zoo_requests_total',
+    help: 'Inference requests by endpoint, task, served model ("" when none ran) and HTTP status',
+    labelNames: ['endpoint', 'task', 'model', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'adaptive_zoo_http_request_duration_seconds',
+    help: 'Time from request arrival to response end, by route and HTTP status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: STAGE_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly stageDuration = new Histogram({
+    name: 'adaptive_zoo_stage_duration_seconds',
+    help: 'Duration of each pipeline stage of a served request (decode, features, select, inference, total)',
+    labelNames: ['task', 'stage'] as const,
+    buckets: STAGE_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly selections = new Counter({
+    name: 'adaptive_zoo_selections_total',
+    help: 'Models chosen to answer requests, by task and model',
+    labelNames: ['task', 'model', 'forced'] as const,
+    registers: [this.registry],
+  });
+
+  readonly constraintMisses = new Counter({
+    name: 'adaptive_zoo_constraint_misses_total',
+    help: 'Answers served with constraintMet false (no model could meet the constraint), by task and model',
+    labelNames: ['task', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'adaptive_zoo_requests_in_flight',
+    help: 'Inference requests being served now',
+    registers: [this.registry],
+  });
+
+  readonly rejected = new Counter({
+    name: 'adaptive_zoo_requests_rejected_total',
+    help: 'Inference requests refused with 503 before any work, by reason (overloaded, shutting_down)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reloads = new Counter({
+    name: 'adaptive_zoo_reloads_total',
+    help: 'Reloads of the zoos and premodels, by result (ok, refused)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'adaptive_zoo_' });
+  }
+
+  /** Records a served prediction: its stages, the model chosen, a missed constraint. */
+  observePrediction(prediction: Prediction, forced: boolean): void {
+    const { task, model, timing, selection } = prediction;
+    const byStage = {
+      decode: timing.decodeMs,
+      features: timing.featuresMs,
+      select: timing.selectMs,
+      inference: timing.inferenceMs,
+      total: timing.totalMs,
+    } satisfies Record<(typeof STAGES)[number], number>;
+    for (const stage of STAGES) this.stageDuration.observe({ task, stage }, byStage[stage] / 1000);
+    this.selections.inc({ task, model, forced: String(forced) });
+    if (!selection.constraintMet) this.constraintMisses.inc({ task, model });
+  }
+}

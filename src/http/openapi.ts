@@ -1,0 +1,208 @@
+/**
+ * The OpenAPI 3.1 document served at GET /openapi.json. Its request schemas are the very objects
+ * that ajv validates requests with (imported from schemas.ts, not copied), so the published
+ * contract is the enforced one.
+ */
+import {
+  inferBodySchema,
+  maxLatencyMsSchema,
+  minAccuracySchema,
+  modelIdSchema,
+  predictBodySchema,
+} from './schemas.js';
+import { IMAGE_TYPES } from './inputs.js';
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: {
+          type: 'string',
+          examples: ['BAD_REQUEST', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_INPUT', 'UNAVAILABLE', 'OVERLOADED'],
+        },
+        message: { type: 'string' },
+      },
+    },
+  },
+};
+
+const v2ErrorSchema = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } };
+
+const timingSchema = {
+  type: 'object',
+  description: 'Milliseconds spent in each stage of this request.',
+  properties: Object.fromEntries(['decodeMs', 'featuresMs', 'selectMs', 'inferenceMs', 'totalMs'].map((k) => [k, { type: 'number' }])),
+};
+
+const predictionSchema = {
+  type: 'object',
+  required: ['task', 'model', 'label', 'classIndex', 'scores', 'selection', 'timing'],
+  properties: {
+    task: { type: 'string' },
+    model: { type: 'string', description: 'The zoo model that answered.' },
+    label: { type: 'string' },
+    classIndex: { type: 'integer' },
+    scores: { type: 'array', items: { type: 'number' }, description: 'Class probabilities, in the order of the classes.' },
+    selection: {
+      type: 'object',
+      required: ['constraintMet', 'predictedAccuracy', 'predictedLatencyMs', 'candidates', 'reason'],
+      properties: {
+        constraintMet: { type: 'boolean' },
+        predictedAccuracy: { type: 'number' },
+        predictedLatencyMs: { type: 'number' },
+        candidates: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { model: { type: 'string' }, pCorrect: { type: 'number' }, latencyMs: { type: 'number' } },
+          },
+        },
+        ran: { type: 'array', items: { type: 'string' }, description: 'Models run, in order (more than one when the route escalated).' },
+        reason: { type: 'string' },
+      },
+    },
+    timing: timingSchema,
+  },
+};
+
+const metadataTensorSchema = {
+  type: 'object',
+  required: ['name', 'datatype', 'shape'],
+  properties: { name: { type: 'string' }, datatype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } } },
+};
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { description: STATUS_TEXT[s], content: json({ $ref: '#/components/schemas/Error' }) }]));
+const v2Errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { description: STATUS_TEXT[s], content: json({ $ref: '#/components/schemas/V2Error' }) }]));
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Malformed request: not JSON, wrong types, unknown fields, values out of range',
+  401: 'Missing or wrong admin token',
+  404: 'Unknown task, model or route (the message lists the valid names)',
+  413: 'Body larger than MAX_BODY_BYTES, or image larger than MAX_INPUT_PIXELS',
+  415: 'Content-Type not accepted',
+  422: 'Well-formed but unusable input: undecodable image, window or tensor of the wrong shape',
+  503: 'Not ready, shutting down, or more than MAX_IN_FLIGHT requests in flight (see Retry-After)',
+};
+
+const nameParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
+
+export function openApiDocument(version: string): object {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'adaptive-zoo',
+      version,
+      description:
+        'Routes each request to the cheapest DNN of a model zoo that a learned premodel predicts will still be right on it, ' +
+        'under an accuracy and/or latency constraint.',
+    },
+    paths: {
+      '/v1/tasks': {
+        get: {
+          summary: 'The tasks, their models (id, compression, accuracy, latency, size) and classes',
+          responses: { '200': { description: 'The tasks', content: json({ type: 'object', properties: { tasks: { type: 'array' } } }) } },
+        },
+      },
+      '/v1/tasks/{task}': {
+        get: {
+          summary: 'One task',
+          parameters: [nameParam('task', 'A task name of GET /v1/tasks')],
+          responses: { '200': { description: 'The task' }, ...errors(404) },
+        },
+      },
+      '/v1/tasks/{task}/predict': {
+        post: {
+          summary: 'Classify one input with the cheapest model predicted right under the constraint',
+          parameters: [
+            nameParam('task', 'A task name of GET /v1/tasks'),
+            { name: 'minAccuracy', in: 'query', required: false, schema: minAccuracySchema, description: 'Image uploads only' },
+            { name: 'maxLatencyMs', in: 'query', required: false, schema: maxLatencyMsSchema, description: 'Image uploads only' },
+            { name: 'model', in: 'query', required: false, schema: modelIdSchema, description: 'Image uploads only' },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: predictBodySchema },
+              ...Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: { type: 'string', contentMediaType: t } }])),
+            },
+          },
+          responses: {
+            '200': { description: 'The prediction, the selection and its reason, and the time of each stage', content: json({ $ref: '#/components/schemas/Prediction' }) },
+            ...errors(400, 404, 413, 415, 422, 503),
+          },
+        },
+      },
+      '/v1/admin/reload': {
+        post: {
+          summary: 'Reload the zoos and premodels from disk; a broken artifact is refused and the loaded ones keep serving',
+          security: [{ adminToken: [] }],
+          responses: { '200': { description: 'Reloaded' }, ...errors(401, 404, 422, 503) },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness: the process answers', responses: { '200': { description: 'Alive' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: loaded and not shutting down',
+          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
+        },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/v2': { get: { summary: 'Open Inference Protocol: server metadata', responses: { '200': { description: 'name, version, extensions' } } } },
+      '/v2/health/live': { get: { summary: 'Open Inference Protocol: liveness', responses: { '200': { description: '{"live": true}' } } } },
+      '/v2/health/ready': {
+        get: { summary: 'Open Inference Protocol: readiness', responses: { '200': { description: '{"ready": true}' }, '503': { description: '{"ready": false}' } } },
+      },
+      '/v2/models/{name}': {
+        get: {
+          summary: 'Open Inference Protocol: model metadata (a task, or a zoo model as task.model or its bare id)',
+          parameters: [nameParam('name', 'A task ("fashion") or a zoo model ("fashion.f", or "f" where unique)')],
+          responses: {
+            '200': {
+              description: 'Metadata',
+              content: json({
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  platform: { type: 'string' },
+                  inputs: { type: 'array', items: metadataTensorSchema },
+                  outputs: { type: 'array', items: metadataTensorSchema },
+                },
+              }),
+            },
+            ...v2Errors(404),
+          },
+        },
+      },
+      '/v2/models/{name}/ready': {
+        get: {
+          summary: 'Open Inference Protocol: model readiness',
+          parameters: [nameParam('name', 'A task or a zoo model')],
+          responses: { '200': { description: '{"name", "ready": true}' }, ...v2Errors(404, 503) },
+        },
+      },
+      '/v2/models/{name}/infer': {
+        post: {
+          summary: 'Open Inference Protocol: inference on one FP32 tensor (a task routes through the premodel)',
+          parameters: [nameParam('name', 'A task or a zoo model')],
+          requestBody: { required: true, content: json(inferBodySchema) },
+          responses: {
+            '200': { description: 'outputs scores, class_index, label; the selection and timings as parameters' },
+            ...v2Errors(400, 404, 413, 415, 422, 503),
+          },
+        },
+      },
+    },
+    components: {
+      schemas: { Error: errorSchema, V2Error: v2ErrorSchema, Prediction: predictionSchema },
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The JSON schemas of every request body and query string the HTTP API accepts, and their compiled
+ * validators. `openapi.ts` publishes these very objects, so the documented contract and the one
+ * enforced cannot drift apart. Shapes that depend on the task (window length, tensor shape) are
+ * checked after the schema, against the task's manifest, and answer 422.
+ */
+import { BadRequestError } from '../errors/index.js';
+import { compileSchema, type Validator } from '../schema/index.js';
+
+export const minAccuracySchema = {
+  type: 'number',
+  minimum: 0,
+  maximum: 1,
+  description: 'Accuracy the answer should reach: the cheapest model predicted right often enough (0..1).',
+  examples: [0.9],
+} as const;
+
+export const maxLatencyMsSchema = {
+  type: 'number',
+  exclusiveMinimum: 0,
+  description: "Hard bound on the chosen model's expected latency now, in milliseconds.",
+  examples: [2],
+} as const;
+
+export const modelIdSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Forces this zoo model (an id of GET /v1/tasks) instead of the premodel\'s choice.',
+} as const;
+
+export const constraintSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema },
+  description: 'Either, both or neither (neither: the task\'s default, see GET /v1/tasks).',
+} as const;
+
+export interface PredictBody {
+  input: { image: string } | { window: number[][] };
+  constraint?: { minAccuracy?: number; maxLatencyMs?: number };
+  model?: string;
+}
+
+export const predictBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['input'],
+  properties: {
+    input: {
+      type: 'object',
+      description: 'Exactly one of image (base64 PNG, JPEG or WebP) and window (samples x channels).',
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['image'],
+          properties: {
+            image: {
+              type: 'string',
+              minLength: 1,
+              contentEncoding: 'base64',
+              description: 'A PNG, JPEG or WebP file, base64 (a data: URL prefix is accepted).',
+            },
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['window'],
+          properties: {
+            window: {
+              type: 'array',
+              description: 'Samples in time order, each one number per channel (har: 128 x 6).',
+              items: { type: 'array', items: { type: 'number' } },
+            },
+          },
+        },
+      ],
+    },
+    constraint: constraintSchema,
+    model: modelIdSchema,
+  },
+} as const;
+
+export interface PredictQuery {
+  minAccuracy?: number;
+  maxLatencyMs?: number;
+  model?: string;
+}
+
+/** Query string of a raw image upload (numbers arrive as text and are converted first). */
+export const predictQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema, model: modelIdSchema },
+} as const;
+
+const parameterValue = { type: ['string', 'number', 'boolean'] } as const;
+
+export interface InferBody {
+  id?: string;
+  parameters?: { minAccuracy?: number; maxLatencyMs?: number; [name: string]: unknown };
+  inputs: { name: string; shape: number[]; datatype: 'FP32'; parameters?: Record<string, unknown>; data: unknown[] }[];
+  outputs?: { name: string; parameters?: Record<string, unknown> }[];
+}
+
+/** Open Inference Protocol (v2) inference request, the FP32 subset this service serves. */
+export const inferBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['inputs'],
+  properties: {
+    id: { type: 'string', description: 'Echoed in the response.' },
+    parameters: {
+      type: 'object',
+      description: 'minAccuracy and maxLatencyMs as in v1; other parameters are ignored.',
+      properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema },
+      additionalProperties: parameterValue,
+    },
+    inputs: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'shape', 'datatype', 'data'],
+        properties: {
+          name: { type: 'string' },
+          shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+          datatype: { enum: ['FP32'] },
+          parameters: { type: 'object', additionalProperties: parameterValue },
+          data: { type: 'array', description: 'Row-major, flat or nested to the shape.' },
+        },
+      },
+    },
+    outputs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string' }, parameters: { type: 'object', additionalProperties: parameterValue } },
+      },
+    },
+  },
+} as const;
+
+export const reloadBodySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+const predictBody = compileSchema<PredictBody>(predictBodySchema);
+const predictQuery = compileSchema<PredictQuery>(predictQuerySchema);
+const inferBody = compileSchema<InferBody>(inferBodySchema);
+
+function check<T>(validator: Validator<T>, value: unknown, what: string): T {
+  if (value === undefined) throw new BadRequestError(`${what} is missing`);
+  if (validator.is(value)) return value;
+  throw new BadRequestError(`${what} is invalid: ${validator.problems(value).join('; ')}`);
+}
+
+export const validatePredictBody = (body: unknown): PredictBody => check(predictBody, body, 'the JSON body');
+export const validateInferBody = (body: unknown): InferBody => check(inferBody, body, 'the inference request');
+
+/** Numbers in the query string arrive as text: convert those that read as numbers, then validate. */
+export function validatePredictQuery(query: Record<string, unknown>): PredictQuery {
+  const converted: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const numeric = key === 'minAccuracy' || key === 'maxLatencyMs';
+    converted[key] =
+      numeric && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  return check(predictQuery, converted, 'the query string');
+}

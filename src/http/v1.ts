@@ -1,0 +1,116 @@
+/**
+ * The v1 REST adapter (the brief's API): list the tasks, and predict with the premodel choosing
+ * the model, from JSON (base64 image or window) or from raw image bytes with the constraint in
+ * the query string. Thin: validation here, everything else in the data plane.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type Router } from 'express';
+import { BadRequestError, NotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from '../errors/index.js';
+import type { ModelInput } from '../inputs/index.js';
+import type { Constraint } from '../select/policy.js';
+import type { ServedTask } from '../serve/task.js';
+import { admit, bodyType, labelTask, leasedPlane, predict, type AppContext } from './context.js';
+import { IMAGE_TYPES, base64ImageInput, imageInput, windowInput } from './inputs.js';
+import { validatePredictBody, validatePredictQuery } from './schemas.js';
+
+function constraintOf(c: { minAccuracy?: number; maxLatencyMs?: number }, model: string | undefined): Constraint {
+  return {
+    ...(c.minAccuracy === undefined ? {} : { minAccuracy: c.minAccuracy }),
+    ...(c.maxLatencyMs === undefined ? {} : { maxLatencyMs: c.maxLatencyMs }),
+    ...(model === undefined ? {} : { model }),
+  };
+}
+
+/** Fails fast (404) on a forced model the task does not have, before any decoding. */
+function checkModel(task: ServedTask, model: string | undefined): void {
+  if (model !== undefined) task.zoo.model(model);
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export function v1Routes(ctx: AppContext): Router {
+  const router = express.Router();
+  const limits = { maxPixels: ctx.config.maxInputPixels };
+  const json = express.json({ limit: ctx.config.maxBodyBytes, type: 'application/json' });
+  const raw = express.raw({ limit: ctx.config.maxBodyBytes, type: [...IMAGE_TYPES] });
+  const accepted = ['application/json', ...IMAGE_TYPES];
+
+  router.get('/v1/tasks', (_req, res) => {
+    res.json({ tasks: ctx.service.plane.describe() });
+  });
+
+  router.get('/v1/tasks/:task', (req, res) => {
+    const name = req.params.task;
+    const description = ctx.service.plane.describe().find((t) => t.task === name);
+    if (description === undefined) ctx.service.plane.task(name); // throws NotFoundError listing the tasks
+    res.json(description);
+  });
+
+  router.post(
+    '/v1/tasks/:task/predict',
+    admit(ctx, 'v1_predict'),
+    (req, res, next) => {
+      // The task is known before the body is read: an unknown one is a 404 whatever the body.
+      labelTask(res, leasedPlane(res).task(String(req.params.task)));
+      const type = bodyType(req, accepted);
+      if (type === null) {
+        next(new BadRequestError(`the request has no body; send JSON or an image (${IMAGE_TYPES.join(', ')})`));
+      } else if (type === false) {
+        next(
+          new UnsupportedMediaTypeError(
+            `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; send ${accepted.join(', ')}`,
+          ),
+        );
+      } else if (type === 'application/json') {
+        json(req, res, next);
+      } else {
+        raw(req, res, next);
+      }
+    },
+    async (req, res) => {
+      const task = leasedPlane(res).task(String(req.params.task));
+      let input: ModelInput;
+      let constraint: Constraint;
+      if (Buffer.isBuffer(req.body)) {
+        const query = validatePredictQuery(req.query as Record<string, unknown>);
+        constraint = constraintOf(query, query.model);
+        checkModel(task, constraint.model);
+        input = await imageInput(task, req.body, limits);
+      } else {
+        if (Object.keys(req.query as object).length > 0) {
+          throw new BadRequestError('with a JSON body, give the constraint and model in the body, not the query string');
+        }
+        const body = validatePredictBody(req.body);
+        constraint = constraintOf(body.constraint ?? {}, body.model);
+        checkModel(task, constraint.model);
+        input =
+          'image' in body.input
+            ? await base64ImageInput(task, body.input.image, limits)
+            : windowInput(task, body.input.window);
+      }
+      res.json(await predict(ctx, res, task, input, constraint));
+    },
+  );
+
+  router.post('/v1/admin/reload', async (req, res) => {
+    const token = ctx.config.adminToken;
+    if (token === '' || ctx.reload === undefined) {
+      throw new NotFoundError('reload is off: start the service with ADMIN_TOKEN set to enable POST /v1/admin/reload');
+    }
+    const auth = req.headers.authorization ?? '';
+    const given = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : '';
+    if (given === '' || !sameToken(given, token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="adaptive-zoo admin"');
+      throw new UnauthorizedError('POST /v1/admin/reload needs "Authorization: Bearer <ADMIN_TOKEN>"');
+    }
+    const plane = await ctx.service.reload(ctx.reload);
+    ctx.logger.info({ tasks: plane.tasks.map((t) => t.name) }, 'reloaded the zoos and premodels');
+    res.json({ reloaded: true, tasks: plane.describe().map((t) => ({ task: t.task, models: t.models.map((m) => m.id) })) });
+  });
+
+  return router;
+}

@@ -1,0 +1,140 @@
+/**
+ * A real listening service for the HTTP tests: the data plane loaded from ZOO_DIR / PREMODEL_DIR
+ * (default: the committed zoo/ and premodel/), the app on an ephemeral port of 127.0.0.1, and a
+ * close() that ends every connection, the server and the sessions. Plus small request helpers
+ * and synthetic inputs (PNG made with sharp, windows from test/helpers).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import { configFromEnv } from '../../src/config/env.js';
+import { buildApp, type App, type BuildOptions, type HttpConfig } from '../../src/http/app.js';
+import { DataPlane, type TaskDescription } from '../../src/serve/dataplane.js';
+import { syntheticWindow } from '../helpers/windows.js';
+
+export const config = configFromEnv(process.env);
+
+export function loadPlane(): Promise<DataPlane> {
+  return DataPlane.load({
+    zooDir: config.zooDir,
+    premodelDir: config.premodelDir,
+    intraOpThreads: 1,
+    defaultMaxLatencyMs: Number.POSITIVE_INFINITY,
+  });
+}
+
+export interface TestServer {
+  base: string;
+  app: App;
+  server: http.Server;
+  tasks: TaskDescription[];
+  /** The first task of each kind, if the zoo has one. */
+  imageTask?: TaskDescription;
+  windowTask?: TaskDescription;
+  close(): Promise<void>;
+}
+
+export async function startServer(overrides: Partial<HttpConfig> = {}, options: BuildOptions = {}): Promise<TestServer> {
+  const plane = await loadPlane();
+  const app = buildApp(plane, { ...config, ...overrides }, options);
+  const server = await new Promise<http.Server>((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const { port } = server.address() as AddressInfo;
+  const tasks = plane.describe();
+  const imageTask = tasks.find((t) => t.kind === 'image');
+  const windowTask = tasks.find((t) => t.kind === 'window');
+  return {
+    base: `http://127.0.0.1:${port}`,
+    app,
+    server,
+    tasks,
+    ...(imageTask === undefined ? {} : { imageTask }),
+    ...(windowTask === undefined ? {} : { windowTask }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.service.close();
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+}
+
+export async function request(url: string, init: RequestInit = {}): Promise<Reply> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = undefined;
+  if ((res.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+export function postJson(url: string, body: unknown): Promise<Reply> {
+  return request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+export function postBytes(url: string, bytes: Uint8Array, type: string): Promise<Reply> {
+  return request(url, { method: 'POST', headers: { 'content-type': type }, body: bytes as unknown as BodyInit });
+}
+
+/** A colour test card (a bright square on a dark field) of any size, encoded by sharp. */
+export async function syntheticImage(width: number, height: number, format: 'png' | 'jpeg' | 'webp' = 'png'): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3, 20);
+  for (let y = Math.floor(height / 4); y < Math.floor((3 * height) / 4); y++) {
+    for (let x = Math.floor(width / 4); x < Math.floor((3 * width) / 4); x++) pixels.fill(230, (y * width + x) * 3, (y * width + x) * 3 + 3);
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).toFormat(format).toBuffer();
+}
+
+/** A synthetic window as the nested samples x channels array clients send. */
+export function windowArray(length = 128, channels = 6, activity: 'walking' | 'still' = 'walking'): number[][] {
+  const flat = syntheticWindow(length, channels, activity);
+  return Array.from({ length }, (_, t) => Array.from(flat.subarray(t * channels, (t + 1) * channels)));
+}
+
+/**
+ * Starts a POST whose body is only partly sent, so that the request stays in flight until
+ * `finish()` sends the rest; resolves with the reply then.
+ */
+export function heldRequest(url: string, body: Buffer, type: string): { finish(): Promise<{ status: number; body: string }> } {
+  const u = new URL(url);
+  const half = Math.floor(body.length / 2);
+  let resolveReply: (r: { status: number; body: string }) => void;
+  let rejectReply: (e: Error) => void;
+  const reply = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    resolveReply = resolve;
+    rejectReply = reject;
+  });
+  const req = http.request(
+    { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'content-type': type, 'content-length': body.length } },
+    (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolveReply({ status: res.statusCode ?? 0, body: text }));
+    },
+  );
+  req.on('error', (e) => rejectReply(e));
+  req.write(body.subarray(0, half));
+  return {
+    finish() {
+      req.end(body.subarray(half));
+      return reply;
+    },
+  };
+}
+
+/** Waits until `check()` holds (polling), for server-side effects of a request being sent. */
+export async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

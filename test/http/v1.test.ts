@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { expect } from 'chai';
+import { postBytes, postJson, request, startServer, syntheticImage, windowArray, type TestServer } from './server.js';
+
+const FIXTURE = 'test/fixtures/fashion/test-0-class-9.png';
+
+/** Checks a 200 body against the brief's contract. */
+function expectPrediction(body: any, task: { task: string; classes: string[]; models: { id: string }[] }): void {
+  expect(body).to.include.keys('task', 'model', 'label', 'classIndex', 'scores', 'selection', 'timing');
+  expect(body.task).to.equal(task.task);
+  expect(task.models.map((m) => m.id)).to.include(body.model);
+  expect(body.scores).to.have.length(task.classes.length);
+  const sum = (body.scores as number[]).reduce((a, b) => a + b, 0);
+  expect(sum).to.be.closeTo(1, 1e-3);
+  expect(body.label).to.equal(task.classes[body.classIndex]);
+  const s = body.selection;
+  expect(s).to.include.keys('constraintMet', 'predictedAccuracy', 'predictedLatencyMs', 'candidates', 'reason');
+  expect(s.constraintMet).to.be.a('boolean');
+  expect(s.reason).to.be.a('string').and.not.equal('');
+  for (const c of s.candidates) expect(c).to.have.keys('model', 'pCorrect', 'latencyMs');
+  for (const k of ['decodeMs', 'featuresMs', 'selectMs', 'inferenceMs', 'totalMs']) {
+    expect(body.timing[k], k).to.be.a('number').and.at.least(0);
+  }
+  expect(body.timing.totalMs).to.be.at.least(body.timing.inferenceMs);
+}
+
+describe('http v1', function () {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    await srv.close();
+  });
+
+  it('GET /v1/tasks lists tasks with models (id, method, accuracy, latency, size) and classes', async () => {
+    const r = await request(`${srv.base}/v1/tasks`);
+    expect(r.status).to.equal(200);
+    expect(r.body.tasks).to.be.an('array').that.is.not.empty;
+    for (const t of r.body.tasks) {
+      expect(t).to.include.keys('task', 'kind', 'classes', 'models');
+      for (const m of t.models) expect(m).to.include.keys('id', 'method', 'accuracy', 'latencyMs', 'bytes');
+    }
+  });
+
+  it('GET /v1/tasks/{task} describes one task, 404 for an unknown one', async () => {
+    const name = srv.tasks[0]!.task;
+    expect((await request(`${srv.base}/v1/tasks/${name}`)).body.task).to.equal(name);
+    expect((await request(`${srv.base}/v1/tasks/no-such-task`)).status).to.equal(404);
+  });
+
+  describe('image task', function () {
+    before(function () {
+      if (srv.imageTask === undefined) this.skip();
+    });
+
+    it('predicts from raw PNG bytes', async () => {
+      const t = srv.imageTask!;
+      const r = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict`, await readFile(FIXTURE), 'image/png');
+      expect(r.status, r.text).to.equal(200);
+      expectPrediction(r.body, t);
+    });
+
+    it('predicts from synthetic JPEG and WebP colour images of another size', async () => {
+      const t = srv.imageTask!;
+      for (const [format, type] of [['jpeg', 'image/jpeg'], ['webp', 'image/webp']] as const) {
+        const r = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict`, await syntheticImage(64, 48, format), type);
+        expect(r.status, r.text).to.equal(200);
+        expectPrediction(r.body, t);
+      }
+    });
+
+    it('predicts from a base64 image in JSON, with a data: URL prefix too', async () => {
+      const t = srv.imageTask!;
+      const b64 = (await readFile(FIXTURE)).toString('base64');
+      for (const image of [b64, `data:image/png;base64,${b64}`]) {
+        const r = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { image } });
+        expect(r.status, r.text).to.equal(200);
+        expectPrediction(r.body, t);
+      }
+    });
+
+    it('gives the same answer for the same image as bytes and as base64', async () => {
+      const t = srv.imageTask!;
+      const png = await readFile(FIXTURE);
+      const a = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict`, png, 'image/png');
+      const b = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { image: png.toString('base64') } });
+      expect(a.body.model).to.equal(b.body.model);
+      expect(a.body.scores).to.deep.equal(b.body.scores);
+    });
+
+    it('takes each constraint form in the query string of an upload', async () => {
+      const t = srv.imageTask!;
+      const png = await readFile(FIXTURE);
+      for (const q of ['', '?minAccuracy=0.5', '?maxLatencyMs=1000', '?minAccuracy=0.5&maxLatencyMs=1000']) {
+        const r = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict${q}`, png, 'image/png');
+        expect(r.status, `${q}: ${r.text}`).to.equal(200);
+        expectPrediction(r.body, t);
+      }
+    });
+
+    it('forces a model named in the query string or the body', async () => {
+      const t = srv.imageTask!;
+      const png = await readFile(FIXTURE);
+      for (const m of t.models) {
+        const a = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict?model=${encodeURIComponent(m.id)}`, png, 'image/png');
+        expect(a.status, a.text).to.equal(200);
+        expect(a.body.model).to.equal(m.id);
+        expect(a.body.selection.reason).to.contain('forced');
+        const b = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { image: png.toString('base64') }, model: m.id });
+        expect(b.body.model).to.equal(m.id);
+      }
+    });
+  });
+
+  describe('window task', function () {
+    before(function () {
+      if (srv.windowTask === undefined) this.skip();
+    });
+
+    it('predicts from a JSON window with each constraint form', async () => {
+      const t = srv.windowTask!;
+      const window = windowArray();
+      const constraints = [undefined, { minAccuracy: 0.9 }, { maxLatencyMs: 2 }, { minAccuracy: 0.9, maxLatencyMs: 2 }, {}];
+      for (const constraint of constraints) {
+        const r = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { window }, ...(constraint ? { constraint } : {}) });
+        expect(r.status, r.text).to.equal(200);
+        expectPrediction(r.body, t);
+      }
+    });
+
+    it('keeps a hard latency bound: the chosen model fits, or the fastest with constraintMet false', async () => {
+      const t = srv.windowTask!;
+      const latencies = t.models.filter((m) => m.routed && m.latencyMs).map((m) => m.latencyMs!.p50);
+      const fastest = Math.min(...latencies);
+      const tight = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { window: windowArray() }, constraint: { maxLatencyMs: fastest / 2 } });
+      expect(tight.status).to.equal(200);
+      expect(tight.body.selection.constraintMet).to.equal(false);
+      expect(tight.body.selection.predictedLatencyMs).to.equal(fastest);
+      const roomy = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { window: windowArray() }, constraint: { maxLatencyMs: 1000 } });
+      expect(roomy.body.selection.predictedLatencyMs).to.be.at.most(1000);
+    });
+
+    it('forces a model named in the body', async () => {
+      const t = srv.windowTask!;
+      const m = t.models[t.models.length - 1]!;
+      const r = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { window: windowArray(128, 6, 'still') }, model: m.id });
+      expect(r.status, r.text).to.equal(200);
+      expect(r.body.model).to.equal(m.id);
+      expect(r.body.selection.ran).to.deep.equal([m.id]);
+    });
+  });
+});
