@@ -122,13 +122,7 @@ def prune_vgg(full, keep):
     n_hidden = int(round(len(fc_norm) * keep))
     kept_hidden = torch.sort(torch.topk(fc_norm, n_hidden).indices).values
     small = VggNet(tuple(widths) + (n_hidden,))
-    prev = torch.arange(1)
-    for src, dst, idx in zip(full.convs, small.convs, kept):
-        dst[0].weight.data = src[0].weight.data[idx][:, prev].clone()
-        dst[0].bias.data = src[0].bias.data[idx].clone()
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            getattr(dst[1], name).data = getattr(src[1], name).data[idx].clone()
-        prev = idx
+    prev = zoolib.copy_kept_channels(full.convs, small.convs, kept, torch.arange(1))
     c4 = full.convs[3][0].out_channels
     cols = (prev[:, None] * 49 + torch.arange(49)[None, :]).flatten()
     assert full.fc1.in_features == c4 * 49

@@ -184,13 +184,7 @@ def prune_cnn(full, keep):
         n = max(1, int(round(len(gamma) * keep)))
         kept.append(torch.sort(torch.topk(gamma, n).indices).values)
     small = HarCnn(full.pre, [len(k) for k in kept])
-    prev = torch.arange(full.pre.channels)
-    for src, dst, idx in zip(full.convs, small.convs, kept):
-        dst[0].weight.data = src[0].weight.data[idx][:, prev].clone()
-        dst[0].bias.data = src[0].bias.data[idx].clone()
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            getattr(dst[1], name).data = getattr(src[1], name).data[idx].clone()
-        prev = idx
+    prev = zoolib.copy_kept_channels(full.convs, small.convs, kept, torch.arange(full.pre.channels))
     small.fc.weight.data = full.fc.weight.data[:, prev].clone()
     small.fc.bias.data = full.fc.bias.data.clone()
     return small

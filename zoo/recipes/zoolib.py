@@ -153,6 +153,21 @@ def write_json(path, data):
 # thousand MACs), which is the usual choice for accuracy.
 # ---------------------------------------------------------------------------------------------
 
+def copy_kept_channels(src_blocks, dst_blocks, kept, inputs):
+    """Structured pruning: copies into each smaller (conv, batch norm, ...) block of `dst_blocks`
+    the output channels `kept[i]` of the matching block of `src_blocks`, reading the channels the
+    previous block kept (`inputs`: the input channels of the first). Returns the last block's kept
+    channels, for the layer that follows."""
+    prev = inputs
+    for src, dst, idx in zip(src_blocks, dst_blocks, kept):
+        dst[0].weight.data = src[0].weight.data[idx][:, prev].clone()
+        dst[0].bias.data = src[0].bias.data[idx].clone()
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            getattr(dst[1], name).data = getattr(src[1], name).data[idx].clone()
+        prev = idx
+    return prev
+
+
 def fold_bn(conv, bn):
     """Returns (weight, bias) of `conv` followed by eval-mode `bn`, as numpy arrays."""
     w = conv.weight.detach().numpy().astype(np.float64)
