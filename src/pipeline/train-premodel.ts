@@ -159,7 +159,8 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const bar = progress('forests', models.length * 2 * (folds + 1));
   const tick = () => bar.tick();
   const stage1 = trainStage(() => features, correct, options, foldOf, folds, tick);
-  const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, seed: options.seed + 1 }, foldOf, folds, tick);
+  // Every stage-two tree sees the started model's confidence and margin: they carry most of the signal.
+  const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, maxFeatures: 1, seed: options.seed + 1 }, foldOf, folds, tick);
   bar.stop();
   const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates };
   const calibration: CalibrationPoint[] = CALIBRATION_THRESHOLDS.map((threshold) => ({

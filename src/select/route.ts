@@ -4,8 +4,8 @@
  *
  * Stage one: `selectModel` on the premodel's feature-only estimates picks where to start. Each
  * time a model has run, the caller sends back stage two's estimate that its answer is right; at
- * or above the threshold the route stops there, otherwise it escalates to the model `selectModel`
- * picks among those not yet run that fit the budget left and promise more than the answer in hand.
+ * or above the threshold the route stops there, otherwise it escalates, like a cascade, to the model
+ * `selectModel` picks among the dearer ones that fit the budget left (so it may skip rungs).
  */
 import { selectModel, type Candidate, type Constraint, type PolicyDefaults, type Selection, type ThresholdFor } from './policy.js';
 
@@ -35,7 +35,8 @@ export function* route(
   let current: Selection = first;
   const steps = [first.reason];
   while (confirmed < threshold) {
-    const rest = candidates.filter((c) => !ran.includes(c.model) && c.pCorrect > confirmed && c.latencyMs <= budget - spent);
+    const now = latency.get(current.model)!;
+    const rest = candidates.filter((c) => c.latencyMs > now && c.latencyMs <= budget - spent);
     if (rest.length === 0) break;
     const next = selectModel(rest, { minAccuracy: target }, () => threshold, { ...defaults, maxLatencyMs: Infinity });
     steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${threshold.toFixed(3)}): escalated to ${next.model}`);

@@ -12,6 +12,8 @@ export const COMPRESSION_METHODS = [
   'low-resolution',
   'fewer-channels',
   'shorter-context',
+  // Not a compression: the parent run on several views of the input, dearer and more accurate.
+  'test-time-augmentation',
 ] as const;
 
 const nonNegativeInteger = { type: 'integer', minimum: 0 } as const;

@@ -31,9 +31,12 @@ describe('select/route', () => {
     expect(r.predictedLatencyMs).to.be.at.most(0.5);
   });
 
-  it('never escalates to a model that promises less than the answer in hand', () => {
+  it('escalates only to dearer models, and stops at the dearest', () => {
+    // No model reaches 0.99 on features alone: the most likely right (big) starts, and nothing is dearer.
     const r = routeWith(candidates, { minAccuracy: 0.9 }, () => 0.99, defaults, (m) => (m === 'big' ? 0.98 : 0.5));
     expect(r.ran).to.deep.equal(['big']);
+    const fromMid = routeWith(candidates, { minAccuracy: 0.9 }, () => 0.85, defaults, () => 0.1);
+    expect(fromMid.ran).to.deep.equal(['mid', 'big']);
   });
 
   it('runs a forced model, or a latency-only request, once', () => {
