@@ -8,7 +8,7 @@ import { ImageInput, type ImageLimits } from '../inputs/image.js';
 import type { ModelInput } from '../inputs/index.js';
 import { checkWindowTensor, windowTensor } from '../inputs/window.js';
 import type { ServedTask } from '../serve/task.js';
-import type { ImagePreprocessing, Preprocessing } from '../zoo/manifest.js';
+import type { Preprocessing } from '../zoo/manifest.js';
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
 
@@ -75,33 +75,6 @@ export function flattenTensorData(data: readonly unknown[], size: number): Float
   return out;
 }
 
-/**
- * The pixels of a preprocessed image tensor (CHW floats, scaled as `prep` says), back to 8-bit
- * interleaved pixels, so that an ImageInput can be made from them and converted to what each
- * model needs. Exact for tensors made from 8-bit images with the same preprocessing.
- */
-export function imageFromTensor(tensor: Float32Array, prep: ImagePreprocessing): ImageInput {
-  const plane = prep.width * prep.height;
-  const pixels = new Uint8Array(plane * prep.channels);
-  for (let c = 0; c < prep.channels; c++) {
-    const std = prep.std[c]!;
-    const mean = prep.mean[c]!;
-    for (let i = 0; i < plane; i++) {
-      const v = tensor[c * plane + i]!;
-      const pixel = (v * std + mean) * 255;
-      if (!(pixel >= -0.5 && pixel <= 255.5)) {
-        const lo = (0 - mean) / std;
-        const hi = (1 - mean) / std;
-        throw new InvalidInputError(
-          `tensor value ${v} (channel ${c}, index ${i}) is outside the preprocessed range ` +
-            `[${Math.min(lo, hi).toFixed(4)}, ${Math.max(lo, hi).toFixed(4)}] ((pixel / 255 - mean) / std)`,
-        );
-      }
-      pixels[i * prep.channels + c] = Math.min(255, Math.max(0, Math.round(pixel)));
-    }
-  }
-  return ImageInput.fromRaw({ pixels, width: prep.width, height: prep.height, channels: prep.channels });
-}
 
 /** A v2 tensor (already flat and of the right size) as the ModelInput of a model with `prep`. */
 export function tensorInput(task: ServedTask, tensor: Float32Array, prep: Preprocessing): ModelInput {
@@ -110,5 +83,5 @@ export function tensorInput(task: ServedTask, tensor: Float32Array, prep: Prepro
     return { kind: 'window', window: checkWindowTensor(tensor, prep) };
   }
   requireKind(task, 'image');
-  return { kind: 'image', image: imageFromTensor(tensor, prep) };
+  return { kind: 'image', image: ImageInput.fromTensor(tensor, prep) };
 }

@@ -66,6 +66,33 @@ export class ImageInput {
     return new ImageInput(sharp(image.pixels, { raw: { width, height, channels } }), image);
   }
 
+  /**
+   * The image behind a preprocessed tensor (CHW, (pixel / 255 - mean) / std), as the Open
+   * Inference Protocol sends it: back to 8-bit pixels, exact for any tensor this module made.
+   */
+  static fromTensor(tensor: Float32Array, prep: ImagePreprocessing): ImageInput {
+    const plane = prep.width * prep.height;
+    const pixels = new Uint8Array(plane * prep.channels);
+    for (let c = 0; c < prep.channels; c++) {
+      const std = prep.std[c]!;
+      const mean = prep.mean[c]!;
+      for (let i = 0; i < plane; i++) {
+        const v = tensor[c * plane + i]!;
+        const pixel = (v * std + mean) * 255;
+        if (!(pixel >= -0.5 && pixel <= 255.5)) {
+          const lo = (0 - mean) / std;
+          const hi = (1 - mean) / std;
+          throw new InvalidInputError(
+            `tensor value ${v} (channel ${c}, index ${i}) is outside the preprocessed range ` +
+              `[${Math.min(lo, hi).toFixed(4)}, ${Math.max(lo, hi).toFixed(4)}] ((pixel / 255 - mean) / std)`,
+          );
+        }
+        pixels[i * prep.channels + c] = Math.min(255, Math.max(0, Math.round(pixel)));
+      }
+    }
+    return ImageInput.fromRaw({ pixels, width: prep.width, height: prep.height, channels: prep.channels });
+  }
+
   /** The tensor (CHW, float32) for `prep`, computed once per distinct preprocessing. */
   tensor(prep: ImagePreprocessing): Promise<Float32Array> {
     const key = JSON.stringify(prep);

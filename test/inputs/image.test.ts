@@ -90,6 +90,15 @@ describe('inputs/image', () => {
     expect(t[1024]).to.be.closeTo((0 - 0.5) / 0.25, 1e-5); // green plane
   });
 
+  it('recovers the image behind a preprocessed tensor exactly, and refuses values out of range', async () => {
+    const red = await sharp({ create: { width: 50, height: 40, channels: 3, background: '#c83214' } }).png().toBuffer();
+    const tensor = await tensorOf(red, colour32);
+    expect(await ImageInput.fromTensor(tensor, colour32).tensor(colour32)).to.deep.equal(tensor);
+    const out = Float32Array.from(tensor);
+    out[5] = 9;
+    expect(() => ImageInput.fromTensor(out, colour32)).to.throw(InvalidInputError, /outside the preprocessed range/);
+  });
+
   it('converts once per distinct preprocessing', async () => {
     const input = await ImageInput.fromEncoded(await square(30, 30).png().toBuffer(), limits);
     expect(input.tensor(grey28)).to.equal(input.tensor({ ...grey28 }));
