@@ -35,5 +35,5 @@ export async function extractFeatures(input: ModelInput, view: FeatureView): Pro
   if (input.kind === 'window' && view.kind === 'window') {
     return windowFeatures(input.window, view.length, view.channels, view.sampleRateHz);
   }
-  throw new Error(`features of a ${view.kind} cannot be computed from a ${input.kind}`);
+  throw new Error(`features of a ${view.kind} cannot be computed from a request holding a ${input.kind}`);
 }

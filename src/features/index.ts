@@ -1,16 +1,7 @@
 /**
- * The premodel's cheap input features, by input kind: their names (which a saved premodel records,
- * so that loading can refuse a premodel trained on other features) and the extractors.
+ * The premodel's cheap input features: the extractors of each input kind, and the one path from a
+ * request's input to its feature vector (extract.ts), with the names a saved premodel records.
  */
-import { IMAGE_FEATURES } from './image.js';
-import { WINDOW_FEATURES } from './window.js';
-
 export { IMAGE_FEATURES, imageFeatures } from './image.js';
 export { WINDOW_FEATURES, windowFeatureNames, windowFeatures } from './window.js';
-
-export type FeatureKind = 'image' | 'window';
-
-/** The feature names of `kind`; for windows, those of the default 6-channel (har) layout. */
-export function featureNames(kind: FeatureKind): readonly string[] {
-  return kind === 'image' ? IMAGE_FEATURES : WINDOW_FEATURES;
-}
+export { extractFeatures, featureNamesOf, featureViewOf, type FeatureView } from './extract.js';

@@ -7,7 +7,7 @@ import { SERVICE_DEFAULTS } from '../../src/config/defaults.js';
 import { openApiDocument } from '../../src/http/openapi.js';
 import { inferBodySchema, predictBodySchema, predictQuerySchema } from '../../src/http/schemas.js';
 import { DataPlane } from '../../src/serve/dataplane.js';
-import { config, heldRequest, loadPlane, postJson, request, startServer, until, windowArray, type TestServer } from './server.js';
+import { config, heldRequest, loadPlane, postJson, request, startServer, until, windowArray, type TestServer, serverPerSuite } from './server.js';
 
 const FIXTURE = 'test/fixtures/fashion/test-0-class-9.png';
 
@@ -19,12 +19,7 @@ async function someInput(srv: TestServer): Promise<{ url: string; body: string }
 
 describe('http operations', function () {
   let srv: TestServer;
-  before(async () => {
-    srv = await startServer();
-  });
-  after(async () => {
-    await srv.close();
-  });
+  serverPerSuite((server) => (srv = server));
 
   it('GET /healthz and /readyz answer 200 when loaded', async () => {
     expect((await request(`${srv.base}/healthz`)).status).to.equal(200);
@@ -96,12 +91,7 @@ describe('http operations', function () {
 
 describe('http shutdown', function () {
   let srv: TestServer;
-  before(async () => {
-    srv = await startServer();
-  });
-  after(async () => {
-    await srv.close();
-  });
+  serverPerSuite((server) => (srv = server));
 
   it('stops being ready and refuses new requests, while in-flight ones finish', async () => {
     const { url, body } = await someInput(srv);

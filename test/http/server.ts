@@ -138,3 +138,15 @@ export async function until(check: () => boolean, timeoutMs = 2000): Promise<voi
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** One server for a describe block: started before its tests, closed after; `use` receives it. */
+export function serverPerSuite(use: (server: TestServer) => void): void {
+  let server: TestServer | undefined;
+  before(async () => {
+    server = await startServer();
+    use(server);
+  });
+  after(async () => {
+    await server?.close();
+  });
+}

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
-import { postBytes, postJson, request, startServer, syntheticImage, windowArray, type TestServer } from './server.js';
+import { postBytes, postJson, request, syntheticImage, windowArray, type TestServer, serverPerSuite } from './server.js';
 
 const FIXTURE = 'test/fixtures/fashion/test-0-class-9.png';
 
@@ -26,12 +26,7 @@ function expectPrediction(body: any, task: { task: string; classes: string[]; mo
 
 describe('http v1', function () {
   let srv: TestServer;
-  before(async () => {
-    srv = await startServer();
-  });
-  after(async () => {
-    await srv.close();
-  });
+  serverPerSuite((server) => (srv = server));
 
   it('GET /v1/tasks lists tasks with models (id, method, accuracy, latency, size) and classes', async () => {
     const r = await request(`${srv.base}/v1/tasks`);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { postJson, request, startServer, windowArray, type TestServer } from './server.js';
+import { postJson, request, windowArray, type TestServer, serverPerSuite } from './server.js';
 
 const FIXTURE = 'test/fixtures/fashion/test-0-class-9.png';
 
@@ -13,12 +13,7 @@ async function fixtureTensor(): Promise<number[]> {
 
 describe('http v2 (Open Inference Protocol)', function () {
   let srv: TestServer;
-  before(async () => {
-    srv = await startServer();
-  });
-  after(async () => {
-    await srv.close();
-  });
+  serverPerSuite((server) => (srv = server));
 
   it('GET /v2/health/live and /v2/health/ready', async () => {
     expect((await request(`${srv.base}/v2/health/live`)).body).to.deep.equal({ live: true });
