@@ -1,23 +1,33 @@
 /**
- * The service's entry point (`npm start`): configuration from the environment, the data plane
- * loaded and checked (a broken artifact stops the start with a non-zero exit and every problem
- * listed), the app listening, JSON logs (pino), graceful shutdown on SIGTERM / SIGINT (stop
- * accepting, let in-flight requests finish, dispose the sessions) and reload on SIGHUP.
+ * The service's entry point (`npm start`): configuration from the environment, then with
+ * WORKERS > 1 a primary that runs that many worker processes (src/http/cluster.ts), each of
+ * which, like a single process, loads and checks the data plane (a broken artifact stops the
+ * start with a non-zero exit and every problem listed), listens, logs JSON (pino), shuts down
+ * gracefully on SIGTERM / SIGINT (stop accepting, let in-flight requests finish, dispose the
+ * sessions) and reloads on SIGHUP.
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
+import { LATENCY_DEFAULTS } from './config/defaults.js';
 import { ConfigError, configFromEnv, type ServiceConfig } from './config/env.js';
 import { ArtifactError } from './errors/index.js';
 import { buildApp, type App } from './http/app.js';
+import { runPrimary } from './http/cluster.js';
 import { DataPlane } from './serve/dataplane.js';
+import { LatencyModel } from './serve/latency.js';
 
 function loader(config: Readonly<ServiceConfig>): () => Promise<DataPlane> {
+  // One latency model for the process, kept across reloads: the load it follows is the process's.
+  const latency = new LatencyModel({ ...LATENCY_DEFAULTS, adaptive: config.adaptiveLatency });
   return () =>
     DataPlane.load({
       zooDir: config.zooDir,
       premodelDir: config.premodelDir,
       intraOpThreads: config.intraOpThreads,
       defaultMaxLatencyMs: config.defaultMaxLatencyMs,
+      latency,
+      retryAfterS: config.retryAfterS,
     });
 }
 
@@ -28,7 +38,7 @@ function listen(app: App, config: Readonly<ServiceConfig>): Promise<Server> {
   });
 }
 
-function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>, logger: Logger): void {
+function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>, load: () => Promise<DataPlane>, logger: Logger): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -49,10 +59,13 @@ function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>
     process.exit(drained ? 0 : 1);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // A worker stops when its primary says so: Ctrl-C in a terminal reaches the whole process group,
+  // and the primary relays it as SIGTERM.
+  if (cluster.isWorker) process.on('SIGINT', () => undefined);
+  else process.once('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: reloading the zoos and premodels');
-    app.service.reload(loader(config)).then(
+    app.service.reload(load).then(
       (plane) => logger.info({ tasks: plane.tasks.map((t) => t.name) }, 'reloaded'),
       (err: Error) => logger.error({ reason: err.message }, 'reload refused; the loaded artifacts keep serving'),
     );
@@ -69,10 +82,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel, base: { service: 'adaptive-zoo' } });
+  if (cluster.isPrimary && config.workers > 1) {
+    runPrimary(config.workers, logger);
+    return;
+  }
   const started = performance.now();
+  const load = loader(config);
   let plane: DataPlane;
   try {
-    plane = await loader(config)();
+    plane = await load();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     logger.fatal(
@@ -84,10 +102,10 @@ async function main(): Promise<void> {
   }
   const app = buildApp(plane, config, {
     logger,
-    ...(config.adminToken === '' ? {} : { reload: loader(config) }),
+    ...(config.adminToken === '' ? {} : { reload: load }),
   });
   const server = await listen(app, config);
-  handleSignals(app, server, config, logger);
+  handleSignals(app, server, config, load, logger);
   const address = server.address();
   logger.info(
     {
@@ -95,9 +113,11 @@ async function main(): Promise<void> {
       tasks: plane.describe().map((t) => ({ task: t.task, models: t.models.length })),
       loadMs: Math.round(performance.now() - started),
       maxInFlight: config.maxInFlight,
+      adaptiveLatency: config.adaptiveLatency,
       reload: config.adminToken !== '',
     },
-    'listening',
+    // In a cluster the primary says "listening" once every worker is.
+    cluster.isWorker ? 'worker listening' : 'listening',
   );
 }
 

@@ -2,6 +2,8 @@
  * Defaults of everything tunable, in one frozen object, each with its unit. Environment
  * variables and command-line options override these; nothing else hard-codes them.
  */
+import os from 'node:os';
+
 export const DEFAULTS = Object.freeze({
   /** Folder holding one sub-folder per task, each with a manifest.json and its ONNX files. */
   zooDir: 'zoo',
@@ -16,6 +18,18 @@ export const DEFAULTS = Object.freeze({
   profileRuns: 500,
   /** Largest decoded image the service accepts, in pixels (width x height), before resizing. */
   maxInputPixels: 4096 * 4096,
+});
+
+/** The live latency model (src/serve/latency.ts). */
+export const LATENCY_DEFAULTS = Object.freeze({
+  /** ADAPTIVE_LATENCY: follow the observed load (1), or take the profiled p50 as it is and shed nothing (0). */
+  adaptive: true,
+  /** Weight of each answered request in the moving estimate of the wait: about the last 10 count. */
+  smoothing: 0.1,
+  /** Mean deviations planned for above the mean wait: the budget is a hard bound. */
+  deviations: 4,
+  /** Time constant, in ms, with which the estimate fades while no answered request refreshes it. */
+  memoryMs: 250,
 });
 
 /**
@@ -33,6 +47,13 @@ export const SERVICE_DEFAULTS = Object.freeze({
   premodelDir: 'premodel',
   /** INTRA_OP_THREADS: onnxruntime threads per session. */
   intraOpThreads: DEFAULTS.intraOpThreads,
+  /**
+   * WORKERS: serving processes (node:cluster), each single-threaded, sharing the port: one per
+   * core, since a process runs its inferences on its one event loop (see README, Performance).
+   */
+  workers: os.availableParallelism(),
+  /** ADAPTIVE_LATENCY: whether maxLatencyMs follows the observed load (and sheds what it cannot meet). */
+  adaptiveLatency: LATENCY_DEFAULTS.adaptive,
   /** DEFAULT_MAX_LATENCY_MS: latency budget for requests that give none, in ms (Infinity: none). */
   defaultMaxLatencyMs: Number.POSITIVE_INFINITY,
   /** MAX_BODY_BYTES: largest request body (JSON or image upload), in bytes: 8 MiB. */

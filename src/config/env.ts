@@ -12,6 +12,8 @@ export interface ServiceConfig {
   zooDir: string;
   premodelDir: string;
   intraOpThreads: number;
+  workers: number;
+  adaptiveLatency: boolean;
   /** In ms; Infinity: requests without maxLatencyMs get no budget. */
   defaultMaxLatencyMs: number;
   maxBodyBytes: number;
@@ -38,6 +40,7 @@ type Spec =
   | { env: string; key: keyof ServiceConfig; type: 'int'; min: number; max: number }
   | { env: string; key: keyof ServiceConfig; type: 'number'; min: number; max: number; exclusiveMin?: boolean; infinity?: boolean }
   | { env: string; key: keyof ServiceConfig; type: 'string'; nonEmpty: boolean }
+  | { env: string; key: keyof ServiceConfig; type: 'boolean' }
   | { env: string; key: keyof ServiceConfig; type: 'enum'; values: readonly string[] };
 
 /** Each variable, the field it sets, and its range. */
@@ -47,6 +50,8 @@ export const ENV_VARIABLES: readonly Spec[] = Object.freeze([
   { env: 'ZOO_DIR', key: 'zooDir', type: 'string', nonEmpty: true },
   { env: 'PREMODEL_DIR', key: 'premodelDir', type: 'string', nonEmpty: true },
   { env: 'INTRA_OP_THREADS', key: 'intraOpThreads', type: 'int', min: 1, max: 256 },
+  { env: 'WORKERS', key: 'workers', type: 'int', min: 1, max: 256 },
+  { env: 'ADAPTIVE_LATENCY', key: 'adaptiveLatency', type: 'boolean' },
   { env: 'DEFAULT_MAX_LATENCY_MS', key: 'defaultMaxLatencyMs', type: 'number', min: 0, max: Number.MAX_VALUE, exclusiveMin: true, infinity: true },
   { env: 'MAX_BODY_BYTES', key: 'maxBodyBytes', type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
   { env: 'MAX_INPUT_PIXELS', key: 'maxInputPixels', type: 'int', min: 1, max: 268_402_689 },
@@ -78,6 +83,10 @@ function parse(spec: Spec, raw: string): { value: unknown } | { problem: string 
               `${spec.infinity === true ? ' (or "Infinity" for none)' : ''}, not "${raw}"`,
           };
     }
+    case 'boolean':
+      if (/^(1|true|on|yes)$/i.test(text)) return { value: true };
+      if (/^(0|false|off|no)$/i.test(text)) return { value: false };
+      return { problem: `${spec.env} must be 1 or 0 (true or false), not "${raw}"` };
     case 'string':
       return spec.nonEmpty && text === '' ? { problem: `${spec.env} must not be empty` } : { value: raw };
     case 'enum':

@@ -26,7 +26,7 @@ export class PayloadTooLargeError extends ZooError {
   readonly status = 413;
 }
 
-/** The content type is not one the endpoint accepts. */
+/** The content type (or encoding) is not one the endpoint accepts, or an image is not the type it declares. */
 export class UnsupportedMediaTypeError extends ZooError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
   readonly status = 415;

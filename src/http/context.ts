@@ -5,7 +5,7 @@
  */
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import { BadRequestError, UnsupportedMediaTypeError } from '../errors/index.js';
+import { BadRequestError, OverloadedError, UnsupportedMediaTypeError } from '../errors/index.js';
 import type { ModelInput } from '../inputs/index.js';
 import type { Constraint } from '../select/policy.js';
 import type { DataPlane } from '../serve/dataplane.js';
@@ -61,7 +61,7 @@ export function labelTask(res: Response, task: ServedTask): void {
   res.locals.task = task.name;
 }
 
-/** Runs the task's pipeline and records it: stages, selection, constraint misses. */
+/** Runs the task's pipeline and records it: stages, selection, constraint misses, requests shed. */
 export async function predict(
   ctx: AppContext,
   res: Response,
@@ -71,7 +71,11 @@ export async function predict(
 ): Promise<Prediction> {
   // Pinned: a client that goes away mid-inference does not free the plane under the sessions.
   const lease = res.locals.lease as Lease;
-  const prediction = await lease.pin(task.predict(input, constraint, res.locals.started as number));
+  const prediction = await lease.pin(task.predict(input, constraint, res.locals.started as number)).catch((err: unknown) => {
+    // The task sheds a request that the load leaves no model able to answer within its budget.
+    if (err instanceof OverloadedError) ctx.metrics.rejected.inc({ reason: 'deadline' });
+    throw err;
+  });
   res.locals.model = prediction.model;
   ctx.metrics.observePrediction(prediction, constraint.model !== undefined);
   return prediction;

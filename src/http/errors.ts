@@ -1,10 +1,10 @@
 /**
  * The one place where an error becomes an HTTP response. Typed errors of the catalogue
- * (src/errors) carry their status and code; the body parser's errors are mapped onto the same
- * catalogue; anything else is an internal fault: 500, logged with its stack, and answered with
- * the request id only (no stack, no path). v1 and the other routes answer
- * `{"error": {"code", "message"}}`; the Open Inference Protocol routes (/v2) answer its
- * `{"error": "<message>"}`.
+ * (src/errors) carry their status and code; the client errors of express's own layers (body
+ * parser, router) are mapped onto the same catalogue; anything else is an internal fault: 500,
+ * logged with its stack, and answered with the request id only (no stack, no path). v1 and the
+ * other routes answer `{"error": {"code", "message"}}`; the Open Inference Protocol routes (/v2)
+ * answer its `{"error": "<message>"}`.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -19,31 +19,42 @@ import {
   ZooError,
 } from '../errors/index.js';
 
-/** What the body parser (body-parser / raw-body) throws: http-errors with a `type`. */
-interface ParserError {
-  type: string;
+/**
+ * What express's own layers throw for a fault of the client: the body parser (body-parser,
+ * raw-body) http-errors with a `type`, a body that does not decompress (the zlib error, given
+ * status 400), a path parameter that is not valid percent-encoding (the router's URIError, given
+ * status 400).
+ */
+interface LayerError {
+  type?: string;
   status?: number;
-  expose?: boolean;
   message: string;
+  body?: string;
   limit?: number;
   length?: number;
   charset?: string;
   encoding?: string;
 }
 
-function isParserError(err: unknown): err is ParserError {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'expose' in err;
+function isLayerError(err: unknown): err is LayerError {
+  if (typeof err !== 'object' || err === null) return false;
+  const { type, status } = err as { type?: unknown; status?: unknown };
+  return typeof type === 'string' || (typeof status === 'number' && status >= 400 && status < 500);
 }
 
-/** Maps a body parser error onto the catalogue; undefined when it is not one the client caused. */
-function fromParser(err: ParserError): ZooError | undefined {
+/** Maps an error of express's layers onto the catalogue; undefined when the client did not cause it. */
+function fromLayer(err: LayerError, contentEncoding: string | undefined): ZooError | undefined {
   switch (err.type) {
     case 'entity.too.large':
       return new PayloadTooLargeError(
-        `the body is ${err.length ?? 'more than the limit of'} bytes; the limit (MAX_BODY_BYTES) is ${err.limit} bytes`,
+        `the body is ${err.length === undefined ? 'larger than the limit' : `${err.length} bytes`}; ` +
+          `the limit (MAX_BODY_BYTES) is ${err.limit} bytes`,
       );
     case 'entity.parse.failed':
-      return new BadRequestError(`the body is not valid JSON: ${err.message}`);
+      // The parser takes only objects and arrays; say so rather than call `null` invalid JSON.
+      return /^\s*[{[]/.test(err.body ?? '')
+        ? new BadRequestError(`the body is not valid JSON: ${err.message}`)
+        : new BadRequestError('the body must be a JSON object');
     case 'charset.unsupported':
       return new UnsupportedMediaTypeError(`unsupported charset "${err.charset}"; send UTF-8`);
     case 'encoding.unsupported':
@@ -51,9 +62,13 @@ function fromParser(err: ParserError): ZooError | undefined {
     case 'request.aborted':
     case 'request.size.invalid':
       return new BadRequestError(err.message);
-    default:
-      return err.expose === true && (err.status ?? 500) < 500 ? new BadRequestError(err.message) : undefined;
   }
+  if (err.status === undefined || err.status >= 500) return undefined;
+  if (err instanceof URIError) return new BadRequestError(`the path is not valid percent-encoding: ${err.message}`);
+  if (err.type === undefined && contentEncoding !== undefined && contentEncoding !== 'identity') {
+    return new BadRequestError(`the body is not valid ${contentEncoding} (its Content-Encoding): ${err.message}`);
+  }
+  return new BadRequestError(err.message);
 }
 
 export function isV2(path: string): boolean {
@@ -71,7 +86,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    let error: ZooError | undefined = err instanceof ZooError ? err : isParserError(err) ? fromParser(err) : undefined;
+    let error: ZooError | undefined =
+      err instanceof ZooError ? err : isLayerError(err) ? fromLayer(err, req.headers['content-encoding']) : undefined;
     if (error === undefined) {
       const id = String(res.locals.requestId ?? '');
       logger.error({ err, requestId: id, method: req.method, url: req.originalUrl }, 'internal error');

@@ -1,9 +1,11 @@
 /**
  * The service's Prometheus metrics (prom-client), in a registry of its own per app so that two
  * apps in one process (tests) do not collide: requests by task, model and status; each pipeline
- * stage's duration; selections per model; constraint misses; load shedding; reloads.
+ * stage's duration; selections per model; constraint misses; load shedding; reloads; each model's
+ * expected latency now.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DataPlane } from '../serve/dataplane.js';
 import type { Prediction } from '../serve/task.js';
 
 /** Seconds: from 50 µs (features of a window) to 5 s (an overloaded request). */
@@ -60,7 +62,7 @@ export class Metrics {
 
   readonly rejected = new Counter({
     name: 'adaptive_zoo_requests_rejected_total',
-    help: 'Inference requests refused with 503 before any work, by reason (overloaded, shutting_down)',
+    help: 'Inference requests refused with 503 before inference, by reason (overloaded, shutting_down, deadline: no model could meet maxLatencyMs under the load)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -72,8 +74,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Read at each scrape: the data plane serving now. */
+  private servingPlane?: () => DataPlane;
+
+  readonly expectedLatency = new Gauge({
+    name: 'adaptive_zoo_expected_latency_seconds',
+    help: 'Expected time, receipt to answer, of a request that each model would answer now, under the current load, by task and model',
+    labelNames: ['task', 'model'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const plane = this.servingPlane?.();
+      if (plane === undefined) return;
+      for (const task of plane.tasks) {
+        const now = { atMs: performance.now(), elapsedMs: 0 };
+        for (const model of task.zoo.models) {
+          this.expectedLatency.set({ task: task.name, model: model.id }, task.expectedLatencyMs(model, now) / 1000);
+        }
+      }
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'adaptive_zoo_' });
+  }
+
+  /** Reports the expected latency of the models of whichever data plane `current` returns at scrape time. */
+  watchLatency(current: () => DataPlane): void {
+    this.servingPlane = current;
   }
 
   /** Records a served prediction: its stages, the model chosen, a missed constraint. */

@@ -86,7 +86,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Missing or wrong admin token',
   404: 'Unknown task, model or route (the message lists the valid names)',
   413: 'Body larger than MAX_BODY_BYTES, or image larger than MAX_INPUT_PIXELS',
-  415: 'Content-Type not accepted',
+  415: 'Content-Type or Content-Encoding not accepted, or an image whose declared type is not its format',
   422: 'Well-formed but unusable input: undecodable image, window or tensor of the wrong shape',
   503: 'Not ready, shutting down, or more than MAX_IN_FLIGHT requests in flight (see Retry-After)',
 };

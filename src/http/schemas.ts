@@ -149,26 +149,35 @@ export const inferBodySchema = {
 
 export const reloadBodySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-const predictBody = compileSchema<PredictBody>(predictBodySchema);
-const predictQuery = compileSchema<PredictQuery>(predictQuerySchema);
-const inferBody = compileSchema<InferBody>(inferBodySchema);
+const predictBody = compileSchema<PredictBody>(predictBodySchema, { untrusted: true });
+const predictQuery = compileSchema<PredictQuery>(predictQuerySchema, { untrusted: true });
+const inferBody = compileSchema<InferBody>(inferBodySchema, { untrusted: true });
+
+/** Problems named in one error message at most: a body of a million bad items gets a short answer. */
+const MAX_PROBLEMS = 10;
 
 function check<T>(validator: Validator<T>, value: unknown, what: string): T {
   if (value === undefined) throw new BadRequestError(`${what} is missing`);
-  if (validator.is(value)) return value;
-  throw new BadRequestError(`${what} is invalid: ${validator.problems(value).join('; ')}`);
+  // One validation pass: on a large invalid body every pass costs as much as the body is big.
+  const problems = validator.problems(value);
+  if (problems.length === 0) return value as T;
+  const more = problems.length > MAX_PROBLEMS ? `; and ${problems.length - MAX_PROBLEMS} more problems` : '';
+  throw new BadRequestError(`${what} is invalid: ${problems.slice(0, MAX_PROBLEMS).join('; ')}${more}`);
 }
 
 export const validatePredictBody = (body: unknown): PredictBody => check(predictBody, body, 'the JSON body');
 export const validateInferBody = (body: unknown): InferBody => check(inferBody, body, 'the inference request');
 
-/** Numbers in the query string arrive as text: convert those that read as numbers, then validate. */
+/** A decimal number as JSON writes it: not hex (`0x10`), binary, blank or `Infinity`, all of which Number() reads. */
+const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Numbers in the query string arrive as text: convert those that read as decimal numbers, then validate. */
 export function validatePredictQuery(query: Record<string, unknown>): PredictQuery {
-  const converted: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(query)) {
-    const numeric = key === 'minAccuracy' || key === 'maxLatencyMs';
-    converted[key] =
-      numeric && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
-  }
+  const isNumeric = (key: string, value: unknown): value is string =>
+    (key === 'minAccuracy' || key === 'maxLatencyMs') && typeof value === 'string' && DECIMAL.test(value);
+  // fromEntries, not assignment: a `__proto__` key stays a field (and is refused) instead of a prototype.
+  const converted = Object.fromEntries(
+    Object.entries(query).map(([key, value]) => [key, isNumeric(key, value) ? Number(value) : value]),
+  );
   return check(predictQuery, converted, 'the query string');
 }

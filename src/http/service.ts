@@ -35,6 +35,7 @@ export class Service {
     private readonly metrics: Metrics,
   ) {
     this.current = plane;
+    metrics.watchLatency(() => this.current);
   }
 
   get plane(): DataPlane {

@@ -10,7 +10,7 @@ import type { ModelInput } from '../inputs/index.js';
 import type { Constraint } from '../select/policy.js';
 import type { ServedTask } from '../serve/task.js';
 import { admit, bodyType, labelTask, leasedPlane, predict, type AppContext } from './context.js';
-import { IMAGE_TYPES, base64ImageInput, imageInput, windowInput } from './inputs.js';
+import { IMAGE_TYPES, base64ImageInput, uploadedImageInput, windowInput } from './inputs.js';
 import { validatePredictBody, validatePredictQuery } from './schemas.js';
 
 function constraintOf(c: { minAccuracy?: number; maxLatencyMs?: number }, model: string | undefined): Constraint {
@@ -26,10 +26,18 @@ function checkModel(task: ServedTask, model: string | undefined): void {
   if (model !== undefined) task.zoo.model(model);
 }
 
+/** Constant-time: hashing first gives equal lengths, so not even the token's length leaks. */
 function sameToken(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/** The credentials of an `Authorization: Bearer <token>` header (the scheme is case-insensitive, RFC 9110). */
+function bearerToken(authorization: string | undefined): string {
+  const text = (authorization ?? '').trim();
+  const space = text.search(/\s/);
+  return space > 0 && text.slice(0, space).toLowerCase() === 'bearer' ? text.slice(space).trim() : '';
 }
 
 export function v1Routes(ctx: AppContext): Router {
@@ -79,7 +87,8 @@ export function v1Routes(ctx: AppContext): Router {
         const query = validatePredictQuery(req.query as Record<string, unknown>);
         constraint = constraintOf(query, query.model);
         checkModel(task, constraint.model);
-        input = await imageInput(task, req.body, limits);
+        const declaredType = req.is([...IMAGE_TYPES]) || undefined;
+        input = await uploadedImageInput(task, { bytes: req.body, declaredType }, limits);
       } else {
         if (Object.keys(req.query as object).length > 0) {
           throw new BadRequestError('with a JSON body, give the constraint and model in the body, not the query string');
@@ -101,8 +110,7 @@ export function v1Routes(ctx: AppContext): Router {
     if (token === '' || ctx.reload === undefined) {
       throw new NotFoundError('reload is off: start the service with ADMIN_TOKEN set to enable POST /v1/admin/reload');
     }
-    const auth = req.headers.authorization ?? '';
-    const given = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : '';
+    const given = bearerToken(req.headers.authorization);
     if (given === '' || !sameToken(given, token)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="adaptive-zoo admin"');
       throw new UnauthorizedError('POST /v1/admin/reload needs "Authorization: Bearer <ADMIN_TOKEN>"');

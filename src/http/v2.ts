@@ -122,8 +122,7 @@ export function v2Routes(ctx: AppContext): Router {
         `model "${target.name}" has no output ${unknown.map((n) => `"${n}"`).join(', ')}; its outputs are ${target.outputs.map((o) => o.name).join(', ')}`,
       );
     }
-    const size = expected.reduce((a, b) => a * b, 1);
-    const input = tensorInput(target.task, flattenTensorData(tensor.data, size), target.prep);
+    const input = tensorInput(target.task, flattenTensorData(tensor.data, expected), target.prep);
     const parameters = body.parameters ?? {};
     const constraint: Constraint = {
       ...(parameters.minAccuracy === undefined ? {} : { minAccuracy: parameters.minAccuracy }),

@@ -1,13 +1,20 @@
 /**
  * Offline evaluation on the test split, which neither the zoo nor the premodel saw: every single
- * model, the oracle, a confidence cascade (thresholds swept), and the premodel at a sweep of
- * accuracy targets and of latency budgets, side by side. Cost is the profiled batch-1 latency of
- * every model a request runs, plus, for the premodel, its measured features and forest overhead.
+ * model, the oracle, two confidence cascades, and the premodel at a sweep of accuracy targets and
+ * of latency budgets, side by side. Cost is the profiled batch-1 latency of every model a request
+ * runs, plus, for the premodel, its measured features and forest overhead.
+ *
+ * The cascades: the plain one (cheapest model first through the zoo's Pareto chain, escalating
+ * while top-1 confidence is under a swept threshold), and one tuned like the premodel: its ladders
+ * and thresholds chosen on the premodel split by the same calibration, with top-1 confidence in
+ * place of the premodel's estimates. The second shows what the premodel's learning adds over
+ * choosing a good cascade.
  */
 import type { Premodel } from '../premodel/premodel.js';
+import type { OperatingPoint } from '../select/route.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
-import { correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
+import { calibrate, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
 
 export interface Point {
   label: string;
@@ -21,9 +28,12 @@ export interface Evaluation {
   singles: (Point & { model: string })[];
   oracle: Point;
   cascade: (Point & { threshold: number })[];
-  premodelTargets: (Point & { target: number; threshold: number; met: boolean | null })[];
+  tunedCascade: (Point & { target: number; ladder: string[]; threshold: number })[];
+  premodelTargets: (Point & { target: number; ladder: string[]; threshold: number; met: boolean | null })[];
   premodelBudgets: (Point & { budgetMs: number })[];
   overheadUs: { features: number; premodel: number };
+  /** Each input feature's share of the splits in all the premodel's forests, most used first. */
+  featureImportance: { feature: string; share: number }[];
   headline: Headline;
 }
 
@@ -32,8 +42,10 @@ export interface Headline {
   /** Cheapest premodel point within 0.2 points of the best single model's accuracy. */
   premodelAtBest: Point | null;
   cascadeAtBest: Point | null;
+  tunedCascadeAtBest: Point | null;
   premodelCostRatio: number | null;
   cascadeCostRatio: number | null;
+  tunedCascadeCostRatio: number | null;
   premodelMaxAccuracy: number;
   overheadShare: number | null;
 }
@@ -41,7 +53,11 @@ export interface Headline {
 export interface EvaluationInputs {
   manifest: ZooManifest;
   premodel: Premodel;
+  /** Outcomes on the test split, and on the premodel split (where the tuned cascade is calibrated). */
   outcomes: OutcomeFile;
+  premodelOutcomes: OutcomeFile;
+  /** Source of each premodel-split row (see LabelledInputs.groups), for the tuned cascade's bounds. */
+  premodelGroups?: readonly number[];
   features: number[][];
   overheadUs: { features: number; premodel: number };
 }
@@ -51,6 +67,27 @@ const TOLERANCE = 0.002; // "at the best model's accuracy": within 0.2 points
 function cheapestAtLeast<T extends Point>(points: readonly T[], accuracy: number): T | null {
   const ok = points.filter((p) => p.accuracy >= accuracy - TOLERANCE);
   return ok.length === 0 ? null : ok.reduce((a, b) => (b.meanCostMs < a.meanCostMs ? b : a));
+}
+
+/** Accuracy targets swept: every half point from 80% up to the best single model, then finer near it. */
+function targetSweep(bestAccuracy: number, defaultTarget: number): number[] {
+  const coarse = Array.from({ length: 30 }, (_, i) => 0.8 + i * 0.005);
+  const fine = Array.from({ length: 11 }, (_, i) => bestAccuracy - 0.005 + i * 0.001);
+  return [...new Set([...coarse, ...fine, defaultTarget].filter((t) => t <= bestAccuracy + 0.0051).map((t) => Math.round(t * 1e4) / 1e4))]
+    .sort((a, b) => a - b);
+}
+
+/**
+ * How much the forests lean on each input feature: its share of all split nodes, stage one and two
+ * (stage two's extra inputs, the model's confidence and margin, are left out).
+ */
+export function featureImportance(premodel: Premodel): { feature: string; share: number }[] {
+  const names = premodel.file.featureNames;
+  const splits = new Array<number>(names.length).fill(0);
+  const forests = [...Object.values(premodel.file.stage1), ...Object.values(premodel.file.stage2)];
+  for (const tree of forests.flatMap((f) => f.trees)) for (const f of tree.feature) if (f >= 0 && f < names.length) splits[f]!++;
+  const total = splits.reduce((a, b) => a + b, 0) || 1;
+  return names.map((feature, i) => ({ feature, share: splits[i]! / total })).sort((a, b) => b.share - a.share);
 }
 
 export function evaluate(inputs: EvaluationInputs): Evaluation {
@@ -109,15 +146,15 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
   }
   const overheadMs = (inputs.overheadUs.features + inputs.overheadUs.premodel) / 1000;
   const best = singles.reduce((a, b) => (b.accuracy > a.accuracy || (b.accuracy === a.accuracy && b.meanCostMs < a.meanCostMs) ? b : a));
-  const targets = [...new Set([0.8, 0.85, 0.88, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, best.accuracy, premodel.file.bestSingleAccuracy].map((t) => Math.round(t * 1e4) / 1e4))]
-    .sort((a, b) => a - b);
+  const targets = targetSweep(best.accuracy, premodel.defaultTarget);
   const premodelTargets = targets.map((target) => {
-    const threshold = premodel.thresholdFor(target);
-    const r = replay(routing, { minAccuracy: target }, () => threshold);
+    const point = premodel.operatingPoint(target);
+    const r = replay(routing, { minAccuracy: target }, () => point);
     return {
       label: `minAccuracy ${target}`,
       target,
-      threshold,
+      ladder: [...point.models],
+      threshold: point.threshold,
       accuracy: r.accuracy,
       meanCostMs: r.meanCostMs + overheadMs,
       met: best.accuracy >= target ? r.accuracy >= target : null,
@@ -125,27 +162,49 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
   });
   const premodelBudgets = routing.models.map((m) => {
     const budgetMs = Math.round(m.latencyMs * 1.05 * 1e4) / 1e4;
-    const r = replay(routing, { maxLatencyMs: budgetMs }, () => 1);
+    const r = replay(routing, { maxLatencyMs: budgetMs }, (a) => premodel.operatingPoint(a));
     return { label: `maxLatencyMs ${budgetMs}`, budgetMs, accuracy: r.accuracy, meanCostMs: r.meanCostMs + overheadMs };
+  });
+
+  // The tuned cascade: calibrated on the premodel split like the premodel, confidence for estimates.
+  const cascadeOn = (file: OutcomeFile): RoutingData => ({
+    models: routing.models,
+    correct: Object.fromEntries(routing.models.map((m) => [m.id, correctness(file, m.id)])),
+    // No stage one: every ladder starts at its cheapest rung.
+    stage1: Object.fromEntries(routing.models.map((m) => [m.id, new Float64Array(file.labels.length)])),
+    stage2: Object.fromEntries(routing.models.map((m) => [m.id, Float64Array.from(file.models[m.id]!.confidence)])),
+  });
+  const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), paretoModels(manifest).map((m) => m.id), inputs.premodelGroups);
+  const cascadeTest = cascadeOn(outcomes);
+  const tunedCascade = targets.map((target) => {
+    const found = cascadePoints.find((p) => p.accuracyLowerBound >= target) ?? cascadePoints.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
+    const point: OperatingPoint = { threshold: found.threshold, models: found.models, accuracy: 1 };
+    const r = replay(cascadeTest, { minAccuracy: target }, () => point);
+    return { label: `tuned cascade ${target}`, target, ladder: found.models, threshold: found.threshold, ...r };
   });
 
   const premodelAtBest = cheapestAtLeast(premodelTargets, best.accuracy);
   const cascadeAtBest = cheapestAtLeast(cascade, best.accuracy);
+  const tunedCascadeAtBest = cheapestAtLeast(tunedCascade, best.accuracy);
   return {
     task: manifest.task,
     inputs: n,
     singles,
     oracle,
     cascade,
+    tunedCascade,
     premodelTargets,
     premodelBudgets,
     overheadUs: inputs.overheadUs,
+    featureImportance: featureImportance(premodel),
     headline: {
       best: { model: best.model, accuracy: best.accuracy, meanCostMs: best.meanCostMs },
       premodelAtBest,
       cascadeAtBest,
+      tunedCascadeAtBest,
       premodelCostRatio: premodelAtBest && premodelAtBest.meanCostMs / best.meanCostMs,
       cascadeCostRatio: cascadeAtBest && cascadeAtBest.meanCostMs / best.meanCostMs,
+      tunedCascadeCostRatio: tunedCascadeAtBest && tunedCascadeAtBest.meanCostMs / best.meanCostMs,
       premodelMaxAccuracy: Math.max(...premodelTargets.map((p) => p.accuracy), ...premodelBudgets.map((p) => p.accuracy)),
       overheadShare: premodelAtBest && overheadMs / premodelAtBest.meanCostMs,
     },

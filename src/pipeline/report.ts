@@ -10,7 +10,8 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number) => v.toFixed(4);
 
 function table(rows: readonly Point[], extra?: (p: Point) => string, extraHeader?: string): string {
-  const head = `| | accuracy | mean cost (ms) |${extraHeader ? ` ${extraHeader} |` : ''}\n|---|---|---|${extraHeader ? '---|' : ''}\n`;
+  const extraColumns = extraHeader === undefined ? 0 : extraHeader.split('|').length;
+  const head = `| | accuracy | mean cost (ms) |${extraHeader ? ` ${extraHeader} |` : ''}\n|---|---|---|${'---|'.repeat(extraColumns)}\n`;
   return head + rows.map((p) => `| ${p.label} | ${pct(p.accuracy)} | ${ms(p.meanCostMs)} |${extra ? ` ${extra(p)} |` : ''}`).join('\n');
 }
 
@@ -30,6 +31,7 @@ ${e.overheadUs.premodel.toFixed(1)} us per input.
 - Most accurate single model: **${h.best.model}**, ${pct(h.best.accuracy)} at ${ms(h.best.meanCostMs)} ms.
 - Premodel at that accuracy (within 0.2 points): ${h.premodelAtBest ? `${pct(h.premodelAtBest.accuracy)} at ${ms(h.premodelAtBest.meanCostMs)} ms (${h.premodelAtBest.label})` : 'not reached'}: **${ratio(h.premodelCostRatio)}** the best model's cost.
 - Confidence cascade at that accuracy: ${h.cascadeAtBest ? `${pct(h.cascadeAtBest.accuracy)} at ${ms(h.cascadeAtBest.meanCostMs)} ms (${h.cascadeAtBest.label})` : 'not reached'}: ${ratio(h.cascadeCostRatio)}.
+- Tuned cascade (ladder and threshold chosen on the premodel split) at that accuracy: ${h.tunedCascadeAtBest ? `${pct(h.tunedCascadeAtBest.accuracy)} at ${ms(h.tunedCascadeAtBest.meanCostMs)} ms (${h.tunedCascadeAtBest.label})` : 'not reached'}: ${ratio(h.tunedCascadeCostRatio)}.
 - Highest accuracy the premodel reaches: ${pct(h.premodelMaxAccuracy)}; the oracle: ${pct(e.oracle.accuracy)} at ${ms(e.oracle.meanCostMs)} ms.
 - Features and premodel overhead: ${h.overheadShare === null ? 'n/a' : pct(h.overheadShare)} of the routed cost at the best model's accuracy.
 
@@ -37,22 +39,40 @@ ${e.overheadUs.premodel.toFixed(1)} us per input.
 ${table([...e.singles, e.oracle])}
 
 ## Premodel, by minAccuracy target
+Each target is served from the cheapest operating point (ladder of models, threshold) whose accuracy
+on the premodel split, out of fold, has a 95% lower bound at or above it.
+
 ${table(e.premodelTargets, (p) => {
   const t = p as Evaluation['premodelTargets'][number];
-  return `${t.threshold.toFixed(3)} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
-}, 'threshold | target met')}
+  return `${t.ladder.join(' > ')} | ${t.threshold.toFixed(3)} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
+}, 'ladder | threshold | target met')}
 
 ## Premodel, by maxLatencyMs budget
 ${table(e.premodelBudgets)}
 
 ## Confidence cascade (cheapest first, escalate while top-1 confidence < threshold)
 ${table(e.cascade)}
+
+## Tuned confidence cascade (ladder and threshold calibrated on the premodel split like the premodel's)
+${table(e.tunedCascade, (p) => {
+  const t = p as Evaluation['tunedCascade'][number];
+  return `${t.ladder.join(' > ')} | ${t.threshold.toFixed(3)}`;
+}, 'ladder | threshold')}
+
+## Input features: importance and cost
+All ${e.featureImportance.length} features come from one fused pass over the input, ${e.overheadUs.features.toFixed(1)} us per input in all
+(${(e.overheadUs.features / e.featureImportance.length).toFixed(2)} us per feature on average); importance is each feature's share of the
+split nodes of all the premodel's forests.
+
+| feature | share of splits |
+|---|---|
+${e.featureImportance.map((f) => `| ${f.feature} | ${pct(f.share)} |`).join('\n')}
 `;
 }
 
 export function svg(e: Evaluation): string {
   const W = 760, H = 480, L = 70, R = 20, T = 30, B = 50;
-  const all = [...e.singles, e.oracle, ...e.cascade, ...e.premodelTargets, ...e.premodelBudgets];
+  const all = [...e.singles, e.oracle, ...e.cascade, ...e.tunedCascade, ...e.premodelTargets, ...e.premodelBudgets];
   const costs = all.map((p) => p.meanCostMs);
   const lo = Math.log10(Math.min(...costs) * 0.8), hi = Math.log10(Math.max(...costs) * 1.25);
   const accs = all.map((p) => p.accuracy);
@@ -76,8 +96,8 @@ export function svg(e: Evaluation): string {
     ticks.push(`<line x1="${L}" x2="${W - R}" y1="${y(a)}" y2="${y(a)}" stroke="#eee"/><text x="${L - 6}" y="${y(a) + 4}" font-size="11" text-anchor="end">${(a * 100).toFixed(0)}%</text>`);
   }
   const singles = e.singles.map((p) => `<circle cx="${x(p.meanCostMs)}" cy="${y(p.accuracy)}" r="4" fill="#555"/><text x="${x(p.meanCostMs) + 6}" y="${y(p.accuracy) - 6}" font-size="11">${p.label}</text>`).join('');
-  const legend = [['#d62728', 'premodel (minAccuracy sweep)'], ['#9467bd', 'premodel (maxLatencyMs sweep)'], ['#1f77b4', 'confidence cascade'], ['#2ca02c', 'oracle'], ['#555', 'single models']]
-    .map(([c, t], i) => `<rect x="${W - R - 220}" y="${H - B - 90 + i * 16}" width="10" height="10" fill="${c}"/><text x="${W - R - 204}" y="${H - B - 81 + i * 16}" font-size="12">${t}</text>`).join('');
+  const legend = [['#d62728', 'premodel (minAccuracy sweep)'], ['#9467bd', 'premodel (maxLatencyMs sweep)'], ['#1f77b4', 'confidence cascade'], ['#17becf', 'tuned confidence cascade'], ['#2ca02c', 'oracle'], ['#555', 'single models']]
+    .map(([c, t], i) => `<rect x="${W - R - 220}" y="${H - B - 106 + i * 16}" width="10" height="10" fill="${c}"/><text x="${W - R - 204}" y="${H - B - 97 + i * 16}" font-size="12">${t}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <!-- Generated by npm run evaluate: accuracy against mean cost per input on the ${e.task} test split. -->
 <rect width="${W}" height="${H}" fill="white"/>${ticks.join('')}
@@ -85,7 +105,7 @@ export function svg(e: Evaluation): string {
 <text x="${(L + W - R) / 2}" y="${H - 10}" font-size="13" text-anchor="middle">mean cost per input (ms, log scale)</text>
 <text x="16" y="${(T + H - B) / 2}" font-size="13" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">accuracy</text>
 <text x="${L}" y="20" font-size="14">${e.task}: accuracy against cost (test split)</text>
-${line(e.cascade, '#1f77b4')}${line(e.premodelBudgets, '#9467bd')}${line(e.premodelTargets, '#d62728')}${singles}
+${line(e.cascade, '#1f77b4')}${line(e.tunedCascade, '#17becf')}${line(e.premodelBudgets, '#9467bd')}${line(e.premodelTargets, '#d62728')}${singles}
 <circle cx="${x(e.oracle.meanCostMs)}" cy="${y(e.oracle.accuracy)}" r="6" fill="#2ca02c"/>${legend}
 </svg>
 `;

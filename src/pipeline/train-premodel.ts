@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { extractFeatures, featureNamesOf, featureViewOf } from '../features/extract.js';
 import { PackedForest, trainForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
 import { PREMODEL_KIND, PREMODEL_VERSION, type CalibrationPoint, type PremodelFile } from '../premodel/premodel.js';
-import { routeWith } from '../select/route.js';
-import type { Candidate, Constraint, ThresholdFor } from '../select/policy.js';
+import { routeWith, type OperatingPointFor } from '../select/route.js';
+import type { Candidate, Constraint } from '../select/policy.js';
 import type { ZooManifest } from '../zoo/manifest.js';
+import { accuracyLowerBound } from './bounds.js';
 import type { LabelledInputs } from './datasets/index.js';
 import type { OutcomeFile } from './outcomes.js';
 import { progress } from './progress.js';
@@ -24,8 +25,13 @@ export const DEFAULT_FOREST: ForestOptions = Object.freeze({
   seed: 17,
 });
 
-/** Thresholds swept by calibration. */
-export const CALIBRATION_THRESHOLDS = Array.from({ length: 100 }, (_, i) => Math.round((0.5 + i * 0.005) * 1000) / 1000);
+/** Thresholds tried on every ladder by calibration. */
+export const CALIBRATION_THRESHOLDS: readonly number[] = Object.freeze([
+  0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995,
+]);
+
+/** Rungs of a ladder at most: every rung more is one more model run on the hardest inputs. */
+export const MAX_RUNGS = 3;
 
 export interface RoutingData {
   /** Routed model ids, cheapest first, with their profiled latency. */
@@ -76,18 +82,66 @@ export function correctness(outcomes: OutcomeFile, model: string): Uint8Array {
  * Replays routing over recorded data: what requests with `constraint` would have been answered
  * with. Accuracy, and mean cost as the sum of the profiled latencies of the models each one ran.
  */
-export function replay(data: RoutingData, constraint: Constraint, thresholdFor: ThresholdFor): { accuracy: number; meanCostMs: number } {
+export function replay(
+  data: RoutingData,
+  constraint: Constraint,
+  operatingPointFor: OperatingPointFor,
+): { accuracy: number; meanCostMs: number; right: Uint8Array } {
   const n = data.correct[data.models[0]!.id]!.length;
   const defaults = { minAccuracy: 1, maxLatencyMs: Infinity };
-  let right = 0;
+  const right = new Uint8Array(n);
+  let hits = 0;
   let cost = 0;
+  const ids = data.models.map((m) => m.id);
+  const latency = new Map(data.models.map((m) => [m.id, m.latencyMs]));
   for (let i = 0; i < n; i++) {
-    const candidates: Candidate[] = data.models.map((m) => ({ model: m.id, pCorrect: data.stage1[m.id]![i]!, latencyMs: m.latencyMs }));
-    const result = routeWith(candidates, constraint, thresholdFor, defaults, (model) => data.stage2[model]![i]!);
-    right += data.correct[result.model]![i]!;
+    const estimateFor = (models: readonly string[]): Candidate[] =>
+      models.map((model) => ({ model, pCorrect: data.stage1[model]![i]!, latencyMs: latency.get(model)! }));
+    const result = routeWith(ids, estimateFor, constraint, operatingPointFor, defaults, (model) => data.stage2[model]![i]!);
+    right[i] = data.correct[result.model]![i]!;
+    hits += right[i]!;
     cost += result.predictedLatencyMs;
   }
-  return { accuracy: right / n, meanCostMs: cost / n };
+  return { accuracy: hits / n, meanCostMs: cost / n, right };
+}
+
+/** Every ladder of at most `maxRungs` of `models` (cheapest first), each cheapest first. */
+export function ladders(models: readonly string[], maxRungs: number): string[][] {
+  const result: string[][] = [];
+  const extend = (ladder: string[], from: number) => {
+    if (ladder.length > 0) result.push(ladder);
+    if (ladder.length === maxRungs) return;
+    for (let i = from; i < models.length; i++) extend([...ladder, models[i]!], i + 1);
+  };
+  extend([], 0);
+  return result;
+}
+
+/**
+ * The operating points worth serving: every ladder over `rungs` tried at every threshold, replayed
+ * on out-of-fold estimates; kept are the points that no cheaper point matches in accuracy,
+ * cheapest first. A one-rung ladder is that model alone, so the table never does worse than
+ * serving a single model.
+ */
+export function calibrate(
+  data: RoutingData,
+  rungs: readonly string[],
+  groups?: readonly number[],
+  tick: () => void = () => {},
+): CalibrationPoint[] {
+  const points: CalibrationPoint[] = [];
+  for (const models of ladders(rungs, MAX_RUNGS)) {
+    const ladder: RoutingData = { ...data, models: data.models.filter((m) => models.includes(m.id)) };
+    for (const threshold of models.length === 1 ? CALIBRATION_THRESHOLDS.slice(0, 1) : CALIBRATION_THRESHOLDS) {
+      const { accuracy, meanCostMs, right } = replay(ladder, { minAccuracy: threshold }, () => ({ threshold, models, accuracy: 1 }));
+      points.push({ models, threshold, accuracy: round(accuracy), meanCostMs: round(meanCostMs), accuracyLowerBound: round(accuracyLowerBound(right, groups)) });
+    }
+    tick();
+  }
+  points.sort((a, b) => a.meanCostMs - b.meanCostMs || b.accuracy - a.accuracy);
+  const front: CalibrationPoint[] = [];
+  for (const p of points) if (front.length === 0 || p.accuracy > front.at(-1)!.accuracy) front.push(p);
+  return front;
 }
 
 export interface TrainingInputs {
@@ -156,18 +210,16 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const n = features.length;
   const correct = Object.fromEntries(models.map((m) => [m.id, correctness(outcomes, m.id)]));
   const foldOf = assignFolds(n, folds, inputs.groups);
-  const bar = progress('forests', models.length * 2 * (folds + 1));
+  const rungs = paretoModels(manifest).map((m) => m.id);
+  const bar = progress('forests, then ladders', models.length * 2 * (folds + 1) + ladders(rungs, MAX_RUNGS).length);
   const tick = () => bar.tick();
   const stage1 = trainStage(() => features, correct, options, foldOf, folds, tick);
   // Every stage-two tree sees the started model's confidence and margin: they carry most of the signal.
   const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, maxFeatures: 1, seed: options.seed + 1 }, foldOf, folds, tick);
-  bar.stop();
   const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates };
-  const calibration: CalibrationPoint[] = CALIBRATION_THRESHOLDS.map((threshold) => ({
-    threshold,
-    ...replay(oof, { minAccuracy: threshold }, () => threshold),
-  }));
-  const bestSingleAccuracy = Math.max(...models.map((m) => correct[m.id]!.reduce((a, b) => a + b, 0) / n));
+  const calibration = calibrate(oof, rungs, inputs.groups, tick);
+  bar.stop();
+  const best = models.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
   return {
     $comment: `Generated by \`npm run train-premodel -- --task ${manifest.task}\`.`,
     kind: PREMODEL_KIND,
@@ -179,8 +231,9 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
     models: models.map((m) => m.id),
     stage1: stage1.forests,
     stage2: stage2.forests,
-    calibration: calibration.map((c) => ({ threshold: c.threshold, accuracy: round(c.accuracy), meanCostMs: round(c.meanCostMs) })),
-    bestSingleAccuracy: round(bestSingleAccuracy),
+    calibration,
+    bestSingleAccuracy: round(best.accuracy),
+    defaultTarget: round(accuracyLowerBound(correct[best.id]!, inputs.groups)),
     training: { options, folds, rows: n, seconds: round((performance.now() - started) / 1000), trainedAt: new Date().toISOString() },
   };
 }

@@ -2,8 +2,9 @@
  * The premodel of one task: for every zoo model, the estimated chance that it classifies an input
  * right, in two stages. Stage one sees only the input's cheap features and picks where to start;
  * stage two also sees the started model's own output (top-1 confidence, margin) and says whether
- * to stop there or escalate. A calibration table maps each accuracy target to the threshold on
- * these chances that met it on the premodel split.
+ * to stop there or escalate. A calibration table of operating points (a ladder of models and a
+ * threshold on these chances), each with the accuracy and cost it reached on the premodel split out
+ * of fold, maps each accuracy target to the cheapest point that can vouch for it.
  *
  * A premodel file carries its kind, version, feature names and the hash of the zoo it was trained
  * against; `loadPremodel` refuses any mismatch, so a premodel never routes for a zoo it has not seen.
@@ -12,18 +13,23 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
 import { compileSchema, readJsonArtifact } from '../schema/index.js';
+import type { OperatingPoint } from '../select/route.js';
 import { PackedForest, type CompiledForest, type ForestOptions } from './forest.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
-export const PREMODEL_VERSION = 1;
+export const PREMODEL_VERSION = 2;
 export const PREMODEL_FILE = 'premodel.json';
 
 export interface CalibrationPoint {
+  /** The ladder routed: model ids, cheapest first. */
+  models: string[];
   /** Threshold on the chance of being right. */
   threshold: number;
-  /** Accuracy and mean cost (ms) that routing with this threshold reached on the premodel split, out of fold. */
+  /** Accuracy and mean cost (ms) that routing this way reached on the premodel split, out of fold. */
   accuracy: number;
   meanCostMs: number;
+  /** One-sided 95% lower bound of that accuracy on new data (pipeline/bounds.ts): what the point vouches for. */
+  accuracyLowerBound: number;
 }
 
 export interface PremodelFile {
@@ -39,10 +45,12 @@ export interface PremodelFile {
   models: string[];
   stage1: Record<string, CompiledForest>;
   stage2: Record<string, CompiledForest>;
-  /** Routing's out-of-fold accuracy and cost per threshold, thresholds ascending. */
+  /** The operating points that no other beats on both accuracy and cost, cheapest first. */
   calibration: CalibrationPoint[];
-  /** Accuracy of the most accurate single model on the premodel split: the default target. */
+  /** Accuracy of the most accurate single model on the premodel split. */
   bestSingleAccuracy: number;
+  /** Requests with no constraint get this target: the lower bound of that model's accuracy there. */
+  defaultTarget: number;
   training: { options: ForestOptions; folds: number; rows: number; seconds: number; trainedAt: string };
 }
 
@@ -78,7 +86,7 @@ export const premodelSchema = {
   additionalProperties: false,
   required: [
     '$comment', 'kind', 'version', 'task', 'zooHash', 'dataHash', 'featureNames', 'models', 'stage1', 'stage2',
-    'calibration', 'bestSingleAccuracy', 'training',
+    'calibration', 'bestSingleAccuracy', 'defaultTarget', 'training',
   ],
   properties: {
     $comment: { type: 'string' },
@@ -97,11 +105,18 @@ export const premodelSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['threshold', 'accuracy', 'meanCostMs'],
-        properties: { threshold: share, accuracy: share, meanCostMs: { type: 'number', minimum: 0 } },
+        required: ['models', 'threshold', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
+        properties: {
+          models: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
+          threshold: share,
+          accuracy: share,
+          meanCostMs: { type: 'number', minimum: 0 },
+          accuracyLowerBound: share,
+        },
       },
     },
     bestSingleAccuracy: share,
+    defaultTarget: share,
     training: {
       type: 'object',
       additionalProperties: false,
@@ -146,6 +161,10 @@ function consistencyProblems(file: PremodelFile, zoo: ZooIdentity): string[] {
   }
   if (JSON.stringify(file.featureNames) !== JSON.stringify(zoo.featureNames)) {
     problems.push('was trained on other features than this version computes: retrain it');
+  }
+  for (const point of file.calibration) {
+    const unknown = point.models.filter((id) => !file.models.includes(id));
+    if (unknown.length > 0) problems.push(`calibration routes to ${unknown.join(', ')}, which the premodel has no forests for`);
   }
   for (const id of file.models) {
     if (!zoo.modelIds.includes(id)) problems.push(`routes to model "${id}", which the zoo does not have`);
@@ -201,9 +220,19 @@ export class Premodel {
     return this.file.models;
   }
 
-  /** Stage one: each routed model's chance of being right, from the features alone. */
-  estimate(features: ArrayLike<number>): Map<string, number> {
-    return new Map(this.file.models.map((id) => [id, this.stage1.get(id)!.predict(features)]));
+  /** The models some operating point's ladder climbs: the ones accuracy targets are served from. */
+  get ladderModels(): ReadonlySet<string> {
+    return new Set(this.file.calibration.flatMap((p) => p.models));
+  }
+
+  /** Stage one: the chance of each of `models` (by default all it has forests for) of being right, from the features alone. */
+  estimate(features: ArrayLike<number>, models: readonly string[] = this.file.models): Map<string, number> {
+    const estimates = new Map<string, number>();
+    for (const id of models) {
+      const forest = this.stage1.get(id);
+      if (forest !== undefined) estimates.set(id, forest.predict(features));
+    }
+    return estimates;
   }
 
   /** Stage two: the chance that `model`, having answered with this confidence and margin, is right. */
@@ -215,16 +244,19 @@ export class Premodel {
     return this.stage2.get(model)!.predict(row);
   }
 
+  /** The target of a request with no constraint: as accurate as the best single model, as far as calibration can vouch. */
+  get defaultTarget(): number {
+    return this.file.defaultTarget;
+  }
+
   /**
-   * The threshold calibrated for accuracy `target`: the lowest whose routing met the target on
-   * the premodel split (out of fold) and stayed at or above it for every higher threshold. A target
-   * no threshold met gets 1: route to the model most likely right.
+   * The operating point for accuracy `target`: the cheapest whose accuracy bound reaches it; when
+   * none does, the most accurate (whose bound, below the target, tells the route it is not met).
    */
-  thresholdFor(target: number): number {
+  operatingPoint(target: number): OperatingPoint {
     const points = this.file.calibration;
-    let threshold = 1;
-    for (let i = points.length - 1; i >= 0 && points[i]!.accuracy >= target; i--) threshold = points[i]!.threshold;
-    return threshold;
+    const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
+    return { threshold: point.threshold, models: point.models, accuracy: point.accuracyLowerBound };
   }
 }
 

@@ -1,6 +1,8 @@
 /**
- * JSON-schema validation shared by every boundary (zoo manifests, premodel files, requests): one
- * Ajv instance, every problem reported (not just the first), each as a readable sentence.
+ * JSON-schema validation shared by every boundary (zoo manifests, premodel files, requests), each
+ * problem as a readable sentence. Artifacts get every problem listed, so that an operator fixes a
+ * file in one go; requests stop at the first, because listing every problem of a hostile body
+ * (millions of wrong items) would cost seconds of the event loop.
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -10,7 +12,9 @@ import { ArtifactError } from '../errors/index.js';
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module namespace.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-const ajv = addFormats(new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }));
+const options = { strict: true, allowUnionTypes: true } as const;
+const everyProblem = addFormats(new Ajv({ ...options, allErrors: true }));
+const firstProblem = addFormats(new Ajv({ ...options, allErrors: false }));
 
 export interface Validator<T> {
   /** The problems of `value` against the schema, as sentences; empty when it conforms. */
@@ -19,8 +23,9 @@ export interface Validator<T> {
   is(value: unknown): value is T;
 }
 
-export function compileSchema<T>(schema: object): Validator<T> {
-  const validate = ajv.compile<T>(schema);
+/** `untrusted`: the values come from the network; report only their first problem. */
+export function compileSchema<T>(schema: object, { untrusted = false } = {}): Validator<T> {
+  const validate = (untrusted ? firstProblem : everyProblem).compile<T>(schema);
   return {
     problems(value) {
       return validate(value) ? [] : describeErrors(validate.errors ?? []);

@@ -73,6 +73,12 @@ function chosen(c: Candidate, constraintMet: boolean, reason: string, threshold?
   };
 }
 
+/** The accuracy target a request asks for: its own, the default when it gives no constraint, or none. */
+export function targetOf(constraint: Constraint, defaults: PolicyDefaults): number | undefined {
+  const unconstrained = constraint.minAccuracy === undefined && constraint.maxLatencyMs === undefined;
+  return constraint.minAccuracy ?? (unconstrained ? defaults.minAccuracy : undefined);
+}
+
 export function selectModel(
   candidates: readonly Candidate[],
   constraint: Constraint,
@@ -80,8 +86,7 @@ export function selectModel(
   defaults: PolicyDefaults,
 ): Selection {
   if (candidates.length === 0) throw new Error('no candidate models');
-  const unconstrained = constraint.minAccuracy === undefined && constraint.maxLatencyMs === undefined;
-  const target = constraint.minAccuracy ?? (unconstrained ? defaults.minAccuracy : undefined);
+  const target = targetOf(constraint, defaults);
   const budget = constraint.maxLatencyMs ?? defaults.maxLatencyMs;
   const threshold = target === undefined ? undefined : thresholdFor(target);
 

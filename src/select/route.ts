@@ -2,44 +2,80 @@
  * Two-stage routing of one input, as a generator, so that serving (which runs the models) and
  * calibration and evaluation (which replay recorded outcomes) follow one implementation.
  *
- * Stage one: `selectModel` on the premodel's feature-only estimates picks where to start. Each
- * time a model has run, the caller sends back stage two's estimate that its answer is right; at
- * or above the threshold the route stops there, otherwise it escalates, like a cascade, to the model
+ * An accuracy target maps, through calibration, to an operating point: a ladder of models (a few
+ * rungs of the zoo, cheapest first) and a threshold on the premodel's chance of being right.
+ * Stage one: `selectModel` on the premodel's feature-only estimates picks where on the ladder to
+ * start. Each time a model has run, the caller sends back stage two's estimate that its answer is
+ * right; at or above the threshold the route stops there, otherwise it escalates to the rung
  * `selectModel` picks among the dearer ones that fit the budget left (so it may skip rungs).
  */
-import { selectModel, type Candidate, type Constraint, type PolicyDefaults, type Selection, type ThresholdFor } from './policy.js';
+import { selectModel, targetOf, type Candidate, type Constraint, type PolicyDefaults, type Selection } from './policy.js';
+
+/** How the premodel serves an accuracy target, as calibration found it on the premodel split. */
+export interface OperatingPoint {
+  /** Threshold on the chance of being right, at which a model's answer stands. */
+  threshold: number;
+  /** The ladder: models the route may run, cheapest first. */
+  models: readonly string[];
+  /** The accuracy calibration can vouch for at this point (a lower confidence bound). */
+  accuracy: number;
+}
+
+/** Maps an accuracy target to the operating point calibrated for it. */
+export type OperatingPointFor = (minAccuracy: number) => OperatingPoint;
 
 export interface RouteResult extends Selection {
   /** The models run, in order; the answer is the last one's. */
   ran: string[];
+  /** The models the route weighed, with their estimates. */
+  candidates: readonly Candidate[];
 }
+
+/**
+ * The premodel's stage-one estimate and the expected latency of each of `models`. The route asks
+ * only for the models it may run, since every estimate costs a forest on the request path.
+ */
+export type EstimateFor = (models: readonly string[]) => Candidate[];
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 /** Yields each model to run; expects back stage two's chance that its answer is right. */
 export function* route(
-  candidates: readonly Candidate[],
+  models: readonly string[],
+  estimateFor: EstimateFor,
   constraint: Constraint,
-  thresholdFor: ThresholdFor,
+  operatingPointFor: OperatingPointFor,
   defaults: PolicyDefaults,
 ): Generator<string, RouteResult, number> {
-  const first = selectModel(candidates, constraint, thresholdFor, defaults);
-  const ran = [first.model];
-  let confirmed = yield first.model;
+  const target = targetOf(constraint, defaults);
   // A forced model, or a plain latency budget with no accuracy target, runs once.
-  if (constraint.model !== undefined || first.threshold === undefined) return { ...first, ran };
+  if (constraint.model !== undefined || target === undefined) {
+    const candidates = estimateFor(constraint.model === undefined ? models : [constraint.model]);
+    const only = selectModel(candidates, constraint, () => (target === undefined ? 1 : operatingPointFor(target).threshold), defaults);
+    yield only.model;
+    return { ...only, ran: [only.model], candidates };
+  }
 
-  const threshold = first.threshold;
-  const target = constraint.minAccuracy ?? defaults.minAccuracy;
+  const point = operatingPointFor(target);
   const budget = constraint.maxLatencyMs ?? defaults.maxLatencyMs;
-  const latency = new Map(candidates.map((c) => [c.model, c.latencyMs]));
+  const ladder = estimateFor(point.models);
+  // When the budget leaves no rung of the ladder, the rest of the zoo may still hold a model that fits.
+  const pool = ladder.some((c) => c.latencyMs <= budget) ? ladder : estimateFor(models);
+  const thresholdFor = () => point.threshold;
+  const first = selectModel(pool, constraint, thresholdFor, defaults);
+  const reachable = point.accuracy >= target;
+  const steps = [reachable ? first.reason : `no calibrated ladder reaches ${pct(target)} (best: ${pct(point.accuracy)}); ${first.reason}`];
+  const ran = [first.model];
+  const latency = new Map(pool.map((c) => [c.model, c.latencyMs]));
   let spent = latency.get(first.model)!;
   let current: Selection = first;
-  const steps = [first.reason];
-  while (confirmed < threshold) {
+  let confirmed = yield first.model;
+  while (confirmed < point.threshold) {
     const now = latency.get(current.model)!;
-    const rest = candidates.filter((c) => c.latencyMs > now && c.latencyMs <= budget - spent);
+    const rest = pool.filter((c) => c.latencyMs > now && c.latencyMs <= budget - spent);
     if (rest.length === 0) break;
-    const next = selectModel(rest, { minAccuracy: target }, () => threshold, { ...defaults, maxLatencyMs: Infinity });
-    steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${threshold.toFixed(3)}): escalated to ${next.model}`);
+    const next = selectModel(rest, { minAccuracy: target }, thresholdFor, { ...defaults, maxLatencyMs: Infinity });
+    steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${point.threshold.toFixed(3)}): escalated to ${next.model}`);
     ran.push(next.model);
     spent += latency.get(next.model)!;
     current = next;
@@ -47,24 +83,26 @@ export function* route(
   }
   return {
     model: current.model,
-    constraintMet: first.constraintMet && spent <= budget,
+    constraintMet: first.constraintMet && reachable && spent <= budget,
     predictedAccuracy: confirmed,
     predictedLatencyMs: spent,
-    threshold,
+    threshold: point.threshold,
     reason: steps.join('; '),
     ran,
+    candidates: pool,
   };
 }
 
 /** Drives `route` synchronously with a function that answers stage two for each model run. */
 export function routeWith(
-  candidates: readonly Candidate[],
+  models: readonly string[],
+  estimateFor: EstimateFor,
   constraint: Constraint,
-  thresholdFor: ThresholdFor,
+  operatingPointFor: OperatingPointFor,
   defaults: PolicyDefaults,
   confirm: (model: string) => number,
 ): RouteResult {
-  const steps = route(candidates, constraint, thresholdFor, defaults);
+  const steps = route(models, estimateFor, constraint, operatingPointFor, defaults);
   let step = steps.next();
   while (!step.done) step = steps.next(confirm(step.value));
   return step.value;

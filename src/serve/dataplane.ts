@@ -4,11 +4,13 @@
  * It knows nothing of HTTP; unknown names fail with NotFoundError listing the valid ones.
  */
 import path from 'node:path';
+import { LATENCY_DEFAULTS, SERVICE_DEFAULTS } from '../config/defaults.js';
 import { ArtifactError, NotFoundError } from '../errors/index.js';
 import { featureNamesOf, featureViewOf } from '../features/extract.js';
 import { loadPremodel } from '../premodel/premodel.js';
 import type { PolicyDefaults } from '../select/policy.js';
 import { loadZoos, type Zoo, type ZooModel } from '../zoo/repository.js';
+import { LatencyModel } from './latency.js';
 import { ServedTask } from './task.js';
 
 export interface DataPlaneOptions {
@@ -17,6 +19,10 @@ export interface DataPlaneOptions {
   intraOpThreads: number;
   /** Budget applied when a request gives no maxLatencyMs (Infinity: none). */
   defaultMaxLatencyMs: number;
+  /** The process's live latency model, kept across reloads; default: a fresh adaptive one. */
+  latency?: LatencyModel;
+  /** Retry-After of a request shed because the load leaves no model able to meet its budget, in s. */
+  retryAfterS?: number;
 }
 
 export interface TaskDescription {
@@ -28,6 +34,7 @@ export interface TaskDescription {
     id: string;
     method: string;
     parent: string | null;
+    /** Whether accuracy targets are served from it (a rung of some calibrated ladder). */
     routed: boolean;
     accuracy: { premodel: number; test: number } | null;
     latencyMs: { p50: number; p95: number } | null;
@@ -47,6 +54,7 @@ export class DataPlane {
   /** Loads every zoo under zooDir with its premodel; refuses to start with any artifact broken. */
   static async load(options: DataPlaneOptions): Promise<DataPlane> {
     const zoos = await loadZoos(options.zooDir, { intraOpThreads: options.intraOpThreads });
+    const latency = options.latency ?? new LatencyModel(LATENCY_DEFAULTS);
     const tasks: ServedTask[] = [];
     const problems: string[] = [];
     for (const zoo of zoos.values()) {
@@ -57,12 +65,8 @@ export class DataPlane {
           featureNames: featureNamesOf(featureViewOf(zoo.manifest)),
           modelIds: zoo.models.map((m) => m.id),
         });
-        tasks.push(
-          new ServedTask(zoo, premodel, {
-            minAccuracy: premodel.file.bestSingleAccuracy,
-            maxLatencyMs: options.defaultMaxLatencyMs,
-          } satisfies PolicyDefaults),
-        );
+        const defaults: PolicyDefaults = { minAccuracy: premodel.defaultTarget, maxLatencyMs: options.defaultMaxLatencyMs };
+        tasks.push(new ServedTask(zoo, premodel, defaults, latency, options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS));
       } catch (err) {
         problems.push(err instanceof ArtifactError ? err.message : String(err));
       }
@@ -122,12 +126,12 @@ function describeTask(zoo: Zoo, task: ServedTask): TaskDescription {
     task: zoo.task,
     kind: zoo.manifest.kind,
     classes: [...zoo.manifest.classes],
-    defaultMinAccuracy: task.premodel.file.bestSingleAccuracy,
+    defaultMinAccuracy: task.premodel.defaultTarget,
     models: zoo.models.map(({ entry }) => ({
       id: entry.id,
       method: entry.compression.method,
       parent: entry.compression.parent,
-      routed: task.premodel.models.includes(entry.id),
+      routed: task.premodel.ladderModels.has(entry.id),
       accuracy: entry.accuracy ?? null,
       latencyMs: entry.latency ? { p50: entry.latency.p50Ms, p95: entry.latency.p95Ms } : null,
       bytes: entry.bytes,

@@ -3,7 +3,7 @@
  * explicit, timed stages: decode, features, select (premodel + policy), run, respond. The
  * premodel's routing is the generator in select/route.ts, driven here by real model runs.
  */
-import { InvalidInputError } from '../errors/index.js';
+import { InvalidInputError, OverloadedError } from '../errors/index.js';
 import { extractFeatures, featureViewOf, type FeatureView } from '../features/extract.js';
 import { modelTensor, type ModelInput } from '../inputs/index.js';
 import { topTwo } from '../pipeline/outcomes.js';
@@ -11,6 +11,7 @@ import type { Premodel } from '../premodel/premodel.js';
 import type { Candidate, Constraint, PolicyDefaults } from '../select/policy.js';
 import { route } from '../select/route.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
+import type { LatencyModel, Moment } from './latency.js';
 
 export interface StageTiming {
   decodeMs: number;
@@ -45,6 +46,10 @@ export class ServedTask {
     readonly zoo: Zoo,
     readonly premodel: Premodel,
     private readonly defaults: PolicyDefaults,
+    /** The process's live latency model, shared by every task it serves. */
+    readonly latency: LatencyModel,
+    /** Retry-After of a request shed because no model can meet its budget now, in seconds. */
+    private readonly retryAfterS: number,
   ) {
     this.view = featureViewOf(zoo.manifest);
   }
@@ -53,40 +58,86 @@ export class ServedTask {
     return this.zoo.task;
   }
 
-  /** Expected latency of each model now, in ms. Starts from the profile. */
-  expectedLatencyMs(model: ZooModel): number {
-    return model.entry.latency?.p50Ms ?? Number.POSITIVE_INFINITY;
+  /** Expected latency, receipt to answer, of a request at `now` if `model` answered it, in ms. */
+  expectedLatencyMs(model: ZooModel, now: Moment): number {
+    return this.latency.expectedMs(profiledMs(model), now);
   }
 
-  candidates(pCorrect: ReadonlyMap<string, number>): Candidate[] {
-    return this.premodel.models.map((id) => ({
-      model: id,
-      pCorrect: pCorrect.get(id)!,
-      latencyMs: this.expectedLatencyMs(this.zoo.model(id)),
-    }));
+  /**
+   * Stage one's estimates for `models` with their expected latency now; a model the premodel has no
+   * forest for (one a request forces) counts with its measured accuracy on the premodel split.
+   */
+  private estimates(models: readonly string[], features: ArrayLike<number>, now: Moment): Candidate[] {
+    const pCorrect = this.premodel.estimate(features, models);
+    return models.map((id) => {
+      const model = this.zoo.model(id);
+      return { model: id, pCorrect: pCorrect.get(id) ?? model.entry.accuracy?.premodel ?? 0, latencyMs: this.expectedLatencyMs(model, now) };
+    });
   }
 
+  /** Where a request that arrived at `started` stands now. */
+  private moment(started: number): Moment {
+    const atMs = performance.now();
+    return { atMs, elapsedMs: atMs - started };
+  }
+
+  /** Measures the event loop's turn as an inference queued at `now` waits for it (see latency.ts). */
+  private measureTurn(now: Moment): void {
+    if (!this.latency.options.adaptive) return;
+    setImmediate(() => {
+      const atMs = performance.now();
+      this.latency.observeWait(atMs - now.atMs, atMs);
+    });
+  }
+
+  /**
+   * Refuses (503) a request that no model it may run can answer within its budget at `now`,
+   * rather than answer it late: checked before decoding, to spare the work, and at selection.
+   */
+  private shedIfUnreachable(constraint: Constraint, forced: ZooModel | undefined, now: Moment): void {
+    const budget = constraint.maxLatencyMs ?? this.defaults.maxLatencyMs;
+    const eligible = forced === undefined ? this.premodel.models.map((id) => this.zoo.model(id)) : [forced];
+    if (!this.latency.unreachable(budget, eligible.map(profiledMs), now)) return;
+    const fastest = eligible.reduce((a, b) => (profiledMs(b) < profiledMs(a) ? b : a));
+    // A budget below what the fastest model takes even on an idle service is not a matter of load:
+    // the policy serves the fastest with constraintMet false, as the brief says.
+    if (profiledMs(fastest) > budget) return;
+    throw new OverloadedError(
+      `no model can answer within maxLatencyMs ${budget} ms under the current load: the fastest, ${fastest.id}, ` +
+        `is expected to take ${this.expectedLatencyMs(fastest, now).toFixed(3)} ms from receipt now ` +
+        `(${profiledMs(fastest).toFixed(3)} ms on an idle service); retry in ${this.retryAfterS} s`,
+      this.retryAfterS,
+    );
+  }
+
+  /** Answers `input`; `started` is when the request arrived (performance.now()), for its budget. */
   async predict(input: ModelInput, constraint: Constraint, started = performance.now()): Promise<Prediction> {
     const t0 = performance.now();
     if (input.kind !== this.view.kind) {
       throw new InvalidInputError(`task "${this.name}" takes ${this.view.kind}s, not ${input.kind}s`);
     }
+    const forced = constraint.model === undefined ? undefined : this.zoo.model(constraint.model);
+    const arrived = this.moment(started);
+    this.measureTurn(arrived);
+    this.shedIfUnreachable(constraint, forced, arrived);
     // An image decodes on its first conversion: ask for the feature plane here so that decoding is
     // timed as its own stage (the features, and models of the same preprocessing, reuse it).
     if (input.kind === 'image' && this.view.kind === 'image') await input.image.tensor(this.view.plane);
     const t1 = performance.now();
     const features = await extractFeatures(input, this.view);
     const t2 = performance.now();
-    const candidates = this.candidates(this.premodel.estimate(features));
-    const forced = constraint.model === undefined ? undefined : this.zoo.model(constraint.model);
-    if (forced !== undefined && !this.premodel.models.includes(forced.id)) {
-      // A model the premodel does not route to (dominated by another): its measured accuracy stands in.
-      candidates.push({ model: forced.id, pCorrect: forced.entry.accuracy?.premodel ?? 0, latencyMs: this.expectedLatencyMs(forced) });
-    }
+    const selectedAt = this.moment(started);
+    this.shedIfUnreachable(constraint, forced, selectedAt);
+    const steps = route(
+      this.premodel.models,
+      (models) => this.estimates(models, features, selectedAt),
+      constraint,
+      (target) => this.premodel.operatingPoint(target),
+      this.defaults,
+    );
+    let step = steps.next();
     let selectMs = performance.now() - t2;
     let inferenceMs = 0;
-    const steps = route(candidates, constraint, (a) => this.premodel.thresholdFor(a), this.defaults);
-    let step = steps.next();
     let probabilities: Float32Array = new Float32Array(0);
     while (!step.done) {
       const model = this.zoo.model(step.value);
@@ -103,6 +154,7 @@ export class ServedTask {
     const result = step.value;
     const top = topTwo(probabilities);
     const done = performance.now();
+    const answered = this.zoo.model(result.model);
     return {
       task: this.name,
       model: result.model,
@@ -113,11 +165,19 @@ export class ServedTask {
         constraintMet: result.constraintMet,
         predictedAccuracy: result.predictedAccuracy,
         predictedLatencyMs: result.predictedLatencyMs,
-        candidates: candidates.map((c) => ({ model: c.model, pCorrect: Math.round(c.pCorrect * 1e4) / 1e4, latencyMs: c.latencyMs })),
+        candidates: result.candidates.map((c) => ({ model: c.model, pCorrect: Math.round(c.pCorrect * 1e4) / 1e4, latencyMs: c.latencyMs })),
         ran: result.ran,
-        reason: result.reason,
+        reason: this.latency.options.adaptive
+          ? `${result.reason}; ${answered.id} expected ${this.expectedLatencyMs(answered, selectedAt).toFixed(3)} ms now ` +
+            `(profiled ${profiledMs(answered).toFixed(3)} ms)`
+          : result.reason,
       },
       timing: { decodeMs: t1 - t0, featuresMs: t2 - t1, selectMs, inferenceMs, totalMs: done - started },
     };
   }
+}
+
+/** A model's profiled p50, in ms: what it costs on an idle service, and its rank among the zoo's. */
+function profiledMs(model: ZooModel): number {
+  return model.entry.latency?.p50Ms ?? Number.POSITIVE_INFINITY;
 }

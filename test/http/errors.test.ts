@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import {
+  expectError,
   heldRequest,
   postBytes,
   postJson,
@@ -8,21 +9,10 @@ import {
   startServer,
   syntheticImage,
   until,
+  SAMPLE_PNG,
   windowArray,
-  type Reply,
   type TestServer,
 } from './server.js';
-
-const FIXTURE = 'test/fixtures/fashion/test-0-class-9.png';
-
-function expectError(r: Reply, status: number, code: string, message?: RegExp): void {
-  expect(r.status, r.text).to.equal(status);
-  expect(r.headers.get('content-type')).to.match(/application\/json/);
-  expect(r.body).to.have.keys('error');
-  expect(r.body.error).to.have.keys('code', 'message');
-  expect(r.body.error.code).to.equal(code);
-  if (message) expect(r.body.error.message).to.match(message);
-}
 
 describe('http errors and limits', function () {
   let srv: TestServer;
@@ -69,7 +59,7 @@ describe('http errors and limits', function () {
   it('400 for a bad query string on an upload, or a query string with a JSON body', async () => {
     if (!srv.imageTask) return;
     const url = `${srv.base}/v1/tasks/${srv.imageTask.task}/predict`;
-    const png = await readFile(FIXTURE);
+    const png = await readFile(SAMPLE_PNG);
     for (const q of ['?minAccuracy=high', '?minAccuracy=2', '?maxLatencyMs=-1', '?speed=1', '?minAccuracy=0.5&minAccuracy=0.6']) {
       expectError(await postBytes(url + q, png, 'image/png'), 400, 'BAD_REQUEST');
     }
@@ -84,7 +74,7 @@ describe('http errors and limits', function () {
 
   it('404 for an unknown model, listing the task\'s models', async () => {
     const t = srv.imageTask ?? srv.windowTask!;
-    const input = t.kind === 'image' ? { image: (await readFile(FIXTURE)).toString('base64') } : { window: windowArray() };
+    const input = t.kind === 'image' ? { image: (await readFile(SAMPLE_PNG)).toString('base64') } : { window: windowArray() };
     const r = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input, model: 'no-such-model' });
     expectError(r, 404, 'NOT_FOUND');
     for (const m of t.models) expect(r.body.error.message).to.contain(m.id);
@@ -102,7 +92,7 @@ describe('http errors and limits', function () {
 
   it('415 for an image upload to a window task', async function () {
     if (!srv.windowTask) this.skip();
-    const r = await postBytes(`${srv.base}/v1/tasks/${srv.windowTask!.task}/predict`, await readFile(FIXTURE), 'image/png');
+    const r = await postBytes(`${srv.base}/v1/tasks/${srv.windowTask!.task}/predict`, await readFile(SAMPLE_PNG), 'image/png');
     expectError(r, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -123,7 +113,7 @@ describe('http errors and limits', function () {
   it('422 for a broken image', async function () {
     if (!srv.imageTask) this.skip();
     const url = `${srv.base}/v1/tasks/${srv.imageTask!.task}/predict`;
-    const png = await readFile(FIXTURE);
+    const png = await readFile(SAMPLE_PNG);
     expectError(await postBytes(url, Buffer.from('definitely not a png'), 'image/png'), 422, 'INVALID_INPUT');
     expectError(await postBytes(url, png.subarray(0, 60), 'image/png'), 422, 'INVALID_INPUT');
     expectError(await postJson(url, { input: { image: Buffer.from('nope').toString('base64') } }), 422, 'INVALID_INPUT');
@@ -148,7 +138,7 @@ describe('http errors and limits', function () {
     const original = task.predict;
     task.predict = () => Promise.reject(new Error('onnxruntime exploded at /secret/path/model.onnx'));
     try {
-      const input = srv.tasks[0]!.kind === 'image' ? { image: (await readFile(FIXTURE)).toString('base64') } : { window: windowArray() };
+      const input = srv.tasks[0]!.kind === 'image' ? { image: (await readFile(SAMPLE_PNG)).toString('base64') } : { window: windowArray() };
       const r = await postJson(predictUrl, { input });
       expectError(r, 500, 'INTERNAL');
       expect(r.text).not.to.contain('/secret');
@@ -174,7 +164,7 @@ describe('http load shedding', function () {
     const url = `${srv.base}/v1/tasks/${t.task}/predict`;
     const body =
       t.kind === 'image'
-        ? JSON.stringify({ input: { image: (await readFile(FIXTURE)).toString('base64') } })
+        ? JSON.stringify({ input: { image: (await readFile(SAMPLE_PNG)).toString('base64') } })
         : JSON.stringify({ input: { window: windowArray() } });
     const held = heldRequest(url, Buffer.from(body), 'application/json');
     await until(() => srv.app.service.requestsInFlight === 1);

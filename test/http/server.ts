@@ -1,11 +1,14 @@
 /**
  * A real listening service for the HTTP tests: the data plane loaded from ZOO_DIR / PREMODEL_DIR
  * (default: the committed zoo/ and premodel/), the app on an ephemeral port of 127.0.0.1, and a
- * close() that ends every connection, the server and the sessions. Plus small request helpers
- * and synthetic inputs (PNG made with sharp, windows from test/helpers).
+ * close() that ends every connection, the server and the sessions. Plus small request helpers,
+ * synthetic inputs (PNG made with sharp, windows from test/helpers) and the assertions every
+ * error reply must pass (its JSON shape, nothing internal in it).
  */
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
 import sharp from 'sharp';
 import { configFromEnv } from '../../src/config/env.js';
 import { buildApp, type App, type BuildOptions, type HttpConfig } from '../../src/http/app.js';
@@ -34,8 +37,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<HttpConfig> = {}, options: BuildOptions = {}): Promise<TestServer> {
-  const plane = await loadPlane();
+export async function startServer(
+  overrides: Partial<HttpConfig> = {},
+  options: BuildOptions = {},
+  load: () => Promise<DataPlane> = loadPlane,
+): Promise<TestServer> {
+  const plane = await load();
   const app = buildApp(plane, { ...config, ...overrides }, options);
   const server = await new Promise<http.Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -140,13 +147,55 @@ export async function until(check: () => boolean, timeoutMs = 2000): Promise<voi
 }
 
 /** One server for a describe block: started before its tests, closed after; `use` receives it. */
-export function serverPerSuite(use: (server: TestServer) => void): void {
+export function serverPerSuite(
+  use: (server: TestServer) => void,
+  overrides: Partial<HttpConfig> = {},
+  options: BuildOptions = {},
+): void {
   let server: TestServer | undefined;
   before(async () => {
-    server = await startServer();
+    server = await startServer(overrides, options);
     use(server);
   });
   after(async () => {
     await server?.close();
   });
+}
+
+/** A committed Fashion-MNIST sample (an ankle boot), 28x28 grey PNG. */
+export const SAMPLE_PNG = 'test/fixtures/fashion/test-0-class-9.png';
+
+/** A JSON predict body the task serves (200): the sample image, or a synthetic walking window. */
+export async function validPredictBody(task: TaskDescription): Promise<{ input: { image: string } | { window: number[][] } }> {
+  return task.kind === 'image' ? { input: { image: (await readFile(SAMPLE_PNG)).toString('base64') } } : { input: { window: windowArray() } };
+}
+
+/** Asserts that a response body shows no stack frame, source location or local path. */
+export function expectNoInternals(text: string): void {
+  expect(text).not.to.contain(process.cwd());
+  expect(text).not.to.contain('node_modules');
+  expect(text).not.to.match(/\.[cm]?[jt]s:\d+/);
+  expect(text).not.to.match(/^\s*at \S/m);
+}
+
+/** Asserts a v1 error reply: the status, `{"error": {"code", "message"}}` as JSON, nothing internal. */
+export function expectError(r: Reply, status: number, code: string, message?: RegExp): void {
+  expect(r.status, r.text).to.equal(status);
+  expect(r.headers.get('content-type')).to.match(/application\/json/);
+  expect(r.body).to.have.keys('error');
+  expect(r.body.error).to.have.keys('code', 'message');
+  expect(r.body.error.code).to.equal(code);
+  expect(r.body.error.message).to.be.a('string').that.is.not.empty;
+  if (message) expect(r.body.error.message).to.match(message);
+  expectNoInternals(r.text);
+}
+
+/** Asserts an Open Inference Protocol error reply: the status, `{"error": "<message>"}`, nothing internal. */
+export function expectV2Error(r: Reply, status: number, message?: RegExp): void {
+  expect(r.status, r.text).to.equal(status);
+  expect(r.headers.get('content-type')).to.match(/application\/json/);
+  expect(r.body).to.have.keys('error');
+  expect(r.body.error).to.be.a('string').that.is.not.empty;
+  if (message) expect(r.body.error).to.match(message);
+  expectNoInternals(r.text);
 }

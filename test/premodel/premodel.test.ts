@@ -19,7 +19,7 @@ function toyPremodel(): PremodelFile {
   return {
     $comment: 'test',
     kind: 'adaptive-zoo-premodel',
-    version: 1,
+    version: 2,
     task: 'toy',
     zooHash: zoo.zooHash,
     dataHash: 'd'.repeat(64),
@@ -28,12 +28,13 @@ function toyPremodel(): PremodelFile {
     stage1: { small: forest(2, (r) => r[0]! > 0.5), large: forest(2, () => true) },
     stage2: { small: forest(4, (r) => r[0]! > 0.5), large: forest(4, () => true) },
     calibration: [
-      { threshold: 0.5, accuracy: 0.9, meanCostMs: 0.1 },
-      { threshold: 0.7, accuracy: 0.95, meanCostMs: 0.2 },
-      { threshold: 0.9, accuracy: 0.94, meanCostMs: 0.3 },
-      { threshold: 0.95, accuracy: 0.97, meanCostMs: 0.4 },
+      { models: ['small'], threshold: 0.5, accuracy: 0.9, meanCostMs: 0.1, accuracyLowerBound: 0.88 },
+      { models: ['small', 'large'], threshold: 0.7, accuracy: 0.95, meanCostMs: 0.2, accuracyLowerBound: 0.93 },
+      { models: ['small', 'large'], threshold: 0.9, accuracy: 0.97, meanCostMs: 0.3, accuracyLowerBound: 0.95 },
+      { models: ['large'], threshold: 0.5, accuracy: 0.98, meanCostMs: 0.4, accuracyLowerBound: 0.96 },
     ],
-    bestSingleAccuracy: 0.96,
+    bestSingleAccuracy: 0.98,
+    defaultTarget: 0.96,
     training: { options, folds: 2, rows: 200, seconds: 0.1, trainedAt: new Date().toISOString() },
   };
 }
@@ -57,11 +58,20 @@ describe('premodel/premodel', () => {
     expect(loaded.estimate([0.1, 0.2]).get('small')).to.be.lessThan(0.2);
   });
 
-  it('calibrated thresholds: the lowest from which every higher one met the target', () => {
+  it('serves a target from the cheapest operating point whose accuracy bound reaches it', () => {
     const premodel = Premodel.fromJSON(toyPremodel(), zoo);
-    expect(premodel.thresholdFor(0.85)).to.equal(0.5);
-    expect(premodel.thresholdFor(0.95)).to.equal(0.95); // 0.7 met it, but 0.9 fell below again
-    expect(premodel.thresholdFor(0.99)).to.equal(1); // nothing met it: the most likely right model
+    expect(premodel.operatingPoint(0.85)).to.deep.equal({ threshold: 0.5, models: ['small'], accuracy: 0.88 });
+    // 0.95 measured is not enough for 0.94: its bound, 0.93, is below.
+    expect(premodel.operatingPoint(0.94)).to.deep.equal({ threshold: 0.9, models: ['small', 'large'], accuracy: 0.95 });
+    // Nothing vouches for 0.99: the most accurate point, whose bound tells the route it falls short.
+    expect(premodel.operatingPoint(0.99)).to.deep.equal({ threshold: 0.5, models: ['large'], accuracy: 0.96 });
+    expect(premodel.defaultTarget).to.equal(0.96);
+  });
+
+  it('estimates only the models asked for', () => {
+    const premodel = Premodel.fromJSON(toyPremodel(), zoo);
+    expect([...premodel.estimate([0.9, 0.1], ['large']).keys()]).to.deep.equal(['large']);
+    expect([...premodel.estimate([0.9, 0.1]).keys()]).to.deep.equal(['small', 'large']);
   });
 
   const refusals: [string, (f: PremodelFile) => void, ZooIdentity, RegExp][] = [
@@ -70,7 +80,8 @@ describe('premodel/premodel', () => {
     ['another task', () => {}, { ...zoo, task: 'other' }, /trained for task "toy", not "other"/],
     ['a model the zoo lacks', () => {}, { ...zoo, modelIds: ['small'] }, /routes to model "large"/],
     ['another kind of file', (f) => Object.assign(f, { kind: 'something-else' }), zoo, /\/kind must be equal to constant/],
-    ['a newer version', (f) => Object.assign(f, { version: 2 }), zoo, /\/version must be equal to constant/],
+    ['another version', (f) => Object.assign(f, { version: 1 }), zoo, /\/version must be equal to constant/],
+    ['a ladder with a model it has no forest for', (f) => f.calibration[0]!.models.push('huge'), zoo, /calibration routes to huge/],
     ['a malformed tree', (f) => f.stage1.small!.trees[0]!.left.push(99), zoo, /a tree of model "small" is malformed/],
   ];
   for (const [what, change, identity, message] of refusals) {

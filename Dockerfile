@@ -1,0 +1,29 @@
+# adaptive-zoo: the service with its committed zoo and premodels, as `npm start` runs it.
+#   docker build -t adaptive-zoo:0.1.0 .
+#   docker run --rm -p 8080:8080 --cpus 2 -e WORKERS=2 adaptive-zoo:0.1.0
+# One stage: the service runs TypeScript through tsx, a runtime dependency, so there is no build.
+FROM node:20-slim
+
+ENV NODE_ENV=production
+WORKDIR /app
+
+# Dependencies first, for the layer cache. .npmrc skips onnxruntime-node's install script (it
+# would download CUDA files); the CPU binaries ship inside the npm package.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY src ./src
+COPY zoo ./zoo
+COPY premodel ./premodel
+
+# Never root. WORKERS defaults to the cores the host has, which a CPU limit does not change: set
+# it to the CPUs the container may use.
+USER node
+ENV PORT=8080 HOST=0.0.0.0
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM: readiness turns false, requests in flight finish (SHUTDOWN_TIMEOUT_MS), then exit.
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "tsx", "src/main.ts"]

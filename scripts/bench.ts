@@ -1,0 +1,106 @@
+/**
+ * npm run bench -- [--quick] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
+ *                  [--budget-ms 10] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
+ *
+ * Benchmarks the service as `npm start` runs it, on loopback, and writes bench/RESULTS.md and
+ * bench/results.json: selection overhead per request, throughput of routed against always the
+ * most accurate and always the cheapest model, a load ramp under a latency budget with
+ * adaptation on and off, and premodel training time (into a temporary folder, never premodel/).
+ * --quick: short runs and no training, a smoke test of the whole bench in about a minute.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SERVICE_DEFAULTS } from '../src/config/defaults.js';
+import { sampleTestInputs, type BenchInput } from '../src/bench/inputs.js';
+import { renderResults, type BenchResults } from '../src/bench/report.js';
+import { startService } from '../src/bench/service.js';
+import { describeTasks, measureOverhead, measureRamp, measureThroughput, measureTraining } from '../src/bench/suite.js';
+import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
+import { host } from '../src/pipeline/profile.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    workers: { type: 'string', default: String(SERVICE_DEFAULTS.workers) },
+    connections: { type: 'string', default: '16' },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    'budget-ms': { type: 'string', default: '10' },
+    inputs: { type: 'string', default: '200' },
+    'fashion-data': { type: 'string', default: FASHION_DEFAULT_DIR },
+    'har-data': { type: 'string', default: '../shared/data/hapt' },
+    out: { type: 'string', default: 'bench' },
+  },
+});
+const quick = values.quick;
+const seconds = Number(values.seconds ?? (quick ? 2 : 5));
+const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+const connections = Number(values.connections);
+const budgetMs = Number(values['budget-ms']);
+const rampConnections = quick ? [1, 16] : [1, 4, 16, 64];
+const serviceEnv = { WORKERS: values.workers };
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const inputCount = Number(values.inputs);
+const inputs: Record<string, BenchInput[]> = {
+  fashion: await sampleTestInputs('fashion', inputCount, values['fashion-data']),
+  har: await sampleTestInputs('har', inputCount, values['har-data']),
+};
+
+const results: BenchResults = {
+  generated: new Date().toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  host: host(),
+  quick,
+  service: { workers: Number(values.workers), intraOpThreads: SERVICE_DEFAULTS.intraOpThreads, maxInFlight: SERVICE_DEFAULTS.maxInFlight },
+  inputs: {
+    fashion: `${inputs.fashion!.length} test-split images as 8-bit greyscale PNG uploads`,
+    har: `${inputs.har!.length} test-split windows as JSON`,
+  },
+  overhead: [],
+  throughput: [],
+  ramp: [],
+};
+
+for (const adaptive of [true, false]) {
+  const service = await startService({ ...serviceEnv, ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
+  try {
+    const tasks = (await describeTasks(service.base)).filter((t) => inputs[t.task] !== undefined);
+    for (const task of tasks) {
+      const taskInputs = inputs[task.task]!;
+      if (adaptive) {
+        log(`${task.task}: selection overhead`);
+        results.overhead.push(await measureOverhead(service.base, task, taskInputs, quick ? 300 : 2000));
+        log(`${task.task}: throughput, routed against the most accurate and the cheapest model`);
+        results.throughput.push(await measureThroughput(service.base, task, taskInputs, { connections, seconds, rounds }));
+      }
+      log(`${task.task}: load ramp, adaptation ${adaptive ? 'on' : 'off'}`);
+      results.ramp.push(await measureRamp(service.base, task, taskInputs, { adaptive, budgetMs, connections: rampConnections, seconds }));
+    }
+  } finally {
+    await service.stop();
+  }
+}
+
+if (!quick) {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-bench-'));
+  try {
+    results.training = [];
+    for (const task of Object.keys(inputs)) {
+      log(`${task}: premodel training`);
+      results.training.push(await measureTraining(task, scratch));
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+await mkdir(values.out, { recursive: true });
+await writeFile(path.join(values.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(path.join(values.out, 'RESULTS.md'), renderResults(results));
+log(`wrote ${path.join(values.out, 'RESULTS.md')} and results.json`);
+for (const t of results.throughput) {
+  log(`${t.task}: routed / most accurate ${t.routedOverMostAccurate.toFixed(2)}x, routed / cheapest ${t.routedOverCheapest.toFixed(2)}x`);
+}

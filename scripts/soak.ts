@@ -1,0 +1,62 @@
+/**
+ * npm run soak -- [--requests 50000] [--max-seconds 300] [--connections 16] [--inputs 50]
+ *                 [--fashion-data DIR] [--har-data DIR] [--out bench]
+ *
+ * Soaks one service process (WORKERS=1, so that its memory is one figure) on loopback with
+ * valid predictions of both tasks (test-split inputs, with and without constraints) mixed with
+ * invalid requests, and writes bench/SOAK.md and bench/soak.json. Exits 1 if a valid request
+ * failed, anything answered 5xx or went unanswered, or resident memory did not level off.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { predictRequests, sampleTestInputs } from '../src/bench/inputs.js';
+import { startService } from '../src/bench/service.js';
+import { invalidRequests, renderSoak, soak } from '../src/bench/soak.js';
+import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
+import { host } from '../src/pipeline/profile.js';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '50000' },
+    'max-seconds': { type: 'string', default: '300' },
+    connections: { type: 'string', default: '16' },
+    inputs: { type: 'string', default: '50' },
+    'fashion-data': { type: 'string', default: FASHION_DEFAULT_DIR },
+    'har-data': { type: 'string', default: '../shared/data/hapt' },
+    out: { type: 'string', default: 'bench' },
+  },
+});
+const count = Number(values.inputs);
+const inputs = {
+  fashion: await sampleTestInputs('fashion', count, values['fashion-data']),
+  har: await sampleTestInputs('har', count, values['har-data']),
+};
+// A budget this generous is never at risk: these requests exercise the constraint paths, not shedding.
+const constraints = [{}, { minAccuracy: 0.9 }, { maxLatencyMs: 1000 }, { minAccuracy: 0.8, maxLatencyMs: 1000 }];
+const valid = Object.entries(inputs).flatMap(([task, taskInputs]) =>
+  constraints.flatMap((constraint) => predictRequests(task, taskInputs, `valid: ${task}`, constraint)),
+);
+
+const service = await startService({ WORKERS: '1' });
+const result = await soak({
+  base: service.base,
+  valid,
+  invalid: invalidRequests('fashion', 'har'),
+  requests: Number(values.requests),
+  maxSeconds: Number(values['max-seconds']),
+  connections: Number(values.connections),
+  sampleEveryMs: 500,
+  maxGrowthMbPer10k: 2,
+}).finally(() => service.stop());
+
+const command = `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+await mkdir(values.out, { recursive: true });
+await writeFile(path.join(values.out, 'soak.json'), `${JSON.stringify({ command, host: host(), ...result }, null, 2)}\n`);
+await writeFile(path.join(values.out, 'SOAK.md'), renderSoak(result, command, host()));
+process.stderr.write(
+  `${result.passed ? 'passed' : 'FAILED'}: ${result.requests} requests in ${result.seconds.toFixed(1)} s; valid failures ${result.validFailures}, ` +
+    `5xx ${result.serverErrors}, unanswered ${result.unanswered}; memory growth ${result.memory.secondHalfMbPer10k.toFixed(2)} MB per 10k requests ` +
+    `over the second half; wrote ${path.join(values.out, 'SOAK.md')}\n`,
+);
+process.exitCode = result.passed ? 0 : 1;

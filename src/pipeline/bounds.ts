@@ -1,0 +1,50 @@
+/**
+ * How much accuracy a routing can vouch for on inputs it has not seen: one-sided 95% lower bounds
+ * on an accuracy measured on the premodel split. Calibration serves a target only from points whose
+ * bound reaches it, so that a target holds on new data, not only where it was measured.
+ */
+
+/** z of a one-sided 95% bound. */
+const Z_95 = 1.645;
+
+/** Wilson score lower bound of a share `share` of `n` independent trials. */
+export function wilsonLowerBound(share: number, n: number, z = Z_95): number {
+  if (n <= 0) return 0;
+  const z2 = z * z;
+  const centre = share + z2 / (2 * n);
+  const spread = z * Math.sqrt((share * (1 - share)) / n + z2 / (4 * n * n));
+  return Math.max(0, (centre - spread) / (1 + z2 / n));
+}
+
+/** Student's t quantile of a one-sided 95% bound with `df` degrees of freedom (Cornish-Fisher, first order). */
+function t95(df: number): number {
+  return Z_95 + (Z_95 ** 3 + Z_95) / (4 * df);
+}
+
+/**
+ * Lower bound of the accuracy of per-row outcomes `right` (1 right, 0 wrong). Rows of one group (a
+ * volunteer) are alike, so with groups the bound also allows for the spread between groups: the
+ * accuracy on as many new groups as were measured may differ from this one by the spread of
+ * per-group accuracies, t * s * sqrt(1/G + 1/G). Without groups, rows count as independent.
+ */
+export function accuracyLowerBound(right: ArrayLike<number>, groups?: readonly number[]): number {
+  const n = right.length;
+  let hits = 0;
+  for (let i = 0; i < n; i++) hits += right[i]!;
+  const share = n === 0 ? 0 : hits / n;
+  const rowBound = wilsonLowerBound(share, n);
+  if (groups === undefined) return rowBound;
+  const perGroup = new Map<number, { hits: number; rows: number }>();
+  for (let i = 0; i < n; i++) {
+    const g = perGroup.get(groups[i]!) ?? { hits: 0, rows: 0 };
+    g.hits += right[i]!;
+    g.rows += 1;
+    perGroup.set(groups[i]!, g);
+  }
+  const accuracies = [...perGroup.values()].map((g) => g.hits / g.rows);
+  const count = accuracies.length;
+  if (count < 2) return rowBound;
+  const mean = accuracies.reduce((a, b) => a + b, 0) / count;
+  const spread = Math.sqrt(accuracies.reduce((a, b) => a + (b - mean) ** 2, 0) / (count - 1));
+  return Math.max(0, Math.min(rowBound, share - t95(count - 1) * spread * Math.sqrt(2 / count)));
+}

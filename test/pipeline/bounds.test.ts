@@ -1,0 +1,26 @@
+import { expect } from 'chai';
+import { accuracyLowerBound, wilsonLowerBound } from '../../src/pipeline/bounds.js';
+
+describe('pipeline/bounds', () => {
+  it('Wilson bound: below the share, closer to it with more trials', () => {
+    expect(wilsonLowerBound(0.9, 100)).to.be.closeTo(0.8404, 1e-3);
+    expect(wilsonLowerBound(0.9, 10000)).to.be.closeTo(0.8950, 1e-3);
+    expect(wilsonLowerBound(1, 50)).to.be.lessThan(1);
+    expect(wilsonLowerBound(0, 50)).to.equal(0);
+    expect(wilsonLowerBound(0.5, 0)).to.equal(0);
+  });
+
+  it('without groups, rows count as independent trials', () => {
+    const right = Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? 0 : 1));
+    expect(accuracyLowerBound(right)).to.equal(wilsonLowerBound(0.9, 1000));
+  });
+
+  it('with groups, the spread between groups lowers the bound', () => {
+    // Two groups at 100%, two at 80%: 90% overall, but a new set of people may well be worse.
+    const groups = Array.from({ length: 1000 }, (_, i) => i % 4);
+    const spread = groups.map((g, i) => (g < 2 || i % 5 !== 0 ? 1 : 0));
+    const even = groups.map((_, i) => (Math.floor(i / 4) % 10 === 0 ? 0 : 1)); // 90% in every group
+    expect(accuracyLowerBound(spread, groups)).to.be.below(0.8);
+    expect(accuracyLowerBound(even, groups)).to.be.closeTo(wilsonLowerBound(0.9, 1000), 0.02);
+  });
+});

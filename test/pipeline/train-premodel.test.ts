@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { calibrate, ladders, replay, type RoutingData } from '../../src/pipeline/train-premodel.js';
+
+/** Three models on 100 inputs: `cheap` is right on the first 70, `dear` on the first 95; stage two knows. */
+function toyRouting(): RoutingData {
+  const n = 100;
+  const rightOn = (k: number) => Uint8Array.from({ length: n }, (_, i) => (i < k ? 1 : 0));
+  const correct = { cheap: rightOn(70), mid: rightOn(80), dear: rightOn(95) };
+  const flat = (p: number) => new Float64Array(n).fill(p);
+  return {
+    models: [{ id: 'cheap', latencyMs: 0.1 }, { id: 'mid', latencyMs: 0.3 }, { id: 'dear', latencyMs: 1 }],
+    correct,
+    stage1: { cheap: flat(0.9), mid: flat(0.9), dear: flat(0.9) },
+    stage2: { cheap: Float64Array.from(correct.cheap), mid: Float64Array.from(correct.mid), dear: Float64Array.from(correct.dear) },
+  };
+}
+
+describe('pipeline/train-premodel', () => {
+  it('ladders: every ordered choice of up to n rungs', () => {
+    expect(ladders(['a', 'b', 'c'], 2)).to.deep.equal([['a'], ['a', 'b'], ['a', 'c'], ['b'], ['b', 'c'], ['c']]);
+    expect(ladders(['a', 'b', 'c', 'd'], 3)).to.have.length(4 + 6 + 4);
+  });
+
+  it('replay: a ladder whose stage two knows escalates exactly the inputs the cheap model gets wrong', () => {
+    const data = { ...toyRouting(), models: toyRouting().models.filter((m) => m.id !== 'mid') };
+    const r = replay(data, { minAccuracy: 0.9 }, () => ({ threshold: 0.5, models: ['cheap', 'dear'], accuracy: 1 }));
+    expect(r.accuracy).to.equal(0.95);
+    expect(r.meanCostMs).to.be.closeTo(0.1 + 0.3 * 1, 1e-12);
+    expect(r.right.reduce((a, b) => a + b, 0)).to.equal(95);
+  });
+
+  it('calibrate: the points no cheaper one matches, cheapest first, each with a bound below its accuracy', () => {
+    const points = calibrate(toyRouting(), ['cheap', 'mid', 'dear']);
+    expect(points[0]).to.deep.include({ models: ['cheap'], accuracy: 0.7 });
+    expect(points.at(-1)!.accuracy).to.equal(0.95);
+    // Climbing all three rungs reaches dear's accuracy for 0.1 + 0.3 * 0.3 + 1 * 0.2 = 0.39 ms instead of 1 ms.
+    expect(points.at(-1)).to.deep.include({ models: ['cheap', 'mid', 'dear'], meanCostMs: 0.39 });
+    for (const [i, p] of points.entries()) {
+      expect(p.accuracyLowerBound).to.be.below(p.accuracy);
+      if (i > 0) {
+        expect(p.meanCostMs).to.be.above(points[i - 1]!.meanCostMs);
+        expect(p.accuracy).to.be.above(points[i - 1]!.accuracy);
+      }
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { LATENCY_DEFAULTS } from '../../src/config/defaults.js';
+import { DataPlane } from '../../src/serve/dataplane.js';
+import { LatencyModel } from '../../src/serve/latency.js';
+import { config, expectError, postJson, request, serverPerSuite, startServer, validPredictBody, type TestServer } from '../http/server.js';
+
+/** Teaches the service's latency model that a turn of its event loop now takes `ms`. */
+function slowDown(srv: TestServer, ms: number): void {
+  for (const task of srv.app.service.plane.tasks) task.latency.observeWait(ms, performance.now());
+}
+
+function fastestP50(srv: TestServer): number {
+  return Math.min(...srv.tasks[0]!.models.map((m) => m.latencyMs?.p50 ?? Infinity));
+}
+
+describe('serve: maxLatencyMs under load (HTTP)', function () {
+  let srv: TestServer;
+  let url: string;
+  let body: object;
+  serverPerSuite((server) => (srv = server));
+  before(async () => {
+    url = `${srv.base}/v1/tasks/${srv.tasks[0]!.task}/predict`;
+    body = await validPredictBody(srv.tasks[0]!);
+  });
+
+  it('sheds with a fast 503 what the load leaves no model able to answer in time', async () => {
+    slowDown(srv, 50);
+    const r = await postJson(url, { ...body, constraint: { maxLatencyMs: 20 } });
+    expectError(r, 503, 'OVERLOADED', /no model can answer within maxLatencyMs 20 ms under the current load/);
+    expect(r.headers.get('retry-after')).to.equal(String(config.retryAfterS));
+    const metrics = await request(`${srv.base}/metrics`);
+    expect(metrics.text).to.match(/adaptive_zoo_requests_rejected_total\{reason="deadline"\} [1-9]/);
+  });
+
+  it('serves a budget below every model: the fastest, constraint not met, never shed', async () => {
+    slowDown(srv, 50);
+    const r = await postJson(url, { ...body, constraint: { maxLatencyMs: fastestP50(srv) / 2 } });
+    expect(r.status, r.text).to.equal(200);
+    expect(r.body.selection.constraintMet).to.equal(false);
+  });
+
+  it('plans with the latency expected now, and says so', async () => {
+    slowDown(srv, 50);
+    const r = await postJson(url, { ...body, constraint: { maxLatencyMs: 1000 } });
+    expect(r.status, r.text).to.equal(200);
+    const p50 = new Map(srv.tasks[0]!.models.map((m) => [m.id, m.latencyMs!.p50]));
+    for (const c of r.body.selection.candidates as { model: string; latencyMs: number }[]) {
+      expect(c.latencyMs, c.model).to.be.above(p50.get(c.model)! + 40);
+    }
+    expect(r.body.selection.reason).to.match(/expected \d+\.\d{3} ms now \(profiled \d+\.\d{3} ms\)/);
+  });
+
+  it('reports each model\'s expected latency now in /metrics', async () => {
+    slowDown(srv, 50);
+    const text = (await request(`${srv.base}/metrics`)).text;
+    const task = srv.tasks[0]!;
+    const model = task.models[0]!;
+    const line = new RegExp(`adaptive_zoo_expected_latency_seconds\\{task="${task.task}",model="${model.id}"\\} ([\\d.e-]+)`).exec(text);
+    expect(line, 'gauge line').to.not.equal(null);
+    expect(Number(line![1])).to.be.within(model.latencyMs!.p50 / 1000 + 0.04, 1);
+  });
+});
+
+describe('serve: maxLatencyMs with adaptation off (HTTP)', function () {
+  let srv: TestServer;
+  before(async () => {
+    const latency = new LatencyModel({ ...LATENCY_DEFAULTS, adaptive: false });
+    srv = await startServer({}, {}, () =>
+      DataPlane.load({ zooDir: config.zooDir, premodelDir: config.premodelDir, intraOpThreads: 1, defaultMaxLatencyMs: Infinity, latency }),
+    );
+  });
+  after(() => srv.close());
+
+  it('judges the budget on the profiled p50 alone and sheds nothing', async () => {
+    slowDown(srv, 50);
+    const task = srv.tasks[0]!;
+    const r = await postJson(`${srv.base}/v1/tasks/${task.task}/predict`, { ...(await validPredictBody(task)), constraint: { maxLatencyMs: 20 } });
+    expect(r.status, r.text).to.equal(200);
+    expect(r.body.selection.constraintMet).to.equal(true);
+    const p50 = new Map(task.models.map((m) => [m.id, m.latencyMs!.p50]));
+    for (const c of r.body.selection.candidates as { model: string; latencyMs: number }[]) expect(c.latencyMs).to.equal(p50.get(c.model));
+  });
+});
