@@ -43,7 +43,7 @@ export interface SoakResult {
   unanswered: number;
   memory: {
     samples: MemorySample[];
-    /** Growth of resident memory in MB per 10,000 requests, by least squares over each half of the run. */
+    /** Growth of resident memory in MB per 10,000 requests over each half of the run (see `growth`). */
     firstHalfMbPer10k: number;
     secondHalfMbPer10k: number;
     maxGrowthMbPer10k: number;
@@ -86,15 +86,21 @@ async function memoryOf(base: string): Promise<{ rssMb: number; heapUsedMb: numb
   return { rssMb: gauge('process_resident_memory_bytes'), heapUsedMb: gauge('nodejs_heap_size_used_bytes') };
 }
 
-/** Least-squares slope of rss over time, in MB per second. */
-function slope(samples: readonly MemorySample[]): number {
-  const n = samples.length;
-  if (n < 2) return 0;
-  const meanS = samples.reduce((a, x) => a + x.s, 0) / n;
-  const meanRss = samples.reduce((a, x) => a + x.rssMb, 0) / n;
-  const cov = samples.reduce((a, x) => a + (x.s - meanS) * (x.rssMb - meanRss), 0);
-  const variance = samples.reduce((a, x) => a + (x.s - meanS) ** 2, 0);
-  return variance === 0 ? 0 : cov / variance;
+function medianRss(samples: readonly MemorySample[]): number {
+  const sorted = samples.map((x) => x.rssMb).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/**
+ * How resident memory grew from `fromS` to `toS`, in MB per second: the median of the window's
+ * second half less the median of its first half, over the time between their middles. Medians,
+ * because garbage collection saws memory up and down by more than a slow leak adds.
+ */
+function growth(samples: readonly MemorySample[], fromS: number, toS: number): number {
+  const middle = (fromS + toS) / 2;
+  const early = samples.filter((x) => x.s >= fromS && x.s < middle);
+  const late = samples.filter((x) => x.s >= middle && x.s <= toS);
+  return (medianRss(late) - medianRss(early)) / ((toS - fromS) / 2);
 }
 
 export async function soak(options: SoakOptions): Promise<SoakResult> {
@@ -130,9 +136,8 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   }
   const perS = answered / run.durationS;
   const half = run.durationS / 2;
-  const per10k = (s: readonly MemorySample[]) => (slope(s) / perS) * 10_000;
-  const firstHalfMbPer10k = per10k(samples.filter((x) => x.s <= half));
-  const secondHalfMbPer10k = per10k(samples.filter((x) => x.s >= half));
+  const firstHalfMbPer10k = (growth(samples, 0, half) / perS) * 10_000;
+  const secondHalfMbPer10k = (growth(samples, half, run.durationS) / perS) * 10_000;
   const levelledOff = secondHalfMbPer10k <= options.maxGrowthMbPer10k;
   return {
     requests: answered,

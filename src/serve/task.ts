@@ -99,9 +99,6 @@ export class ServedTask {
     const eligible = forced === undefined ? this.premodel.models.map((id) => this.zoo.model(id)) : [forced];
     if (!this.latency.unreachable(budget, eligible.map(profiledMs), now)) return;
     const fastest = eligible.reduce((a, b) => (profiledMs(b) < profiledMs(a) ? b : a));
-    // A budget below what the fastest model takes even on an idle service is not a matter of load:
-    // the policy serves the fastest with constraintMet false, as the brief says.
-    if (profiledMs(fastest) > budget) return;
     throw new OverloadedError(
       `no model can answer within maxLatencyMs ${budget} ms under the current load: the fastest, ${fastest.id}, ` +
         `is expected to take ${this.expectedLatencyMs(fastest, now).toFixed(3)} ms from receipt now ` +
