@@ -1,12 +1,13 @@
 /**
  * Image decoding and preprocessing: the one module that imports sharp. Any PNG, JPEG or WebP
  * (any size, grey or colour, with or without alpha, EXIF-rotated) becomes exactly the tensor a
- * model's manifest asks for. An input is decoded once and converted once per distinct
+ * model's manifest asks for; small 8-bit grey PNGs skip libvips (png.ts). An input is decoded once and converted once per distinct
  * preprocessing, however many models of the zoo then look at it.
  */
 import sharp from 'sharp';
 import { InvalidInputError, PayloadTooLargeError } from '../errors/index.js';
 import type { ImagePreprocessing } from '../zoo/manifest.js';
+import { decodeGreyPng } from './png.js';
 
 /** Undecoded pixels, as the data sets hold them: 8 bits per channel, row-major, interleaved. */
 export interface RawImage {
@@ -33,8 +34,11 @@ sharp.cache(false);
 export class ImageInput {
   private readonly tensors = new Map<string, Promise<Float32Array>>();
 
+  private source: sharp.Sharp | undefined;
+
   private constructor(
-    private readonly source: sharp.Sharp,
+    /** Opens the image in sharp, only when a conversion needs libvips. */
+    private readonly open: () => sharp.Sharp,
     /** The encoded format the image arrived in; undefined for pixels (a data set, a v2 tensor). */
     readonly format: ImageFormat | undefined,
     private readonly raw?: RawImage,
@@ -43,6 +47,11 @@ export class ImageInput {
   /** Checks an encoded image's header (format, size) without decoding its pixels. */
   static async fromEncoded(bytes: Uint8Array, limits: ImageLimits): Promise<ImageInput> {
     if (bytes.length === 0) throw new InvalidInputError('the image is empty');
+    const open = () => sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', sequentialRead: true });
+    // Grey pixels decoded without libvips serve the preprocessings of their own size; any other is
+    // resampled by sharp from the file, exactly as without the fast path.
+    const grey = decodeGreyPng(bytes, limits.maxPixels);
+    if (grey !== undefined) return new ImageInput(open, 'png', grey);
     let meta: sharp.Metadata;
     try {
       // Reads the header only. sharp's own pixel limit would refuse a decompression bomb here as
@@ -62,15 +71,12 @@ export class ImageInput {
       );
     }
     // Only the first frame of an animated or multi-page image is used (`pages: 1` is the default).
-    return new ImageInput(
-      sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', sequentialRead: true }),
-      meta.format as ImageFormat,
-    );
+    return new ImageInput(open, meta.format as ImageFormat);
   }
 
   static fromRaw(image: RawImage): ImageInput {
     const { width, height, channels } = image;
-    return new ImageInput(sharp(image.pixels, { raw: { width, height, channels } }), undefined, image);
+    return new ImageInput(() => sharp(image.pixels, { raw: { width, height, channels } }), undefined, image);
   }
 
   /**
@@ -110,7 +116,7 @@ export class ImageInput {
       tensor =
         raw !== undefined && raw.width === prep.width && raw.height === prep.height && raw.channels === prep.channels
           ? Promise.resolve(planarTensor(raw.pixels, raw.channels, prep))
-          : toTensor(this.source.clone(), prep);
+          : toTensor((this.source ??= this.open()).clone(), prep);
       this.tensors.set(key, tensor);
     }
     return tensor;

@@ -17,8 +17,10 @@ export interface Candidate {
   model: string;
   /** The premodel's estimate that this model classifies this input right. */
   pCorrect: number;
-  /** What this model is expected to take now, in milliseconds. */
+  /** What a request answered by this model alone is expected to take now, in milliseconds. */
   latencyMs: number;
+  /** The model's own run time, when it differs from `latencyMs` (which may include waiting); ms. */
+  runMs?: number;
 }
 
 export interface Constraint {

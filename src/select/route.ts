@@ -66,19 +66,23 @@ export function* route(
   const reachable = point.accuracy >= target;
   const steps = [reachable ? first.reason : `no calibrated ladder reaches ${pct(target)} (best: ${pct(point.accuracy)}); ${first.reason}`];
   const ran = [first.model];
-  const latency = new Map(pool.map((c) => [c.model, c.latencyMs]));
-  let spent = latency.get(first.model)!;
-  let current: Selection = first;
+  // A candidate's latency is what the request would take if that model answered it alone (under
+  // load: elapsed time and queueing included); climbing to it after others adds their own runs.
+  const byModel = new Map(pool.map((c) => [c.model, c]));
+  let current = byModel.get(first.model)!;
+  let runsBefore = 0; // run time of the models climbed past
+  let spent = current.latencyMs;
   let confirmed = yield first.model;
   while (confirmed < point.threshold) {
-    const now = latency.get(current.model)!;
-    const rest = pool.filter((c) => c.latencyMs > now && c.latencyMs <= budget - spent);
+    runsBefore += current.runMs ?? current.latencyMs;
+    const from = current;
+    const rest = pool.filter((c) => c.latencyMs > from.latencyMs && c.latencyMs + runsBefore <= budget);
     if (rest.length === 0) break;
     const next = selectModel(rest, { minAccuracy: target }, thresholdFor, { ...defaults, maxLatencyMs: Infinity });
     steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${point.threshold.toFixed(3)}): escalated to ${next.model}`);
     ran.push(next.model);
-    spent += latency.get(next.model)!;
-    current = next;
+    current = byModel.get(next.model)!;
+    spent = current.latencyMs + runsBefore;
     confirmed = yield next.model;
   }
   return {

@@ -71,7 +71,12 @@ export class ServedTask {
     const pCorrect = this.premodel.estimate(features, models);
     return models.map((id) => {
       const model = this.zoo.model(id);
-      return { model: id, pCorrect: pCorrect.get(id) ?? model.entry.accuracy?.premodel ?? 0, latencyMs: this.expectedLatencyMs(model, now) };
+      return {
+        model: id,
+        pCorrect: pCorrect.get(id) ?? model.entry.accuracy?.premodel ?? 0,
+        latencyMs: this.expectedLatencyMs(model, now),
+        runMs: profiledMs(model),
+      };
     });
   }
 

@@ -76,3 +76,19 @@ describe('select/route', () => {
     expect(routeWith(models, estimates(), { maxLatencyMs: 0.2 }, point(0.75), defaults, () => 0).ran).to.deep.equal(['mid']);
   });
 });
+
+describe('select/route under load', () => {
+  it('counts the wait once when it climbs: each rung adds only its own run', () => {
+    // Every latency includes 4 ms of waiting; the runs themselves are 0.1 and 0.5 ms.
+    const loaded: Candidate[] = [
+      { model: 'small', pCorrect: 0.9, latencyMs: 4.1, runMs: 0.1 },
+      { model: 'large', pCorrect: 0.95, latencyMs: 4.5, runMs: 0.5 },
+    ];
+    const estimateFor = (ids: readonly string[]) => loaded.filter((c) => ids.includes(c.model));
+    const op = () => ({ threshold: 0.8, models: ['small', 'large'], accuracy: 0.99 });
+    const r = routeWith(['small', 'large'], estimateFor, { minAccuracy: 0.9, maxLatencyMs: 5 }, op, defaults, () => 0.1);
+    expect(r.ran).to.deep.equal(['small', 'large']);
+    expect(r.predictedLatencyMs).to.be.closeTo(4.6, 1e-12);
+    expect(r.constraintMet).to.equal(true);
+  });
+});
