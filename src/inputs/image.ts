@@ -108,7 +108,7 @@ export class ImageInput {
 
   /** The tensor (CHW, float32) for `prep`, computed once per distinct preprocessing. */
   tensor(prep: ImagePreprocessing): Promise<Float32Array> {
-    const key = JSON.stringify(prep);
+    const key = preprocessingKey(prep);
     let tensor = this.tensors.get(key);
     if (tensor === undefined) {
       const raw = this.raw;
@@ -121,6 +121,14 @@ export class ImageInput {
     }
     return tensor;
   }
+}
+
+/** Equal preprocessings share a key; a manifest's objects are keyed once, not per request. */
+const keys = new WeakMap<ImagePreprocessing, string>();
+function preprocessingKey(prep: ImagePreprocessing): string {
+  let key = keys.get(prep);
+  if (key === undefined) keys.set(prep, (key = JSON.stringify(prep)));
+  return key;
 }
 
 async function toTensor(image: sharp.Sharp, prep: ImagePreprocessing): Promise<Float32Array> {
