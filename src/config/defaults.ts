@@ -30,6 +30,10 @@ export const LATENCY_DEFAULTS = Object.freeze({
   deviations: 4,
   /** Time constant, in ms, with which the estimate fades while no answered request refreshes it. */
   memoryMs: 250,
+  /** Share of answers under a budget that may come late: the margin above the estimate is steered to it. */
+  lateShare: 0.01,
+  /** Margin added by one late answer, in ms. */
+  marginStepMs: 0.5,
 });
 
 /**

@@ -26,6 +26,10 @@ export interface LatencyModelOptions {
   deviations: number;
   /** Time constant, in ms, with which the estimate fades while no request measures the wait. */
   memoryMs: number;
+  /** Share of answers under a budget allowed to come late: the margin is steered to it. */
+  lateShare: number;
+  /** How far, in ms, one late answer raises the margin (an answer in time lowers it by lateShare / (1 - lateShare) of that). */
+  marginStepMs: number;
 }
 
 /** Where a request stands. */
@@ -40,11 +44,15 @@ export class LatencyModel {
   private mean = 0;
   private deviation = 0;
   private fedAtMs = Number.NEGATIVE_INFINITY;
+  private margin = 0;
+  private marginAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(readonly options: Readonly<LatencyModelOptions>) {
     if (!(options.smoothing > 0 && options.smoothing <= 1)) throw new RangeError(`smoothing must be in (0, 1], not ${options.smoothing}`);
     if (!(options.deviations >= 0)) throw new RangeError(`deviations must be >= 0, not ${options.deviations}`);
     if (!(options.memoryMs > 0)) throw new RangeError(`memoryMs must be > 0, not ${options.memoryMs}`);
+    if (!(options.lateShare > 0 && options.lateShare < 1)) throw new RangeError(`lateShare must be in (0, 1), not ${options.lateShare}`);
+    if (!(options.marginStepMs >= 0)) throw new RangeError(`marginStepMs must be >= 0, not ${options.marginStepMs}`);
   }
 
   /** How much of the estimate is left at `atMs`: 1 right after a sample, towards 0 after silence. */
@@ -58,10 +66,33 @@ export class LatencyModel {
     return Math.max(0, (this.mean + this.options.deviations * this.deviation) * this.freshness(atMs));
   }
 
+  /**
+   * The margin planned for on top of the wait, in ms: what the answers that came late say the
+   * estimate misses (a pause of the collector, a burst after the choice). It fades like the wait,
+   * so that a margin grown while everything was shed does not outlive the load that grew it.
+   */
+  marginMs(atMs: number): number {
+    if (!this.options.adaptive) return 0;
+    return this.margin * Math.exp(-Math.max(0, atMs - this.marginAtMs) / this.options.memoryMs);
+  }
+
   /** Expected ms from receipt to answer of a request at `now`, answered by a model of p50 `profiledMs`. */
   expectedMs(profiledMs: number, now: Moment): number {
     if (!this.options.adaptive) return profiledMs;
-    return now.elapsedMs + profiledMs + this.waitMs(now.atMs);
+    return now.elapsedMs + profiledMs + this.waitMs(now.atMs) + this.marginMs(now.atMs);
+  }
+
+  /**
+   * Learns from an answer given under a latency budget: late ones raise the margin, answers in time
+   * lower it, in the ratio that holds it where `lateShare` of the answers come late (a stochastic
+   * approximation of that quantile of the estimate's error).
+   */
+  observeAnswer(late: boolean, atMs: number): void {
+    if (!this.options.adaptive) return;
+    const { lateShare, marginStepMs } = this.options;
+    const step = late ? marginStepMs : (-marginStepMs * lateShare) / (1 - lateShare);
+    this.margin = Math.max(0, this.marginMs(atMs) + step);
+    this.marginAtMs = atMs;
   }
 
   /**

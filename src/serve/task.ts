@@ -156,6 +156,8 @@ export class ServedTask {
     const result = step.value;
     const top = topTwo(probabilities);
     const done = performance.now();
+    const budget = constraint.maxLatencyMs ?? this.defaults.maxLatencyMs;
+    if (Number.isFinite(budget)) this.latency.observeAnswer(done - started > budget, done);
     const answered = this.zoo.model(result.model);
     return {
       task: this.name,

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { LATENCY_DEFAULTS } from '../../src/config/defaults.js';
 import { LatencyModel, type LatencyModelOptions } from '../../src/serve/latency.js';
 
-const options: LatencyModelOptions = { adaptive: true, smoothing: 0.1, deviations: 4, memoryMs: 250 };
+const options: LatencyModelOptions = { adaptive: true, smoothing: 0.1, deviations: 4, memoryMs: 250, lateShare: 0.01, marginStepMs: 0.5 };
 
 /** Feeds `waits` one millisecond apart, the last at `endMs`. */
 function fed(model: LatencyModel, waits: readonly number[], endMs = 1000): LatencyModel {
@@ -72,6 +72,25 @@ describe('serve/latency', () => {
     expect(() => new LatencyModel({ ...options, smoothing: 0 })).to.throw(RangeError, /smoothing must be in \(0, 1\]/);
     expect(() => new LatencyModel({ ...options, deviations: -1 })).to.throw(RangeError, /deviations must be >= 0/);
     expect(() => new LatencyModel({ ...options, memoryMs: 0 })).to.throw(RangeError, /memoryMs must be > 0/);
+    expect(() => new LatencyModel({ ...options, lateShare: 1 })).to.throw(RangeError, /lateShare must be in \(0, 1\)/);
     expect(() => new LatencyModel(LATENCY_DEFAULTS)).to.not.throw();
+  });
+
+  it('steers its margin to the share of late answers allowed: up on a late one, down slowly on the rest', () => {
+    const model = new LatencyModel(options);
+    for (let i = 0; i < 4; i++) model.observeAnswer(true, 1000);
+    expect(model.marginMs(1000)).to.be.closeTo(2, 1e-9);
+    expect(model.expectedMs(0.5, { atMs: 1000, elapsedMs: 1 })).to.be.closeTo(3.5, 1e-9);
+    // 99 answers in time undo one late one.
+    for (let i = 0; i < 99; i++) model.observeAnswer(false, 1000);
+    expect(model.marginMs(1000)).to.be.closeTo(1.5, 1e-9);
+    // It never goes below nothing, fades in silence, and is off without adaptation.
+    for (let i = 0; i < 10_000; i++) model.observeAnswer(false, 1000);
+    expect(model.marginMs(1000)).to.equal(0);
+    model.observeAnswer(true, 1000);
+    expect(model.marginMs(1000 + 10 * options.memoryMs)).to.be.below(0.001);
+    const off = new LatencyModel({ ...options, adaptive: false });
+    off.observeAnswer(true, 1000);
+    expect(off.marginMs(1000)).to.equal(0);
   });
 });
