@@ -179,8 +179,8 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
   const tunedCascade = targets.map((target) => {
     const found = cascadePoints.find((p) => p.accuracyLowerBound >= target) ?? cascadePoints.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
     const point: OperatingPoint = { threshold: found.threshold, models: found.models, accuracy: 1 };
-    const r = replay(cascadeTest, { minAccuracy: target }, () => point);
-    return { label: `tuned cascade ${target}`, target, ladder: found.models, threshold: found.threshold, ...r };
+    const { accuracy, meanCostMs } = replay(cascadeTest, { minAccuracy: target }, () => point);
+    return { label: `tuned cascade ${target}`, target, ladder: found.models, threshold: found.threshold, accuracy, meanCostMs };
   });
 
   const premodelAtBest = cheapestAtLeast(premodelTargets, best.accuracy);
