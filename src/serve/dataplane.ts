@@ -75,6 +75,7 @@ export class DataPlane {
       await Promise.all([...zoos.values()].map((z) => z.dispose()));
       throw new ArtifactError('premodels', problems);
     }
+    for (const task of tasks) await task.warmUp();
     return new DataPlane(tasks);
   }
 

@@ -5,6 +5,7 @@
  */
 import { InvalidInputError, OverloadedError } from '../errors/index.js';
 import { extractFeatures, featureViewOf, type FeatureView } from '../features/extract.js';
+import { ImageInput } from '../inputs/image.js';
 import { modelTensor, type ModelInput } from '../inputs/index.js';
 import { topTwo } from '../pipeline/outcomes.js';
 import type { Premodel } from '../premodel/premodel.js';
@@ -110,6 +111,26 @@ export class ServedTask {
         `(${profiledMs(fastest).toFixed(3)} ms on an idle service); retry in ${this.retryAfterS} s`,
       this.retryAfterS,
     );
+  }
+
+  /**
+   * Runs every model, and the routed pipeline, a few times on a blank input, so that the first
+   * requests do not pay for what is initialised on first use (onnxruntime's first runs, code the
+   * engine compiles when it is first called): a fresh service shed its first budgeted requests.
+   */
+  async warmUp(rounds = 2): Promise<void> {
+    for (let round = 0; round < rounds; round++) {
+      for (const id of this.premodel.models) await this.predict(this.blankInput(), { model: id });
+      await this.predict(this.blankInput(), {});
+    }
+  }
+
+  /** An input of the task's kind and size with nothing in it. */
+  private blankInput(): ModelInput {
+    const view = this.view;
+    if (view.kind === 'window') return { kind: 'window', window: new Float32Array(view.length * view.channels) };
+    const { width, height } = view.plane;
+    return { kind: 'image', image: ImageInput.fromRaw({ pixels: new Uint8Array(width * height), width, height, channels: 1 }) };
   }
 
   /** Answers `input`; `started` is when the request arrived (performance.now()), for its budget. */
