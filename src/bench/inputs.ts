@@ -4,8 +4,7 @@
  * evenly spaced inputs of a shipped task's test split (images encoded here as 8-bit greyscale
  * PNG), so that the routed mix of models is the one the evaluation measures.
  */
-import { deflateSync, crc32 } from 'node:zlib';
-import type { RawImage } from '../inputs/image.js';
+import { encodePng } from '../inputs/image.js';
 import { loadFashionSplits } from '../pipeline/datasets/fashion.js';
 import { loadHaptSplits } from '../pipeline/datasets/hapt.js';
 import type { LoadRequest } from './load.js';
@@ -37,7 +36,7 @@ export async function sampleTestInputs(task: string, count: number, dir: string)
   const every = <T>(items: readonly T[]) => Array.from({ length: Math.min(count, items.length) }, (_, i) => items[Math.floor((i * items.length) / count)]!);
   switch (task) {
     case 'fashion':
-      return every((await loadFashionSplits(dir)).test.images).map((image) => ({ kind: 'image', png: encodePng(image) }));
+      return Promise.all(every((await loadFashionSplits(dir)).test.images).map(async (image) => ({ kind: 'image' as const, png: await encodePng(image) })));
     case 'har':
       return every((await loadHaptSplits(dir)).test.windows).map((window) => ({ kind: 'window', window: windowRows(window, 6) }));
     default:
@@ -48,32 +47,4 @@ export async function sampleTestInputs(task: string, count: number, dir: string)
 /** A flat window (samples x channels, row-major) as the nested array a client sends. */
 export function windowRows(window: Float32Array, channels: number): number[][] {
   return Array.from({ length: window.length / channels }, (_, t) => Array.from(window.subarray(t * channels, (t + 1) * channels)));
-}
-
-/** An 8-bit PNG of `image` (greyscale, or RGB and the like by its channels), unfiltered rows. */
-export function encodePng(image: RawImage): Buffer {
-  const { width, height, channels, pixels } = image;
-  const colourType = { 1: 0, 2: 4, 3: 2, 4: 6 }[channels];
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, colourType, 0, 0, 0], 8); // bit depth, colour type, compression, filter, interlace
-  const stride = width * channels;
-  const rows = Buffer.alloc(height * (stride + 1)); // each row: filter type 0 (none), then its bytes
-  for (let y = 0; y < height; y++) rows.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(rows)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const chunk = Buffer.alloc(12 + data.length);
-  chunk.writeUInt32BE(data.length, 0);
-  chunk.write(type, 4, 'latin1');
-  data.copy(chunk, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
-  return chunk;
 }

@@ -123,6 +123,13 @@ export class ImageInput {
   }
 }
 
+/** `image` as a PNG file, as a client would send it: greyscale for one channel (sharp writes RGB unless told). */
+export function encodePng(image: RawImage): Promise<Buffer> {
+  const { width, height, channels } = image;
+  const encoder = sharp(image.pixels, { raw: { width, height, channels } });
+  return (channels === 1 ? encoder.toColourspace('b-w') : encoder).png().toBuffer();
+}
+
 /** Equal preprocessings share a key; a manifest's objects are keyed once, not per request. */
 const keys = new WeakMap<ImagePreprocessing, string>();
 function preprocessingKey(prep: ImagePreprocessing): string {

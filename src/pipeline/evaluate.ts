@@ -10,8 +10,7 @@
  * place of the premodel's estimates. The second shows what the premodel's learning adds over
  * choosing a good cascade.
  */
-import type { Premodel } from '../premodel/premodel.js';
-import type { OperatingPoint } from '../select/route.js';
+import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
 import { calibrate, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
@@ -177,10 +176,9 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
   const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), paretoModels(manifest).map((m) => m.id), inputs.premodelGroups);
   const cascadeTest = cascadeOn(outcomes);
   const tunedCascade = targets.map((target) => {
-    const found = cascadePoints.find((p) => p.accuracyLowerBound >= target) ?? cascadePoints.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
-    const point: OperatingPoint = { threshold: found.threshold, models: found.models, accuracy: 1 };
+    const point = operatingPointIn(cascadePoints, target);
     const { accuracy, meanCostMs } = replay(cascadeTest, { minAccuracy: target }, () => point);
-    return { label: `tuned cascade ${target}`, target, ladder: found.models, threshold: found.threshold, accuracy, meanCostMs };
+    return { label: `tuned cascade ${target}`, target, ladder: [...point.models], threshold: point.threshold, accuracy, meanCostMs };
   });
 
   const premodelAtBest = cheapestAtLeast(premodelTargets, best.accuracy);

@@ -196,11 +196,14 @@ export class Premodel {
   private readonly stage2: ReadonlyMap<string, PackedForest>;
   /** Stage two's input row, reused: requests run one at a time on the event loop. */
   private readonly confirmRow: Float64Array;
+  /** The models some operating point's ladder climbs: the ones accuracy targets are served from. */
+  readonly ladderModels: ReadonlySet<string>;
 
   private constructor(readonly file: Readonly<PremodelFile>) {
     this.stage1 = new Map(file.models.map((id) => [id, new PackedForest(file.stage1[id]!)]));
     this.stage2 = new Map(file.models.map((id) => [id, new PackedForest(file.stage2[id]!)]));
     this.confirmRow = new Float64Array(file.featureNames.length + 2);
+    this.ladderModels = new Set(file.calibration.flatMap((p) => p.models));
   }
 
   /** Validates `value` as a premodel for `zoo`; throws ArtifactError listing every problem. */
@@ -220,10 +223,7 @@ export class Premodel {
     return this.file.models;
   }
 
-  /** The models some operating point's ladder climbs: the ones accuracy targets are served from. */
-  get ladderModels(): ReadonlySet<string> {
-    return new Set(this.file.calibration.flatMap((p) => p.models));
-  }
+
 
   /** Stage one: the chance of each of `models` (by default all it has forests for) of being right, from the features alone. */
   estimate(features: ArrayLike<number>, models: readonly string[] = this.file.models): Map<string, number> {
@@ -254,10 +254,14 @@ export class Premodel {
    * none does, the most accurate (whose bound, below the target, tells the route it is not met).
    */
   operatingPoint(target: number): OperatingPoint {
-    const points = this.file.calibration;
-    const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
-    return { threshold: point.threshold, models: point.models, accuracy: point.accuracyLowerBound };
+    return operatingPointIn(this.file.calibration, target);
   }
+}
+
+/** The cheapest of `points` (cheapest first) whose accuracy bound reaches `target`, else the most accurate. */
+export function operatingPointIn(points: readonly CalibrationPoint[], target: number): OperatingPoint {
+  const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
+  return { threshold: point.threshold, models: point.models, accuracy: point.accuracyLowerBound };
 }
 
 export async function savePremodel(dir: string, file: PremodelFile): Promise<string> {

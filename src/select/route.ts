@@ -51,7 +51,7 @@ export function* route(
   // A forced model, or a plain latency budget with no accuracy target, runs once.
   if (constraint.model !== undefined || target === undefined) {
     const candidates = estimateFor(constraint.model === undefined ? models : [constraint.model]);
-    const only = selectModel(candidates, constraint, () => (target === undefined ? 1 : operatingPointFor(target).threshold), defaults);
+    const only = selectModel(candidates, constraint, (a) => operatingPointFor(a).threshold, defaults);
     yield only.model;
     return { ...only, ran: [only.model], candidates };
   }

@@ -96,15 +96,14 @@ export class LatencyModel {
   }
 
   /**
-   * Whether to refuse a request now rather than answer it late: no model (of p50s `profiledMs`)
-   * is expected to meet `budgetMs`, although the fastest could by its own latency, so the load is
-   * what breaks the budget, and a retry may find less. A budget below every model's own latency
-   * is not shed: the policy serves the fastest and says the constraint is not met.
+   * Whether to refuse a request now rather than answer it late: the fastest model it may run (p50
+   * `fastestMs`) is not expected to meet `budgetMs`, although it could by its own latency, so the
+   * load is what breaks the budget, and a retry may find less. A budget below the fastest model's
+   * own latency is not shed: the policy serves the fastest and says the constraint is not met.
    */
-  unreachable(budgetMs: number, profiledMs: readonly number[], now: Moment): boolean {
-    if (!this.options.adaptive || !Number.isFinite(budgetMs) || profiledMs.length === 0) return false;
-    const fastest = Math.min(...profiledMs);
-    return fastest <= budgetMs && this.expectedMs(fastest, now) > budgetMs;
+  unreachable(budgetMs: number, fastestMs: number, now: Moment): boolean {
+    if (!this.options.adaptive || !Number.isFinite(budgetMs)) return false;
+    return fastestMs <= budgetMs && this.expectedMs(fastestMs, now) > budgetMs;
   }
 
   /** Learns from a turn of the event loop that took `waitMs` and ended at `atMs`. */

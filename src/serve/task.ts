@@ -42,6 +42,8 @@ export interface Prediction {
 
 export class ServedTask {
   readonly view: FeatureView;
+  /** The fastest model the premodel routes to: whether a budget can be met at all hangs on it. */
+  private readonly fastest: ZooModel;
 
   constructor(
     readonly zoo: Zoo,
@@ -53,6 +55,7 @@ export class ServedTask {
     private readonly retryAfterS: number,
   ) {
     this.view = featureViewOf(zoo.manifest);
+    this.fastest = premodel.models.map((id) => zoo.model(id)).reduce((a, b) => (profiledMs(b) < profiledMs(a) ? b : a));
   }
 
   get name(): string {
@@ -100,11 +103,9 @@ export class ServedTask {
    * Refuses (503) a request that no model it may run can answer within its budget at `now`,
    * rather than answer it late: checked before decoding, to spare the work, and at selection.
    */
-  private shedIfUnreachable(constraint: Constraint, forced: ZooModel | undefined, now: Moment): void {
-    const budget = constraint.maxLatencyMs ?? this.defaults.maxLatencyMs;
-    const eligible = forced === undefined ? this.premodel.models.map((id) => this.zoo.model(id)) : [forced];
-    if (!this.latency.unreachable(budget, eligible.map(profiledMs), now)) return;
-    const fastest = eligible.reduce((a, b) => (profiledMs(b) < profiledMs(a) ? b : a));
+  private shedIfUnreachable(budget: number, forced: ZooModel | undefined, now: Moment): void {
+    const fastest = forced ?? this.fastest;
+    if (!this.latency.unreachable(budget, profiledMs(fastest), now)) return;
     throw new OverloadedError(
       `no model can answer within maxLatencyMs ${budget} ms under the current load: the fastest, ${fastest.id}, ` +
         `is expected to take ${this.expectedLatencyMs(fastest, now).toFixed(3)} ms from receipt now ` +
@@ -140,9 +141,10 @@ export class ServedTask {
       throw new InvalidInputError(`task "${this.name}" takes ${this.view.kind}s, not ${input.kind}s`);
     }
     const forced = constraint.model === undefined ? undefined : this.zoo.model(constraint.model);
+    const budget = constraint.maxLatencyMs ?? this.defaults.maxLatencyMs;
     const arrived = this.moment(started);
     this.measureTurn(arrived);
-    this.shedIfUnreachable(constraint, forced, arrived);
+    this.shedIfUnreachable(budget, forced, arrived);
     // An image decodes on its first conversion: ask for the feature plane here so that decoding is
     // timed as its own stage (the features, and models of the same preprocessing, reuse it).
     if (input.kind === 'image' && this.view.kind === 'image') await input.image.tensor(this.view.plane);
@@ -150,7 +152,7 @@ export class ServedTask {
     const features = await extractFeatures(input, this.view);
     const t2 = performance.now();
     const selectedAt = this.moment(started);
-    this.shedIfUnreachable(constraint, forced, selectedAt);
+    this.shedIfUnreachable(budget, forced, selectedAt);
     const steps = route(
       this.premodel.models,
       (models) => this.estimates(models, features, selectedAt),
@@ -177,7 +179,6 @@ export class ServedTask {
     const result = step.value;
     const top = topTwo(probabilities);
     const done = performance.now();
-    const budget = constraint.maxLatencyMs ?? this.defaults.maxLatencyMs;
     if (Number.isFinite(budget)) this.latency.observeAnswer(done - started > budget, done);
     const answered = this.zoo.model(result.model);
     return {

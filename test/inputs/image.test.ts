@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { InvalidInputError, PayloadTooLargeError } from '../../src/errors/index.js';
-import { ImageInput } from '../../src/inputs/image.js';
+import { encodePng, ImageInput } from '../../src/inputs/image.js';
 import type { ImagePreprocessing } from '../../src/zoo/manifest.js';
 
 const grey28: ImagePreprocessing = {
@@ -139,6 +139,16 @@ describe('inputs/image', () => {
     } catch (err) {
       expect(err).to.be.instanceOf(PayloadTooLargeError);
       expect((err as Error).message).to.contain('200x200 pixels; the limit is 10000');
+    }
+  });
+
+  it('encodes PNG files that decode to the very pixels, grey (as greyscale) and colour', async () => {
+    for (const channels of [1, 3] as const) {
+      const pixels = Uint8Array.from({ length: 5 * 3 * channels }, (_, i) => (i * 37) % 256);
+      const png = await encodePng({ pixels, width: 5, height: 3, channels });
+      expect(await sharp(png).metadata()).to.include({ format: 'png', width: 5, height: 3, channels });
+      const decoded = await sharp(png).toColourspace(channels === 1 ? 'b-w' : 'srgb').raw().toBuffer();
+      expect([...decoded]).to.deep.equal([...pixels]);
     }
   });
 });

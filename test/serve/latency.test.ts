@@ -54,18 +54,18 @@ describe('serve/latency', () => {
   it('sheds only when the load breaks the budget that the fastest model alone would meet', () => {
     const model = fed(new LatencyModel(options), Array(200).fill(8));
     const now = { atMs: 1000, elapsedMs: 1 };
-    expect(model.unreachable(5, [0.2, 1], now), 'the wait leaves no room').to.equal(true);
-    expect(model.unreachable(10, [0.2, 1], now), 'the fastest still fits').to.equal(false);
-    expect(model.unreachable(0.1, [0.2, 1], now), 'below every model: served, constraint not met').to.equal(false);
-    expect(model.unreachable(Number.POSITIVE_INFINITY, [0.2, 1], now)).to.equal(false);
-    expect(model.unreachable(5, [0.2, 1], { atMs: 1000 + 5000, elapsedMs: 1 }), 'once the wait has faded').to.equal(false);
+    expect(model.unreachable(5, 0.2, now), 'the wait leaves no room').to.equal(true);
+    expect(model.unreachable(10, 0.2, now), 'the fastest still fits').to.equal(false);
+    expect(model.unreachable(0.1, 0.2, now), 'below every model: served, constraint not met').to.equal(false);
+    expect(model.unreachable(Number.POSITIVE_INFINITY, 0.2, now)).to.equal(false);
+    expect(model.unreachable(5, 0.2, { atMs: 1000 + 5000, elapsedMs: 1 }), 'once the wait has faded').to.equal(false);
   });
 
   it('off: the profiled p50 as it is, nothing learned, nothing shed', () => {
     const model = fed(new LatencyModel({ ...options, adaptive: false }), Array(200).fill(50));
     expect(model.waitMs(1000)).to.equal(0);
     expect(model.expectedMs(0.5, { atMs: 1000, elapsedMs: 30 })).to.equal(0.5);
-    expect(model.unreachable(1, [0.5], { atMs: 1000, elapsedMs: 30 })).to.equal(false);
+    expect(model.unreachable(1, 0.5, { atMs: 1000, elapsedMs: 30 })).to.equal(false);
   });
 
   it('refuses options out of range, naming the limit', () => {
