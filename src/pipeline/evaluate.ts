@@ -27,8 +27,8 @@ export interface Evaluation {
   singles: (Point & { model: string })[];
   oracle: Point;
   cascade: (Point & { threshold: number })[];
-  tunedCascade: (Point & { target: number; ladder: string[]; threshold: number })[];
-  premodelTargets: (Point & { target: number; ladder: string[]; threshold: number; met: boolean | null })[];
+  tunedCascade: (Point & { target: number; ladder: string[]; thresholds: number[] })[];
+  premodelTargets: (Point & { target: number; ladder: string[]; thresholds: number[]; met: boolean | null })[];
   premodelBudgets: (Point & { budgetMs: number })[];
   overheadUs: { features: number; premodel: number };
   /** Each input feature's share of the splits in all the premodel's forests, most used first. */
@@ -153,7 +153,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       label: `minAccuracy ${target}`,
       target,
       ladder: [...point.models],
-      threshold: point.threshold,
+      thresholds: [...point.thresholds],
       accuracy: r.accuracy,
       meanCostMs: r.meanCostMs + overheadMs,
       met: best.accuracy >= target ? r.accuracy >= target : null,
@@ -178,7 +178,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
   const tunedCascade = targets.map((target) => {
     const point = operatingPointIn(cascadePoints, target);
     const { accuracy, meanCostMs } = replay(cascadeTest, { minAccuracy: target }, () => point);
-    return { label: `tuned cascade ${target}`, target, ladder: [...point.models], threshold: point.threshold, accuracy, meanCostMs };
+    return { label: `tuned cascade ${target}`, target, ladder: [...point.models], thresholds: [...point.thresholds], accuracy, meanCostMs };
   });
 
   const premodelAtBest = cheapestAtLeast(premodelTargets, best.accuracy);

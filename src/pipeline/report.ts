@@ -8,6 +8,8 @@ import type { Evaluation, Point } from './evaluate.js';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const ms = (v: number) => v.toFixed(4);
+/** A ladder's thresholds, cheapest rung first; the top rung's is left out when it repeats the one below (it only starts there). */
+const thresholds = (t: readonly number[]) => (t.length > 1 && t.at(-1) === t.at(-2) ? t.slice(0, -1) : t).map((v) => v.toFixed(3)).join(' / ');
 
 function table(rows: readonly Point[], extra?: (p: Point) => string, extraHeader?: string): string {
   const extraColumns = extraHeader === undefined ? 0 : extraHeader.split('|').length;
@@ -31,7 +33,7 @@ ${e.overheadUs.premodel.toFixed(1)} us per input.
 - Most accurate single model: **${h.best.model}**, ${pct(h.best.accuracy)} at ${ms(h.best.meanCostMs)} ms.
 - Premodel at that accuracy (within 0.2 points): ${h.premodelAtBest ? `${pct(h.premodelAtBest.accuracy)} at ${ms(h.premodelAtBest.meanCostMs)} ms (${h.premodelAtBest.label})` : 'not reached'}: **${ratio(h.premodelCostRatio)}** the best model's cost.
 - Confidence cascade at that accuracy: ${h.cascadeAtBest ? `${pct(h.cascadeAtBest.accuracy)} at ${ms(h.cascadeAtBest.meanCostMs)} ms (${h.cascadeAtBest.label})` : 'not reached'}: ${ratio(h.cascadeCostRatio)}.
-- Tuned cascade (ladder and threshold chosen on the premodel split) at that accuracy: ${h.tunedCascadeAtBest ? `${pct(h.tunedCascadeAtBest.accuracy)} at ${ms(h.tunedCascadeAtBest.meanCostMs)} ms (${h.tunedCascadeAtBest.label})` : 'not reached'}: ${ratio(h.tunedCascadeCostRatio)}.
+- Tuned cascade (ladder and thresholds chosen on the premodel split) at that accuracy: ${h.tunedCascadeAtBest ? `${pct(h.tunedCascadeAtBest.accuracy)} at ${ms(h.tunedCascadeAtBest.meanCostMs)} ms (${h.tunedCascadeAtBest.label})` : 'not reached'}: ${ratio(h.tunedCascadeCostRatio)}.
 - Highest accuracy the premodel reaches: ${pct(h.premodelMaxAccuracy)}; the oracle: ${pct(e.oracle.accuracy)} at ${ms(e.oracle.meanCostMs)} ms.
 - Features and premodel overhead: ${h.overheadShare === null ? 'n/a' : pct(h.overheadShare)} of the routed cost at the best model's accuracy.
 
@@ -39,13 +41,13 @@ ${e.overheadUs.premodel.toFixed(1)} us per input.
 ${table([...e.singles, e.oracle])}
 
 ## Premodel, by minAccuracy target
-Each target is served from the cheapest operating point (ladder of models, threshold) whose accuracy
+Each target is served from the cheapest operating point (ladder of models, a threshold per rung) whose accuracy
 on the premodel split, out of fold, has a 95% lower bound at or above it.
 
 ${table(e.premodelTargets, (p) => {
   const t = p as Evaluation['premodelTargets'][number];
-  return `${t.ladder.join(' > ')} | ${t.threshold.toFixed(3)} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
-}, 'ladder | threshold | target met')}
+  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
+}, 'ladder | thresholds | target met')}
 
 ## Premodel, by maxLatencyMs budget
 ${table(e.premodelBudgets)}
@@ -53,11 +55,11 @@ ${table(e.premodelBudgets)}
 ## Confidence cascade (cheapest first, escalate while top-1 confidence < threshold)
 ${table(e.cascade)}
 
-## Tuned confidence cascade (ladder and threshold calibrated on the premodel split like the premodel's)
+## Tuned confidence cascade (ladder and thresholds calibrated on the premodel split like the premodel's)
 ${table(e.tunedCascade, (p) => {
   const t = p as Evaluation['tunedCascade'][number];
-  return `${t.ladder.join(' > ')} | ${t.threshold.toFixed(3)}`;
-}, 'ladder | threshold')}
+  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)}`;
+}, 'ladder | thresholds')}
 
 ## Input features: importance and cost
 All ${e.featureImportance.length} features come from one fused pass over the input, ${e.overheadUs.features.toFixed(1)} us per input in all

@@ -30,6 +30,9 @@ export const CALIBRATION_THRESHOLDS: readonly number[] = Object.freeze([
   0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995,
 ]);
 
+/** Middle-rung thresholds tried below the first rung's (see thresholdGrid). */
+export const LAXER_MIDDLE_THRESHOLDS: readonly number[] = Object.freeze([0.5, 0.7]);
+
 /** Rungs of a ladder at most: every rung more is one more model run on the hardest inputs. */
 export const MAX_RUNGS = 3;
 
@@ -95,9 +98,15 @@ export function replay(
   const ids = data.models.map((m) => m.id);
   const latency = new Map(data.models.map((m) => [m.id, m.latencyMs]));
   for (let i = 0; i < n; i++) {
-    const estimateFor = (models: readonly string[]): Candidate[] =>
-      models.map((model) => ({ model, pCorrect: data.stage1[model]![i]!, latencyMs: latency.get(model)! }));
-    const result = routeWith(ids, estimateFor, constraint, operatingPointFor, defaults, (model) => data.stage2[model]![i]!);
+    // Inline, not a named closure (see thresholdsOf in select/route.ts): one per input.
+    const result = routeWith(
+      ids,
+      (models) => models.map((model) => ({ model, pCorrect: data.stage1[model]![i]!, latencyMs: latency.get(model)! })),
+      constraint,
+      operatingPointFor,
+      defaults,
+      (model) => data.stage2[model]![i]!,
+    );
     right[i] = data.correct[result.model]![i]!;
     hits += right[i]!;
     cost += result.predictedLatencyMs;
@@ -118,10 +127,26 @@ export function ladders(models: readonly string[], maxRungs: number): string[][]
 }
 
 /**
- * The operating points worth serving: every ladder over `rungs` tried at every threshold, replayed
- * on out-of-fold estimates; kept are the points that no cheaper point matches in accuracy,
- * cheapest first. A one-rung ladder is that model alone, so the table never does worse than
- * serving a single model.
+ * Thresholds of a ladder's rungs to try: one rung, any (it always answers); two, one threshold
+ * (the top rung's only decides, in stage one, whether to start there); three, every first-rung
+ * threshold with, for the middle rung, the same one or a laxer one of LAXER_MIDDLE_THRESHOLDS (a
+ * middle rung that is often trusted saves the dearest rung's runs).
+ */
+export function thresholdGrid(rungs: number): number[][] {
+  if (rungs === 1) return [[CALIBRATION_THRESHOLDS[0]!]];
+  const grid: number[][] = [];
+  for (const first of CALIBRATION_THRESHOLDS) {
+    if (rungs === 2) grid.push([first, first]);
+    else for (const middle of new Set([first, ...LAXER_MIDDLE_THRESHOLDS.filter((t) => t < first)])) grid.push([first, middle, middle]);
+  }
+  return grid;
+}
+
+/**
+ * The operating points worth serving: every ladder over `rungs` tried at every threshold of its
+ * grid, replayed on out-of-fold estimates; kept are the points that no cheaper point matches in
+ * accuracy, cheapest first. A one-rung ladder is that model alone, so the table never does worse
+ * than serving a single model.
  */
 export function calibrate(
   data: RoutingData,
@@ -132,9 +157,9 @@ export function calibrate(
   const points: CalibrationPoint[] = [];
   for (const models of ladders(rungs, MAX_RUNGS)) {
     const ladder: RoutingData = { ...data, models: data.models.filter((m) => models.includes(m.id)) };
-    for (const threshold of models.length === 1 ? CALIBRATION_THRESHOLDS.slice(0, 1) : CALIBRATION_THRESHOLDS) {
-      const { accuracy, meanCostMs, right } = replay(ladder, { minAccuracy: threshold }, () => ({ threshold, models, accuracy: 1 }));
-      points.push({ models, threshold, accuracy: round(accuracy), meanCostMs: round(meanCostMs), accuracyLowerBound: round(accuracyLowerBound(right, groups)) });
+    for (const thresholds of thresholdGrid(models.length)) {
+      const { accuracy, meanCostMs, right } = replay(ladder, { minAccuracy: 1 }, () => ({ models, thresholds, accuracy: 1 }));
+      points.push({ models, thresholds, accuracy: round(accuracy), meanCostMs: round(meanCostMs), accuracyLowerBound: round(accuracyLowerBound(right, groups)) });
     }
     tick();
   }

@@ -3,7 +3,7 @@
  * right, in two stages. Stage one sees only the input's cheap features and picks where to start;
  * stage two also sees the started model's own output (top-1 confidence, margin) and says whether
  * to stop there or escalate. A calibration table of operating points (a ladder of models and a
- * threshold on these chances), each with the accuracy and cost it reached on the premodel split out
+ * threshold on these chances per rung), each with the accuracy and cost it reached on the premodel split out
  * of fold, maps each accuracy target to the cheapest point that can vouch for it.
  *
  * A premodel file carries its kind, version, feature names and the hash of the zoo it was trained
@@ -17,14 +17,14 @@ import type { OperatingPoint } from '../select/route.js';
 import { PackedForest, type CompiledForest, type ForestOptions } from './forest.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
-export const PREMODEL_VERSION = 2;
+export const PREMODEL_VERSION = 3;
 export const PREMODEL_FILE = 'premodel.json';
 
 export interface CalibrationPoint {
   /** The ladder routed: model ids, cheapest first. */
   models: string[];
-  /** Threshold on the chance of being right. */
-  threshold: number;
+  /** Per rung, the threshold on the chance of being right at which its answer stands. */
+  thresholds: number[];
   /** Accuracy and mean cost (ms) that routing this way reached on the premodel split, out of fold. */
   accuracy: number;
   meanCostMs: number;
@@ -105,10 +105,10 @@ export const premodelSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['models', 'threshold', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
+        required: ['models', 'thresholds', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
         properties: {
           models: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
-          threshold: share,
+          thresholds: { type: 'array', items: share, minItems: 1 },
           accuracy: share,
           meanCostMs: { type: 'number', minimum: 0 },
           accuracyLowerBound: share,
@@ -165,6 +165,9 @@ function consistencyProblems(file: PremodelFile, zoo: ZooIdentity): string[] {
   for (const point of file.calibration) {
     const unknown = point.models.filter((id) => !file.models.includes(id));
     if (unknown.length > 0) problems.push(`calibration routes to ${unknown.join(', ')}, which the premodel has no forests for`);
+    if (point.thresholds.length !== point.models.length) {
+      problems.push(`a calibration point has ${point.thresholds.length} thresholds for ${point.models.length} rungs (${point.models.join(' > ')})`);
+    }
   }
   for (const id of file.models) {
     if (!zoo.modelIds.includes(id)) problems.push(`routes to model "${id}", which the zoo does not have`);
@@ -261,7 +264,7 @@ export class Premodel {
 /** The cheapest of `points` (cheapest first) whose accuracy bound reaches `target`, else the most accurate. */
 export function operatingPointIn(points: readonly CalibrationPoint[], target: number): OperatingPoint {
   const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
-  return { threshold: point.threshold, models: point.models, accuracy: point.accuracyLowerBound };
+  return { models: point.models, thresholds: point.thresholds, accuracy: point.accuracyLowerBound };
 }
 
 export async function savePremodel(dir: string, file: PremodelFile): Promise<string> {

@@ -41,13 +41,13 @@ export interface Selection {
   constraintMet: boolean;
   predictedAccuracy: number;
   predictedLatencyMs: number;
-  /** The threshold on pCorrect that the accuracy target asked for, if there was one. */
+  /** The threshold on pCorrect that the accuracy target asked of the chosen model, if there was one. */
   threshold?: number;
   reason: string;
 }
 
-/** Maps an accuracy target to the pCorrect threshold calibrated for it. */
-export type ThresholdFor = (minAccuracy: number) => number;
+/** The pCorrect threshold calibrated for an accuracy target, for one model (each rung of a ladder has its own). */
+export type ThresholdFor = (minAccuracy: number, model: string) => number;
 
 const ms = (v: number) => `${v.toFixed(3)} ms`;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -75,6 +75,11 @@ function chosen(c: Candidate, constraintMet: boolean, reason: string, threshold?
   };
 }
 
+/** Each candidate's threshold for `target` (none without a target). */
+function candidateThresholds(thresholdFor: ThresholdFor, target: number | undefined): (c: Candidate) => number | undefined {
+  return (c) => (target === undefined ? undefined : thresholdFor(target, c.model));
+}
+
 /** The accuracy target a request asks for: its own, the default when it gives no constraint, or none. */
 export function targetOf(constraint: Constraint, defaults: PolicyDefaults): number | undefined {
   const unconstrained = constraint.minAccuracy === undefined && constraint.maxLatencyMs === undefined;
@@ -90,11 +95,12 @@ export function selectModel(
   if (candidates.length === 0) throw new Error('no candidate models');
   const target = targetOf(constraint, defaults);
   const budget = constraint.maxLatencyMs ?? defaults.maxLatencyMs;
-  const threshold = target === undefined ? undefined : thresholdFor(target);
+  const thresholdOf = candidateThresholds(thresholdFor, target); // see thresholdsOf in route.ts
 
   if (constraint.model !== undefined) {
     const forced = candidates.find((c) => c.model === constraint.model);
     if (forced === undefined) throw new Error(`model ${constraint.model} is not a candidate`);
+    const threshold = thresholdOf(forced);
     const fits = forced.latencyMs <= budget;
     const confident = threshold === undefined || forced.pCorrect >= threshold;
     return chosen(forced, fits && confident, `model ${forced.model} forced by the request`, threshold);
@@ -108,36 +114,38 @@ export function selectModel(
       fastest,
       false,
       `no model fits ${ms(budget)}; serving the fastest, ${fastest.model} (${ms(fastest.latencyMs)})`,
-      threshold,
+      thresholdOf(fastest),
     );
   }
   const within = Number.isFinite(budget) ? ` within ${ms(budget)}` : '';
 
-  if (threshold === undefined) {
+  if (target === undefined) {
     const best = mostLikelyRight(fitting);
     return chosen(best, true, `most likely right${within}: ${best.model} (p=${best.pCorrect.toFixed(3)})`);
   }
 
-  const confident = fitting.find((c) => c.pCorrect >= threshold);
+  const confident = fitting.find((c) => c.pCorrect >= thresholdOf(c)!);
   if (confident !== undefined) {
+    const threshold = thresholdOf(confident)!;
     return chosen(
       confident,
       true,
       `cheapest model${within} predicted right with p=${confident.pCorrect.toFixed(3)} >= ${threshold.toFixed(3)} ` +
-        `(calibrated for ${pct(target!)} accuracy): ${confident.model}`,
+        `(calibrated for ${pct(target)} accuracy): ${confident.model}`,
       threshold,
     );
   }
-  // No fitting model reaches the threshold. If one outside the budget would have, the budget is
+  // No fitting model reaches its threshold. If one outside the budget would have, the budget is
   // what costs accuracy: say so. Otherwise this input is hard for every model, and calibration
   // counted on serving the most likely right one here.
   const best = mostLikelyRight(fitting);
-  const blockedByBudget = sorted.some((c) => c.latencyMs > budget && c.pCorrect >= threshold);
+  const threshold = thresholdOf(best)!;
+  const blockedByBudget = sorted.some((c) => c.latencyMs > budget && c.pCorrect >= thresholdOf(c)!);
   return chosen(
     best,
     !blockedByBudget,
     blockedByBudget
-      ? `no model${within} reaches p >= ${threshold.toFixed(3)} for ${pct(target!)}; serving the most likely right that fits, ${best.model}`
+      ? `no model${within} reaches p >= ${threshold.toFixed(3)} for ${pct(target)}; serving the most likely right that fits, ${best.model}`
       : `no model reaches p >= ${threshold.toFixed(3)} on this input; serving the most likely right${within}, ${best.model}`,
     threshold,
   );

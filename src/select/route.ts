@@ -3,26 +3,43 @@
  * calibration and evaluation (which replay recorded outcomes) follow one implementation.
  *
  * An accuracy target maps, through calibration, to an operating point: a ladder of models (a few
- * rungs of the zoo, cheapest first) and a threshold on the premodel's chance of being right.
+ * rungs of the zoo, cheapest first) and, for each rung, a threshold on the premodel's chance of
+ * being right (a cheap rung must be surer than a dear one before its answer stands: escalating
+ * from it costs little, and from a dear one, much).
  * Stage one: `selectModel` on the premodel's feature-only estimates picks where on the ladder to
  * start. Each time a model has run, the caller sends back stage two's estimate that its answer is
- * right; at or above the threshold the route stops there, otherwise it escalates to the rung
- * `selectModel` picks among the dearer ones that fit the budget left (so it may skip rungs).
+ * right; at or above that rung's threshold the route stops there, otherwise it escalates to the
+ * rung `selectModel` picks among the dearer ones that fit the budget left (so it may skip rungs).
  */
-import { selectModel, targetOf, type Candidate, type Constraint, type PolicyDefaults, type Selection } from './policy.js';
+import { selectModel, targetOf, type Candidate, type Constraint, type PolicyDefaults, type Selection, type ThresholdFor } from './policy.js';
 
 /** How the premodel serves an accuracy target, as calibration found it on the premodel split. */
 export interface OperatingPoint {
-  /** Threshold on the chance of being right, at which a model's answer stands. */
-  threshold: number;
   /** The ladder: models the route may run, cheapest first. */
   models: readonly string[];
+  /** Per rung: the chance of being right at which that model's answer stands. */
+  thresholds: readonly number[];
   /** The accuracy calibration can vouch for at this point (a lower confidence bound). */
   accuracy: number;
 }
 
 /** Maps an accuracy target to the operating point calibrated for it. */
 export type OperatingPointFor = (minAccuracy: number) => OperatingPoint;
+
+/**
+ * The thresholds of one point. Made here rather than as a named closure (or a bound function) in
+ * `route`: under tsx, esbuild's keepNames gives every named closure a defineProperty when it is
+ * made, as bind does, and calibration routes millions of inputs.
+ */
+function thresholdsOf(point: OperatingPoint): ThresholdFor {
+  return (_target, model) => thresholdAt(point, model);
+}
+
+/** The threshold of `model` at `point`: its rung's; a model off the ladder (forced) gets the top rung's. */
+export function thresholdAt(point: OperatingPoint, model: string): number {
+  const rung = point.models.indexOf(model);
+  return point.thresholds[rung === -1 ? point.thresholds.length - 1 : rung]!;
+}
 
 export interface RouteResult extends Selection {
   /** The models run, in order; the answer is the last one's. */
@@ -51,7 +68,7 @@ export function* route(
   // A forced model, or a plain latency budget with no accuracy target, runs once.
   if (constraint.model !== undefined || target === undefined) {
     const candidates = estimateFor(constraint.model === undefined ? models : [constraint.model]);
-    const only = selectModel(candidates, constraint, (a) => operatingPointFor(a).threshold, defaults);
+    const only = selectModel(candidates, constraint, (a, model) => thresholdAt(operatingPointFor(a), model), defaults);
     yield only.model;
     return { ...only, ran: [only.model], candidates };
   }
@@ -61,7 +78,7 @@ export function* route(
   const ladder = estimateFor(point.models);
   // When the budget leaves no rung of the ladder, the rest of the zoo may still hold a model that fits.
   const pool = ladder.some((c) => c.latencyMs <= budget) ? ladder : estimateFor(models);
-  const thresholdFor = () => point.threshold;
+  const thresholdFor = thresholdsOf(point);
   const first = selectModel(pool, constraint, thresholdFor, defaults);
   const reachable = point.accuracy >= target;
   const steps = [reachable ? first.reason : `no calibrated ladder reaches ${pct(target)} (best: ${pct(point.accuracy)}); ${first.reason}`];
@@ -73,13 +90,13 @@ export function* route(
   let runsBefore = 0; // run time of the models climbed past
   let spent = current.latencyMs;
   let confirmed = yield first.model;
-  while (confirmed < point.threshold) {
+  while (confirmed < thresholdAt(point, current.model)) {
     runsBefore += current.runMs ?? current.latencyMs;
     const from = current;
     const rest = pool.filter((c) => c.latencyMs > from.latencyMs && c.latencyMs + runsBefore <= budget);
     if (rest.length === 0) break;
     const next = selectModel(rest, { minAccuracy: target }, thresholdFor, { ...defaults, maxLatencyMs: Infinity });
-    steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${point.threshold.toFixed(3)}): escalated to ${next.model}`);
+    steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${thresholdAt(point, current.model).toFixed(3)}): escalated to ${next.model}`);
     ran.push(next.model);
     current = byModel.get(next.model)!;
     spent = current.latencyMs + runsBefore;
@@ -90,7 +107,7 @@ export function* route(
     constraintMet: first.constraintMet && reachable && spent <= budget,
     predictedAccuracy: confirmed,
     predictedLatencyMs: spent,
-    threshold: point.threshold,
+    threshold: thresholdAt(point, current.model),
     reason: steps.join('; '),
     ran,
     candidates: pool,

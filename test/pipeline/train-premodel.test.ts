@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { calibrate, ladders, replay, type RoutingData } from '../../src/pipeline/train-premodel.js';
+import { CALIBRATION_THRESHOLDS, calibrate, ladders, replay, thresholdGrid, type RoutingData } from '../../src/pipeline/train-premodel.js';
 
 /** Three models on 100 inputs: `cheap` is right on the first 70, `dear` on the first 95; stage two knows. */
 function toyRouting(): RoutingData {
@@ -23,7 +23,7 @@ describe('pipeline/train-premodel', () => {
 
   it('replay: a ladder whose stage two knows escalates exactly the inputs the cheap model gets wrong', () => {
     const data = { ...toyRouting(), models: toyRouting().models.filter((m) => m.id !== 'mid') };
-    const r = replay(data, { minAccuracy: 0.9 }, () => ({ threshold: 0.5, models: ['cheap', 'dear'], accuracy: 1 }));
+    const r = replay(data, { minAccuracy: 0.9 }, () => ({ models: ['cheap', 'dear'], thresholds: [0.5, 0.5], accuracy: 1 }));
     expect(r.accuracy).to.equal(0.95);
     expect(r.meanCostMs).to.be.closeTo(0.1 + 0.3 * 1, 1e-12);
     expect(r.right.reduce((a, b) => a + b, 0)).to.equal(95);
@@ -42,5 +42,31 @@ describe('pipeline/train-premodel', () => {
         expect(p.accuracy).to.be.above(points[i - 1]!.accuracy);
       }
     }
+  });
+
+  it('thresholdGrid: one threshold per rung; a middle rung also tries laxer ones than the first', () => {
+    expect(thresholdGrid(1)).to.deep.equal([[CALIBRATION_THRESHOLDS[0]]]);
+    expect(thresholdGrid(2)).to.deep.equal(CALIBRATION_THRESHOLDS.map((t) => [t, t]));
+    const three = thresholdGrid(3);
+    expect(three).to.deep.include([0.9, 0.9, 0.9]);
+    expect(three).to.deep.include([0.9, 0.5, 0.5]);
+    expect(three).to.not.deep.include([0.5, 0.9, 0.9]);
+    for (const [first, middle, top] of three) {
+      expect(middle).to.be.at.most(first!);
+      expect(top).to.equal(middle);
+    }
+  });
+
+  it('calibrate: a middle rung trusted at a laxer threshold than the first buys accuracy for less', () => {
+    // Stage two is 0.7 on cheap's wrong answers (so cheap needs a strict threshold) and 0.6 on mid's
+    // right ones (so mid needs a lax one): no single threshold serves both.
+    const data = toyRouting();
+    data.stage2.cheap = Float64Array.from(data.correct.cheap!, (right) => (right ? 1 : 0.7));
+    data.stage2.mid = Float64Array.from(data.correct.mid!, (right) => (right ? 0.6 : 0.3));
+    const best = calibrate(data, ['cheap', 'mid', 'dear']).find((p) => p.accuracy >= 0.95)!;
+    // cheap answers 70, mid 10, dear the last 20: 0.1 + 0.3 * 0.3 + 1 * 0.2 = 0.39 ms; one threshold
+    // for every rung sends all 30 past cheap to dear (0.49 ms).
+    expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], accuracy: 0.95, meanCostMs: 0.39 });
+    expect(best.thresholds[1]).to.be.at.most(0.6).and.below(best.thresholds[0]!);
   });
 });

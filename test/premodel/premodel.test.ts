@@ -19,7 +19,7 @@ function toyPremodel(): PremodelFile {
   return {
     $comment: 'test',
     kind: 'adaptive-zoo-premodel',
-    version: 2,
+    version: 3,
     task: 'toy',
     zooHash: zoo.zooHash,
     dataHash: 'd'.repeat(64),
@@ -28,10 +28,10 @@ function toyPremodel(): PremodelFile {
     stage1: { small: forest(2, (r) => r[0]! > 0.5), large: forest(2, () => true) },
     stage2: { small: forest(4, (r) => r[0]! > 0.5), large: forest(4, () => true) },
     calibration: [
-      { models: ['small'], threshold: 0.5, accuracy: 0.9, meanCostMs: 0.1, accuracyLowerBound: 0.88 },
-      { models: ['small', 'large'], threshold: 0.7, accuracy: 0.95, meanCostMs: 0.2, accuracyLowerBound: 0.93 },
-      { models: ['small', 'large'], threshold: 0.9, accuracy: 0.97, meanCostMs: 0.3, accuracyLowerBound: 0.95 },
-      { models: ['large'], threshold: 0.5, accuracy: 0.98, meanCostMs: 0.4, accuracyLowerBound: 0.96 },
+      { models: ['small'], thresholds: [0.5], accuracy: 0.9, meanCostMs: 0.1, accuracyLowerBound: 0.88 },
+      { models: ['small', 'large'], thresholds: [0.7, 0.7], accuracy: 0.95, meanCostMs: 0.2, accuracyLowerBound: 0.93 },
+      { models: ['small', 'large'], thresholds: [0.9, 0.9], accuracy: 0.97, meanCostMs: 0.3, accuracyLowerBound: 0.95 },
+      { models: ['large'], thresholds: [0.5], accuracy: 0.98, meanCostMs: 0.4, accuracyLowerBound: 0.96 },
     ],
     bestSingleAccuracy: 0.98,
     defaultTarget: 0.96,
@@ -60,11 +60,11 @@ describe('premodel/premodel', () => {
 
   it('serves a target from the cheapest operating point whose accuracy bound reaches it', () => {
     const premodel = Premodel.fromJSON(toyPremodel(), zoo);
-    expect(premodel.operatingPoint(0.85)).to.deep.equal({ threshold: 0.5, models: ['small'], accuracy: 0.88 });
+    expect(premodel.operatingPoint(0.85)).to.deep.equal({ models: ['small'], thresholds: [0.5], accuracy: 0.88 });
     // 0.95 measured is not enough for 0.94: its bound, 0.93, is below.
-    expect(premodel.operatingPoint(0.94)).to.deep.equal({ threshold: 0.9, models: ['small', 'large'], accuracy: 0.95 });
+    expect(premodel.operatingPoint(0.94)).to.deep.equal({ models: ['small', 'large'], thresholds: [0.9, 0.9], accuracy: 0.95 });
     // Nothing vouches for 0.99: the most accurate point, whose bound tells the route it falls short.
-    expect(premodel.operatingPoint(0.99)).to.deep.equal({ threshold: 0.5, models: ['large'], accuracy: 0.96 });
+    expect(premodel.operatingPoint(0.99)).to.deep.equal({ models: ['large'], thresholds: [0.5], accuracy: 0.96 });
     expect(premodel.defaultTarget).to.equal(0.96);
   });
 
@@ -82,6 +82,7 @@ describe('premodel/premodel', () => {
     ['another kind of file', (f) => Object.assign(f, { kind: 'something-else' }), zoo, /\/kind must be equal to constant/],
     ['another version', (f) => Object.assign(f, { version: 1 }), zoo, /\/version must be equal to constant/],
     ['a ladder with a model it has no forest for', (f) => f.calibration[0]!.models.push('huge'), zoo, /calibration routes to huge/],
+    ['a point with more thresholds than rungs', (f) => f.calibration[1]!.thresholds.push(0.5), zoo, /a calibration point has 3 thresholds for 2 rungs/],
     ['a malformed tree', (f) => f.stage1.small!.trees[0]!.left.push(99), zoo, /a tree of model "small" is malformed/],
   ];
   for (const [what, change, identity, message] of refusals) {

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { selectModel, type Candidate, type Constraint, type PolicyDefaults, type ThresholdFor } from '../../src/select/policy.js';
-import { routeWith, type OperatingPoint } from '../../src/select/route.js';
+import { routeWith, thresholdAt, type OperatingPoint } from '../../src/select/route.js';
 
 const probability = fc.double({ min: 0, max: 1, noNaN: true });
 const latency = fc.double({ min: 0.001, max: 10, noNaN: true });
@@ -34,11 +34,12 @@ const defaults: fc.Arbitrary<PolicyDefaults> = fc.record({
   maxLatencyMs: fc.oneof(fc.constant(Number.POSITIVE_INFINITY), fc.double({ min: 0.001, max: 12, noNaN: true })),
 });
 
-/** Calibration stand-ins: increasing maps from an accuracy target to a threshold on pCorrect. */
+/** Calibration stand-ins: increasing maps from an accuracy target to a threshold on pCorrect, the same for every model or one per model (as the rungs of a ladder have). */
 const thresholdFor: fc.Arbitrary<ThresholdFor> = fc.constantFrom<ThresholdFor>(
   (a) => a,
   (a) => a * a,
   (a) => Math.min(1, a + 0.05),
+  (a, model) => Math.min(1, a - 0.1 + 0.05 * (model.charCodeAt(model.length - 1) % 4)),
 );
 
 /** What the policy works from: the target (own, or the default when unconstrained) and the budget. */
@@ -110,18 +111,18 @@ describe('select/policy properties', () => {
         const { target, budget } = goals(c, d);
         const fitting = cs.filter((x) => x.latencyMs <= budget);
         fc.pre(target !== undefined && fitting.length > 0);
-        const threshold = t(target!);
+        const reaches = (x: Candidate) => x.pCorrect >= t(target!, x.model);
         const s = selectModel(cs, c, t, d);
-        expect(s.threshold).to.equal(threshold);
-        const confident = fitting.filter((x) => x.pCorrect >= threshold);
+        expect(s.threshold).to.equal(t(target!, s.model));
+        const confident = fitting.filter(reaches);
         if (confident.length > 0) {
-          expect(s.predictedAccuracy).to.be.at.least(threshold);
+          expect(s.predictedAccuracy).to.be.at.least(s.threshold!);
           expect(s.predictedLatencyMs).to.equal(fastest(confident));
           expect(s.constraintMet).to.equal(true);
         } else {
           expect(s.predictedAccuracy).to.equal(mostLikelyRight(fitting));
-          // Not met only when the budget kept out a model that would have reached the threshold.
-          expect(s.constraintMet).to.equal(!cs.some((x) => x.latencyMs > budget && x.pCorrect >= threshold));
+          // Not met only when the budget kept out a model that would have reached its threshold.
+          expect(s.constraintMet).to.equal(!cs.some((x) => x.latencyMs > budget && reaches(x)));
         }
       }),
     );
@@ -139,7 +140,7 @@ describe('select/policy properties', () => {
           const forced = cs.find((x) => x.model === model)!;
           const { target, budget } = goals(c, d);
           expect(s.model).to.equal(model);
-          expect(s.constraintMet).to.equal(forced.latencyMs <= budget && (target === undefined || forced.pCorrect >= t(target)));
+          expect(s.constraintMet).to.equal(forced.latencyMs <= budget && (target === undefined || forced.pCorrect >= t(target, model)));
         },
       ),
     );
@@ -150,11 +151,13 @@ describe('select/policy properties', () => {
 const routing = candidates.chain((cs) =>
   fc.record({
     candidates: fc.constant(cs),
-    point: fc.record({
-      threshold: probability,
-      models: fc.subarray(cs.map((c) => c.model), { minLength: 1 }),
-      accuracy: probability,
-    }) as fc.Arbitrary<OperatingPoint>,
+    point: fc.subarray(cs.map((c) => c.model), { minLength: 1 }).chain((models) =>
+      fc.record({
+        models: fc.constant(models),
+        thresholds: fc.array(probability, { minLength: models.length, maxLength: models.length }),
+        accuracy: probability,
+      }),
+    ) as fc.Arbitrary<OperatingPoint>,
     confirmed: fc.array(probability, { minLength: cs.length, maxLength: cs.length }),
   }),
 );
@@ -187,7 +190,7 @@ describe('select/route properties', () => {
       fc.property(routing, constraint, defaults, (r, c, d) => {
         const { confirm, result } = routeOf(r, c, d);
         fc.pre(goals(c, d).target !== undefined);
-        for (const doubted of result.ran.slice(0, -1)) expect(confirm(doubted)).to.be.below(r.point.threshold);
+        for (const doubted of result.ran.slice(0, -1)) expect(confirm(doubted)).to.be.below(thresholdAt(r.point, doubted));
         expect(result.predictedAccuracy).to.equal(confirm(result.model));
       }),
     );
