@@ -12,6 +12,7 @@
  */
 import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
 import type { ZooManifest } from '../zoo/manifest.js';
+import type { Verifier } from '../select/route.js';
 import type { OutcomeFile } from './outcomes.js';
 import { calibrate, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
 
@@ -28,7 +29,7 @@ export interface Evaluation {
   oracle: Point;
   cascade: (Point & { threshold: number })[];
   tunedCascade: (Point & { target: number; ladder: string[]; thresholds: number[] })[];
-  premodelTargets: (Point & { target: number; ladder: string[]; thresholds: number[]; met: boolean | null })[];
+  premodelTargets: (Point & { target: number; ladder: string[]; thresholds: number[]; verifier: Verifier; met: boolean | null })[];
   premodelBudgets: (Point & { budgetMs: number })[];
   overheadUs: { features: number; premodel: number };
   /** Each input feature's share of the splits in all the premodel's forests, most used first. */
@@ -135,6 +136,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     correct,
     stage1: {},
     stage2: {},
+    confidence: Object.fromEntries(premodel.models.map((id) => [id, Float64Array.from(outcomes.models[id]!.confidence)])),
   };
   const estimates = features.map((row) => premodel.estimate(row));
   for (const id of premodel.models) {
@@ -154,6 +156,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       target,
       ladder: [...point.models],
       thresholds: [...point.thresholds],
+      verifier: point.verifier,
       accuracy: r.accuracy,
       meanCostMs: r.meanCostMs + overheadMs,
       met: best.accuracy >= target ? r.accuracy >= target : null,
@@ -165,15 +168,21 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     return { label: `maxLatencyMs ${budgetMs}`, budgetMs, accuracy: r.accuracy, meanCostMs: r.meanCostMs + overheadMs };
   });
 
-  // The tuned cascade: calibrated on the premodel split like the premodel, confidence for estimates.
-  const cascadeOn = (file: OutcomeFile): RoutingData => ({
-    models: routing.models,
-    correct: Object.fromEntries(routing.models.map((m) => [m.id, correctness(file, m.id)])),
-    // No stage one: every ladder starts at its cheapest rung.
-    stage1: Object.fromEntries(routing.models.map((m) => [m.id, new Float64Array(file.labels.length)])),
-    stage2: Object.fromEntries(routing.models.map((m) => [m.id, Float64Array.from(file.models[m.id]!.confidence)])),
-  });
-  const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), paretoModels(manifest).map((m) => m.id), inputs.premodelGroups);
+  // The tuned cascade: calibrated on the premodel split like the premodel, with no stage one (every
+  // ladder starts at its cheapest rung) and confidence as the only verifier.
+  const cascadeOn = (file: OutcomeFile): RoutingData => {
+    const none = Object.fromEntries(routing.models.map((m) => [m.id, new Float64Array(file.labels.length)]));
+    return {
+      models: routing.models,
+      correct: Object.fromEntries(routing.models.map((m) => [m.id, correctness(file, m.id)])),
+      stage1: none,
+      stage2: none,
+      confidence: Object.fromEntries(routing.models.map((m) => [m.id, Float64Array.from(file.models[m.id]!.confidence)])),
+    };
+  };
+  const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), paretoModels(manifest).map((m) => m.id), inputs.premodelGroups, undefined, [
+    'confidence',
+  ]);
   const cascadeTest = cascadeOn(outcomes);
   const tunedCascade = targets.map((target) => {
     const point = operatingPointIn(cascadePoints, target);

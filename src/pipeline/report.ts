@@ -41,13 +41,14 @@ ${e.overheadUs.premodel.toFixed(1)} us per input.
 ${table([...e.singles, e.oracle])}
 
 ## Premodel, by minAccuracy target
-Each target is served from the cheapest operating point (ladder of models, a threshold per rung) whose accuracy
+Each target is served from the cheapest operating point (ladder of models, a threshold per rung, and the verifier
+of each rung's answer: the premodel's stage two or the model's own top-1 confidence) whose accuracy
 on the premodel split, out of fold, has a 95% lower bound at or above it.
 
 ${table(e.premodelTargets, (p) => {
   const t = p as Evaluation['premodelTargets'][number];
-  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
-}, 'ladder | thresholds | target met')}
+  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)} | ${t.ladder.length > 1 ? t.verifier : '-'} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
+}, 'ladder | thresholds | verifier | target met')}
 
 ## Premodel, by maxLatencyMs budget
 ${table(e.premodelBudgets)}

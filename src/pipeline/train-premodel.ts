@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { extractFeatures, featureNamesOf, featureViewOf } from '../features/extract.js';
 import { PackedForest, trainForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
 import { PREMODEL_KIND, PREMODEL_VERSION, type CalibrationPoint, type PremodelFile } from '../premodel/premodel.js';
-import { routeWith, type OperatingPointFor } from '../select/route.js';
-import type { Candidate, Constraint } from '../select/policy.js';
+import { routeWith, type OperatingPointFor, type Verifier } from '../select/route.js';
+import type { Constraint } from '../select/policy.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import { accuracyLowerBound } from './bounds.js';
 import type { LabelledInputs } from './datasets/index.js';
@@ -30,6 +30,9 @@ export const CALIBRATION_THRESHOLDS: readonly number[] = Object.freeze([
   0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995,
 ]);
 
+/** Both verifiers, the premodel's own first. */
+export const VERIFIERS: readonly Verifier[] = Object.freeze(['premodel', 'confidence']);
+
 /** Middle-rung thresholds tried below the first rung's (see thresholdGrid). */
 export const LAXER_MIDDLE_THRESHOLDS: readonly number[] = Object.freeze([0.5, 0.7]);
 
@@ -44,6 +47,8 @@ export interface RoutingData {
   /** Per model: stage-one and stage-two estimates for each input. */
   stage1: Record<string, Float64Array>;
   stage2: Record<string, Float64Array>;
+  /** Per model: its own top-1 confidence on each input (the other verifier). */
+  confidence: Record<string, Float64Array>;
 }
 
 /** Every profiled model, cheapest first: the premodel routes among all of them. */
@@ -105,7 +110,7 @@ export function replay(
       constraint,
       operatingPointFor,
       defaults,
-      (model) => data.stage2[model]![i]!,
+      (model, verifier) => (verifier === 'confidence' ? data.confidence : data.stage2)[model]![i]!,
     );
     right[i] = data.correct[result.model]![i]!;
     hits += right[i]!;
@@ -143,23 +148,33 @@ export function thresholdGrid(rungs: number): number[][] {
 }
 
 /**
- * The operating points worth serving: every ladder over `rungs` tried at every threshold of its
- * grid, replayed on out-of-fold estimates; kept are the points that no cheaper point matches in
- * accuracy, cheapest first. A one-rung ladder is that model alone, so the table never does worse
- * than serving a single model.
+ * The operating points worth serving: every ladder over `rungs`, judged by each of `verifiers`,
+ * tried at every threshold of its grid, replayed on out-of-fold estimates; kept are the points that
+ * no cheaper point matches in accuracy, cheapest first. A one-rung ladder is that model alone (no
+ * verdict is asked of it), so the table never does worse than serving a single model.
  */
 export function calibrate(
   data: RoutingData,
   rungs: readonly string[],
   groups?: readonly number[],
   tick: () => void = () => {},
+  verifiers: readonly Verifier[] = VERIFIERS,
 ): CalibrationPoint[] {
   const points: CalibrationPoint[] = [];
   for (const models of ladders(rungs, MAX_RUNGS)) {
     const ladder: RoutingData = { ...data, models: data.models.filter((m) => models.includes(m.id)) };
-    for (const thresholds of thresholdGrid(models.length)) {
-      const { accuracy, meanCostMs, right } = replay(ladder, { minAccuracy: 1 }, () => ({ models, thresholds, accuracy: 1 }));
-      points.push({ models, thresholds, accuracy: round(accuracy), meanCostMs: round(meanCostMs), accuracyLowerBound: round(accuracyLowerBound(right, groups)) });
+    for (const verifier of models.length === 1 ? verifiers.slice(0, 1) : verifiers) {
+      for (const thresholds of thresholdGrid(models.length)) {
+        const { accuracy, meanCostMs, right } = replay(ladder, { minAccuracy: 1 }, () => ({ models, thresholds, verifier, accuracy: 1 }));
+        points.push({
+          models,
+          thresholds,
+          verifier,
+          accuracy: round(accuracy),
+          meanCostMs: round(meanCostMs),
+          accuracyLowerBound: round(accuracyLowerBound(right, groups)),
+        });
+      }
     }
     tick();
   }
@@ -241,7 +256,8 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const stage1 = trainStage(() => features, correct, options, foldOf, folds, tick);
   // Every stage-two tree sees the started model's confidence and margin: they carry most of the signal.
   const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, maxFeatures: 1, seed: options.seed + 1 }, foldOf, folds, tick);
-  const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates };
+  const confidence = Object.fromEntries(models.map((m) => [m.id, Float64Array.from(outcomes.models[m.id]!.confidence)]));
+  const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence };
   const calibration = calibrate(oof, rungs, inputs.groups, tick);
   bar.stop();
   const best = models.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));

@@ -3,7 +3,7 @@
  * right, in two stages. Stage one sees only the input's cheap features and picks where to start;
  * stage two also sees the started model's own output (top-1 confidence, margin) and says whether
  * to stop there or escalate. A calibration table of operating points (a ladder of models and a
- * threshold on these chances per rung), each with the accuracy and cost it reached on the premodel split out
+ * threshold on these chances per rung, judged by stage two or by the model's own confidence), each with the accuracy and cost it reached on the premodel split out
  * of fold, maps each accuracy target to the cheapest point that can vouch for it.
  *
  * A premodel file carries its kind, version, feature names and the hash of the zoo it was trained
@@ -13,7 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
 import { compileSchema, readJsonArtifact } from '../schema/index.js';
-import type { OperatingPoint } from '../select/route.js';
+import type { OperatingPoint, Verifier } from '../select/route.js';
 import { PackedForest, type CompiledForest, type ForestOptions } from './forest.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
@@ -25,6 +25,8 @@ export interface CalibrationPoint {
   models: string[];
   /** Per rung, the threshold on the chance of being right at which its answer stands. */
   thresholds: number[];
+  /** What judges a rung's answer: stage two's forest, or the model's own top-1 confidence. */
+  verifier: Verifier;
   /** Accuracy and mean cost (ms) that routing this way reached on the premodel split, out of fold. */
   accuracy: number;
   meanCostMs: number;
@@ -105,10 +107,11 @@ export const premodelSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['models', 'thresholds', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
+        required: ['models', 'thresholds', 'verifier', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
         properties: {
           models: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
           thresholds: { type: 'array', items: share, minItems: 1 },
+          verifier: { enum: ['premodel', 'confidence'] },
           accuracy: share,
           meanCostMs: { type: 'number', minimum: 0 },
           accuracyLowerBound: share,
@@ -264,7 +267,7 @@ export class Premodel {
 /** The cheapest of `points` (cheapest first) whose accuracy bound reaches `target`, else the most accurate. */
 export function operatingPointIn(points: readonly CalibrationPoint[], target: number): OperatingPoint {
   const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
-  return { models: point.models, thresholds: point.thresholds, accuracy: point.accuracyLowerBound };
+  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, accuracy: point.accuracyLowerBound };
 }
 
 export async function savePremodel(dir: string, file: PremodelFile): Promise<string> {

@@ -13,12 +13,26 @@
  */
 import { selectModel, targetOf, type Candidate, type Constraint, type PolicyDefaults, type Selection, type ThresholdFor } from './policy.js';
 
+/**
+ * What says, once a model has run, how likely its answer is right: the premodel's stage two (the
+ * input's features and the model's output), or the model's own top-1 confidence. Calibration keeps
+ * whichever serves a point for less.
+ */
+export type Verifier = 'premodel' | 'confidence';
+
+/** A model for the caller to run, and what should judge its answer. */
+export interface Step {
+  model: string;
+  verifier: Verifier;
+}
+
 /** How the premodel serves an accuracy target, as calibration found it on the premodel split. */
 export interface OperatingPoint {
   /** The ladder: models the route may run, cheapest first. */
   models: readonly string[];
   /** Per rung: the chance of being right at which that model's answer stands. */
   thresholds: readonly number[];
+  verifier: Verifier;
   /** The accuracy calibration can vouch for at this point (a lower confidence bound). */
   accuracy: number;
 }
@@ -56,20 +70,20 @@ export type EstimateFor = (models: readonly string[]) => Candidate[];
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
-/** Yields each model to run; expects back stage two's chance that its answer is right. */
+/** Yields each model to run; expects back its verifier's chance that the model's answer is right. */
 export function* route(
   models: readonly string[],
   estimateFor: EstimateFor,
   constraint: Constraint,
   operatingPointFor: OperatingPointFor,
   defaults: PolicyDefaults,
-): Generator<string, RouteResult, number> {
+): Generator<Step, RouteResult, number> {
   const target = targetOf(constraint, defaults);
   // A forced model, or a plain latency budget with no accuracy target, runs once.
   if (constraint.model !== undefined || target === undefined) {
     const candidates = estimateFor(constraint.model === undefined ? models : [constraint.model]);
     const only = selectModel(candidates, constraint, (a, model) => thresholdAt(operatingPointFor(a), model), defaults);
-    yield only.model;
+    yield { model: only.model, verifier: 'premodel' };
     return { ...only, ran: [only.model], candidates };
   }
 
@@ -89,7 +103,7 @@ export function* route(
   let current = byModel.get(first.model)!;
   let runsBefore = 0; // run time of the models climbed past
   let spent = current.latencyMs;
-  let confirmed = yield first.model;
+  let confirmed = yield { model: first.model, verifier: point.verifier };
   while (confirmed < thresholdAt(point, current.model)) {
     runsBefore += current.runMs ?? current.latencyMs;
     const from = current;
@@ -100,7 +114,7 @@ export function* route(
     ran.push(next.model);
     current = byModel.get(next.model)!;
     spent = current.latencyMs + runsBefore;
-    confirmed = yield next.model;
+    confirmed = yield { model: next.model, verifier: point.verifier };
   }
   return {
     model: current.model,
@@ -121,10 +135,10 @@ export function routeWith(
   constraint: Constraint,
   operatingPointFor: OperatingPointFor,
   defaults: PolicyDefaults,
-  confirm: (model: string) => number,
+  confirm: (model: string, verifier: Verifier) => number,
 ): RouteResult {
   const steps = route(models, estimateFor, constraint, operatingPointFor, defaults);
   let step = steps.next();
-  while (!step.done) step = steps.next(confirm(step.value));
+  while (!step.done) step = steps.next(confirm(step.value.model, step.value.verifier));
   return step.value;
 }

@@ -165,13 +165,16 @@ export class ServedTask {
     let inferenceMs = 0;
     let probabilities: Float32Array = new Float32Array(0);
     while (!step.done) {
-      const model = this.zoo.model(step.value);
+      const model = this.zoo.model(step.value.model);
       const r0 = performance.now();
       probabilities = await model.classify(await modelTensor(input, model.entry));
       const r1 = performance.now();
       const top = topTwo(probabilities);
-      // A forced model runs once whatever stage two says: skip it.
-      const confirmed = forced !== undefined ? 1 : this.premodel.confirm(model.id, features, top.confidence, top.margin);
+      // A forced model runs once whatever its verifier says: skip it.
+      const confirmed =
+        forced !== undefined ? 1
+        : step.value.verifier === 'confidence' ? top.confidence
+        : this.premodel.confirm(model.id, features, top.confidence, top.margin);
       step = steps.next(confirmed);
       inferenceMs += r1 - r0;
       selectMs += performance.now() - r1;

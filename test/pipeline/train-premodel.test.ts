@@ -12,6 +12,8 @@ function toyRouting(): RoutingData {
     correct,
     stage1: { cheap: flat(0.9), mid: flat(0.9), dear: flat(0.9) },
     stage2: { cheap: Float64Array.from(correct.cheap), mid: Float64Array.from(correct.mid), dear: Float64Array.from(correct.dear) },
+    // The models' own confidence knows nothing: 0.5 everywhere.
+    confidence: { cheap: flat(0.5), mid: flat(0.5), dear: flat(0.5) },
   };
 }
 
@@ -23,7 +25,7 @@ describe('pipeline/train-premodel', () => {
 
   it('replay: a ladder whose stage two knows escalates exactly the inputs the cheap model gets wrong', () => {
     const data = { ...toyRouting(), models: toyRouting().models.filter((m) => m.id !== 'mid') };
-    const r = replay(data, { minAccuracy: 0.9 }, () => ({ models: ['cheap', 'dear'], thresholds: [0.5, 0.5], accuracy: 1 }));
+    const r = replay(data, { minAccuracy: 0.9 }, () => ({ models: ['cheap', 'dear'], thresholds: [0.5, 0.5], verifier: 'premodel' as const, accuracy: 1 }));
     expect(r.accuracy).to.equal(0.95);
     expect(r.meanCostMs).to.be.closeTo(0.1 + 0.3 * 1, 1e-12);
     expect(r.right.reduce((a, b) => a + b, 0)).to.equal(95);
@@ -68,5 +70,17 @@ describe('pipeline/train-premodel', () => {
     // for every rung sends all 30 past cheap to dear (0.49 ms).
     expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], accuracy: 0.95, meanCostMs: 0.39 });
     expect(best.thresholds[1]).to.be.at.most(0.6).and.below(best.thresholds[0]!);
+  });
+
+  it('calibrate: keeps, point by point, the verifier that serves it for less', () => {
+    const data = toyRouting();
+    const knows = data.stage2;
+    // Stage two knows nothing (0.5 everywhere); the models' own confidence knows which answers are right.
+    data.stage2 = { cheap: new Float64Array(100).fill(0.5), mid: new Float64Array(100).fill(0.5), dear: new Float64Array(100).fill(0.5) };
+    data.confidence = knows;
+    const best = calibrate(data, ['cheap', 'mid', 'dear']).at(-1)!;
+    expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], verifier: 'confidence', accuracy: 0.95, meanCostMs: 0.39 });
+    // With confidence alone to choose from, the same; with stage two alone, dear's accuracy costs dear's price.
+    expect(calibrate(data, ['cheap', 'mid', 'dear'], undefined, undefined, ['premodel']).find((p) => p.accuracy >= 0.95)!.meanCostMs).to.equal(1);
   });
 });

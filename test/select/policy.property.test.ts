@@ -155,6 +155,7 @@ const routing = candidates.chain((cs) =>
       fc.record({
         models: fc.constant(models),
         thresholds: fc.array(probability, { minLength: models.length, maxLength: models.length }),
+        verifier: fc.constantFrom('premodel', 'confidence'),
         accuracy: probability,
       }),
     ) as fc.Arbitrary<OperatingPoint>,
