@@ -1,12 +1,14 @@
 /**
  * npm run bench -- [--quick] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
  *                  [--budget-ms 10] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
+ *                  [--parts overhead,throughput,ramp,training]
  *
  * Benchmarks the service as `npm start` runs it, on loopback, and writes bench/RESULTS.md and
  * bench/results.json: selection overhead per request, throughput of routed against always the
  * most accurate and always the cheapest model, a load ramp under a latency budget with
  * adaptation on and off, and premodel training time (into a temporary folder, never premodel/).
  * --quick: short runs and no training, a smoke test of the whole bench in about a minute.
+ * --parts: only these measurements (to repeat one, such as the throughput ratio, on its own).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -32,8 +34,14 @@ const { values } = parseArgs({
     'fashion-data': { type: 'string', default: FASHION_DEFAULT_DIR },
     'har-data': { type: 'string', default: '../shared/data/hapt' },
     out: { type: 'string', default: 'bench' },
+    parts: { type: 'string', default: 'overhead,throughput,ramp,training' },
   },
 });
+const PARTS = ['overhead', 'throughput', 'ramp', 'training'] as const;
+const parts = new Set(values.parts.split(',').map((p) => p.trim()));
+for (const part of parts) {
+  if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--parts: unknown part "${part}"; the parts are ${PARTS.join(', ')}`);
+}
 const quick = values.quick;
 const seconds = Number(values.seconds ?? (quick ? 2 : 5));
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
@@ -64,27 +72,31 @@ const results: BenchResults = {
   ramp: [],
 };
 
-for (const adaptive of [true, false]) {
+for (const adaptive of parts.has('ramp') ? [true, false] : [true]) {
   const service = await startService({ ...serviceEnv, ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
   try {
     const tasks = (await describeTasks(service.base)).filter((t) => inputs[t.task] !== undefined);
     for (const task of tasks) {
       const taskInputs = inputs[task.task]!;
-      if (adaptive) {
+      if (adaptive && parts.has('overhead')) {
         log(`${task.task}: selection overhead`);
         results.overhead.push(await measureOverhead(service.base, task, taskInputs, quick ? 300 : 2000));
+      }
+      if (adaptive && parts.has('throughput')) {
         log(`${task.task}: throughput, routed against the most accurate and the cheapest model`);
         results.throughput.push(await measureThroughput(service.base, task, taskInputs, { connections, seconds, rounds }));
       }
-      log(`${task.task}: load ramp, adaptation ${adaptive ? 'on' : 'off'}`);
-      results.ramp.push(await measureRamp(service.base, task, taskInputs, { adaptive, budgetMs, connections: rampConnections, seconds }));
+      if (parts.has('ramp')) {
+        log(`${task.task}: load ramp, adaptation ${adaptive ? 'on' : 'off'}`);
+        results.ramp.push(await measureRamp(service.base, task, taskInputs, { adaptive, budgetMs, connections: rampConnections, seconds }));
+      }
     }
   } finally {
     await service.stop();
   }
 }
 
-if (!quick) {
+if (!quick && parts.has('training')) {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-bench-'));
   try {
     results.training = [];

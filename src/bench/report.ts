@@ -87,7 +87,7 @@ export function renderResults(r: BenchResults): string {
   }
   lines.push('', '## Premodel training time', '');
   if (r.training === undefined) {
-    lines.push('Skipped (--quick).');
+    lines.push('Skipped (--quick, or not among --parts).');
   } else {
     lines.push('| task | seconds | command |', '|---|---|---|', ...r.training.map((t) => `| ${t.task} | ${t.seconds.toFixed(1)} | \`${t.command}\` |`));
   }
