@@ -7,8 +7,8 @@
  * being right (a cheap rung must be surer than a dear one before its answer stands: escalating
  * from it costs little, and from a dear one, much).
  * Stage one: `selectModel` on the premodel's feature-only estimates picks where on the ladder to
- * start. Each time a model has run, the caller sends back stage two's estimate that its answer is
- * right; at or above that rung's threshold the route stops there, otherwise it escalates to the
+ * start. Each time a model has run, the caller sends back the point's verifier's estimate that its
+ * answer is right; at or above that rung's threshold the route stops there, otherwise it escalates to the
  * rung `selectModel` picks among the dearer ones that fit the budget left (so it may skip rungs).
  */
 import { selectModel, targetOf, type Candidate, type Constraint, type PolicyDefaults, type Selection, type ThresholdFor } from './policy.js';

@@ -23,4 +23,13 @@ describe('pipeline/bounds', () => {
     expect(accuracyLowerBound(spread, groups)).to.be.below(0.8);
     expect(accuracyLowerBound(even, groups)).to.be.closeTo(wilsonLowerBound(0.9, 1000), 0.02);
   });
+
+  it('with groups, the bound holds for one new group: the spread counts in full', () => {
+    // Groups at 95% and 85%, alternating: s = 0.0535 over 4 groups, t(3) = 2.19.
+    const groups = Array.from({ length: 4000 }, (_, i) => i % 4);
+    const right = groups.map((g, i) => (Math.floor(i / 4) % 20 < (g % 2 === 0 ? 19 : 17) ? 1 : 0));
+    const s = Math.sqrt((4 * 0.05 ** 2) / 3);
+    const t = 1.645 + (1.645 ** 3 + 1.645) / 12;
+    expect(accuracyLowerBound(right, groups)).to.be.closeTo(0.9 - t * s * Math.sqrt(1 + 1 / 4), 1e-9);
+  });
 });
