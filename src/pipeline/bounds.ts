@@ -25,9 +25,8 @@ function t95(df: number): number {
  * Lower bound of the accuracy of per-row outcomes `right` (1 right, 0 wrong). Rows of one group (a
  * volunteer) are alike, so with groups the bound also allows for the spread between groups, for
  * one new group: a wearer of the service is one person, whose accuracy may differ from the mean of
- * the G measured ones by t * s * sqrt(1 + 1/G). On the har test volunteers this met 24 of 36
- * targets, a bound for as many new groups as were measured (sqrt(2/G)) 13. Without groups, rows
- * count as independent.
+ * the G measured ones by t * s * sqrt(1 + 1/G), more than the mean of as many new groups as were
+ * measured may (sqrt(2/G)). Without groups, rows count as independent.
  */
 export function accuracyLowerBound(right: ArrayLike<number>, groups?: readonly number[]): number {
   const n = right.length;

@@ -11,8 +11,8 @@
  * choosing a good cascade.
  */
 import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
-import type { ZooManifest } from '../zoo/manifest.js';
 import type { Verifier } from '../select/route.js';
+import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
 import { calibrate, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
 

@@ -2,9 +2,10 @@
  * The premodel of one task: for every zoo model, the estimated chance that it classifies an input
  * right, in two stages. Stage one sees only the input's cheap features and picks where to start;
  * stage two also sees the started model's own output (top-1 confidence, margin) and says whether
- * to stop there or escalate. A calibration table of operating points (a ladder of models and a
- * threshold on these chances per rung, judged by stage two or by the model's own confidence), each with the accuracy and cost it reached on the premodel split out
- * of fold, maps each accuracy target to the cheapest point that can vouch for it.
+ * to stop there or escalate. A calibration table of operating points (a ladder of models, a
+ * threshold per rung on these chances, and whether stage two or the model's own confidence judges
+ * each answer), each with the accuracy and cost it reached on the premodel split out of fold, maps
+ * each accuracy target to the cheapest point that can vouch for it.
  *
  * A premodel file carries its kind, version, feature names and the hash of the zoo it was trained
  * against; `loadPremodel` refuses any mismatch, so a premodel never routes for a zoo it has not seen.
