@@ -57,7 +57,7 @@ const file = await savePremodel(path.join(values.out, task), premodel);
 console.log(`routes among ${premodel.models.join(', ')}`);
 console.log('operating points (out of fold, premodel split): ladder @ thresholds per rung -> accuracy (lower bound), mean model cost');
 for (const c of premodel.calibration) {
-  console.log(`  ${c.models.join(' > ')} @ ${c.thresholds.join(' / ')}${c.models.length > 1 ? ` (${c.verifier})` : ''} -> ${(c.accuracy * 100).toFixed(2)}% (${(c.accuracyLowerBound * 100).toFixed(2)}%), ${c.meanCostMs.toFixed(4)} ms`);
+  console.log(`  ${c.models.join(' > ')} @ ${c.thresholds.join(' / ')}${c.models.length > 1 ? ` (${c.verifier}${c.start === 'cheapest' ? ', from the cheapest' : ''})` : ''} -> ${(c.accuracy * 100).toFixed(2)}% (${(c.accuracyLowerBound * 100).toFixed(2)}%), ${c.meanCostMs.toFixed(4)} ms`);
 }
 console.log(`wrote ${file}; forests trained in ${premodel.training.seconds.toFixed(1)} s, ` +
   `${((performance.now() - started) / 1000).toFixed(1)} s in all`);

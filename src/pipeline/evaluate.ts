@@ -11,7 +11,7 @@
  * choosing a good cascade.
  */
 import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
-import type { Verifier } from '../select/route.js';
+import type { Start, Verifier } from '../select/route.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
 import { calibrate, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
@@ -29,7 +29,7 @@ export interface Evaluation {
   oracle: Point;
   cascade: (Point & { threshold: number })[];
   tunedCascade: (Point & { target: number; ladder: string[]; thresholds: number[] })[];
-  premodelTargets: (Point & { target: number; ladder: string[]; thresholds: number[]; verifier: Verifier; met: boolean | null })[];
+  premodelTargets: (Point & { target: number; ladder: string[]; thresholds: number[]; verifier: Verifier; start: Start; met: boolean | null })[];
   premodelBudgets: (Point & { budgetMs: number })[];
   overheadUs: { features: number; premodel: number };
   /** Each input feature's share of the splits in all the premodel's forests, most used first. */
@@ -157,6 +157,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       ladder: [...point.models],
       thresholds: [...point.thresholds],
       verifier: point.verifier,
+      start: point.start,
       accuracy: r.accuracy,
       meanCostMs: r.meanCostMs + overheadMs,
       met: best.accuracy >= target ? r.accuracy >= target : null,
@@ -181,7 +182,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     };
   };
   const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), paretoModels(manifest).map((m) => m.id), inputs.premodelGroups, undefined, [
-    'confidence',
+    { start: 'cheapest', verifier: 'confidence' },
   ]);
   const cascadeTest = cascadeOn(outcomes);
   const tunedCascade = targets.map((target) => {

@@ -47,7 +47,7 @@ on the premodel split, out of fold, has a 95% lower bound at or above it.
 
 ${table(e.premodelTargets, (p) => {
   const t = p as Evaluation['premodelTargets'][number];
-  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)} | ${t.ladder.length > 1 ? t.verifier : '-'} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
+  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)} | ${t.ladder.length > 1 ? `${t.verifier}${t.start === 'cheapest' ? ', from the cheapest' : ''}` : '-'} | ${t.met === null ? 'n/a (no single model reaches it)' : t.met ? 'yes' : '**no**'}`;
 }, 'ladder | thresholds | verifier | target met')}
 
 ## Premodel, by maxLatencyMs budget

@@ -14,7 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
 import { compileSchema, readJsonArtifact } from '../schema/index.js';
-import type { OperatingPoint, Verifier } from '../select/route.js';
+import type { OperatingPoint, Start, Verifier } from '../select/route.js';
 import { PackedForest, type CompiledForest, type ForestOptions } from './forest.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
@@ -28,6 +28,8 @@ export interface CalibrationPoint {
   thresholds: number[];
   /** What judges a rung's answer: stage two's forest, or the model's own top-1 confidence. */
   verifier: Verifier;
+  /** Where a request starts: where stage one says, or at the cheapest rung. */
+  start: Start;
   /** Accuracy and mean cost (ms) that routing this way reached on the premodel split, out of fold. */
   accuracy: number;
   meanCostMs: number;
@@ -108,11 +110,12 @@ export const premodelSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['models', 'thresholds', 'verifier', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
+        required: ['models', 'thresholds', 'verifier', 'start', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
         properties: {
           models: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
           thresholds: { type: 'array', items: share, minItems: 1 },
           verifier: { enum: ['premodel', 'confidence'] },
+          start: { enum: ['premodel', 'cheapest'] },
           accuracy: share,
           meanCostMs: { type: 'number', minimum: 0 },
           accuracyLowerBound: share,
@@ -268,7 +271,7 @@ export class Premodel {
 /** The cheapest of `points` (cheapest first) whose accuracy bound reaches `target`, else the most accurate. */
 export function operatingPointIn(points: readonly CalibrationPoint[], target: number): OperatingPoint {
   const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
-  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, accuracy: point.accuracyLowerBound };
+  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, start: point.start, accuracy: point.accuracyLowerBound };
 }
 
 export async function savePremodel(dir: string, file: PremodelFile): Promise<string> {

@@ -26,6 +26,12 @@ export interface Step {
   verifier: Verifier;
 }
 
+/**
+ * Where a request starts on the ladder: where the premodel's stage one expects the first rung
+ * right enough, or always at the cheapest rung (a plain cascade, with no forest to evaluate).
+ */
+export type Start = 'premodel' | 'cheapest';
+
 /** How the premodel serves an accuracy target, as calibration found it on the premodel split. */
 export interface OperatingPoint {
   /** The ladder: models the route may run, cheapest first. */
@@ -33,6 +39,7 @@ export interface OperatingPoint {
   /** Per rung: the chance of being right at which that model's answer stands. */
   thresholds: readonly number[];
   verifier: Verifier;
+  start: Start;
   /** The accuracy calibration can vouch for at this point (a lower confidence bound). */
   accuracy: number;
 }
@@ -48,6 +55,9 @@ export type OperatingPointFor = (minAccuracy: number) => OperatingPoint;
 function thresholdsOf(point: OperatingPoint): ThresholdFor {
   return (_target, model) => thresholdAt(point, model);
 }
+
+/** Every chance reaches it: with it, `selectModel` picks the cheapest candidate that fits. */
+const ANY_CHANCE: ThresholdFor = () => 0;
 
 /** The threshold of `model` at `point`: its rung's; a model off the ladder (forced) gets the top rung's. */
 export function thresholdAt(point: OperatingPoint, model: string): number {
@@ -92,8 +102,11 @@ export function* route(
   const ladder = estimateFor(point.models);
   // When the budget leaves no rung of the ladder, the rest of the zoo may still hold a model that fits.
   const pool = ladder.some((c) => c.latencyMs <= budget) ? ladder : estimateFor(models);
-  const thresholdFor = thresholdsOf(point);
-  const first = selectModel(pool, constraint, thresholdFor, defaults);
+  // Where to start, and where to climb to: by stage one's estimates against the rungs' thresholds,
+  // or, for a point that starts at the cheapest rung, the cheapest rung that fits.
+  const startFor = point.start === 'cheapest' ? ANY_CHANCE : thresholdsOf(point);
+  const started = selectModel(pool, constraint, startFor, defaults);
+  const first = point.start === 'cheapest' ? { ...started, reason: `started at the cheapest rung of the ladder that fits: ${started.model}` } : started;
   const reachable = point.accuracy >= target;
   const steps = [reachable ? first.reason : `no calibrated ladder reaches ${pct(target)} (best: ${pct(point.accuracy)}); ${first.reason}`];
   const ran = [first.model];
@@ -109,7 +122,7 @@ export function* route(
     const from = current;
     const rest = pool.filter((c) => c.latencyMs > from.latencyMs && c.latencyMs + runsBefore <= budget);
     if (rest.length === 0) break;
-    const next = selectModel(rest, { minAccuracy: target }, thresholdFor, { ...defaults, maxLatencyMs: Infinity });
+    const next = selectModel(rest, { minAccuracy: target }, startFor, { ...defaults, maxLatencyMs: Infinity });
     steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${thresholdAt(point, current.model).toFixed(3)}): escalated to ${next.model}`);
     ran.push(next.model);
     current = byModel.get(next.model)!;

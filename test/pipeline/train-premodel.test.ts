@@ -25,7 +25,7 @@ describe('pipeline/train-premodel', () => {
 
   it('replay: a ladder whose stage two knows escalates exactly the inputs the cheap model gets wrong', () => {
     const data = { ...toyRouting(), models: toyRouting().models.filter((m) => m.id !== 'mid') };
-    const r = replay(data, { minAccuracy: 0.9 }, () => ({ models: ['cheap', 'dear'], thresholds: [0.5, 0.5], verifier: 'premodel' as const, accuracy: 1 }));
+    const r = replay(data, { minAccuracy: 0.9 }, () => ({ models: ['cheap', 'dear'], thresholds: [0.5, 0.5], verifier: 'premodel' as const, start: 'premodel' as const, accuracy: 1 }));
     expect(r.accuracy).to.equal(0.95);
     expect(r.meanCostMs).to.be.closeTo(0.1 + 0.3 * 1, 1e-12);
     expect(r.right.reduce((a, b) => a + b, 0)).to.equal(95);
@@ -81,6 +81,16 @@ describe('pipeline/train-premodel', () => {
     const best = calibrate(data, ['cheap', 'mid', 'dear']).at(-1)!;
     expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], verifier: 'confidence', accuracy: 0.95, meanCostMs: 0.39 });
     // With confidence alone to choose from, the same; with stage two alone, dear's accuracy costs dear's price.
-    expect(calibrate(data, ['cheap', 'mid', 'dear'], undefined, undefined, ['premodel']).find((p) => p.accuracy >= 0.95)!.meanCostMs).to.equal(1);
+    const stageTwoOnly = calibrate(data, ['cheap', 'mid', 'dear'], undefined, undefined, [{ start: 'premodel', verifier: 'premodel' }]);
+    expect(stageTwoOnly.find((p) => p.accuracy >= 0.95)!.meanCostMs).to.equal(1);
+  });
+
+  it('calibrate: starts at the cheapest rung where stage one would start too high', () => {
+    const data = toyRouting();
+    // Stage one trusts only dear; the models' own confidence knows which answers are right.
+    data.stage1 = { cheap: new Float64Array(100), mid: new Float64Array(100), dear: new Float64Array(100).fill(0.99) };
+    data.confidence = data.stage2;
+    const best = calibrate(data, ['cheap', 'mid', 'dear']).find((p) => p.accuracy >= 0.95)!;
+    expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], start: 'cheapest', verifier: 'confidence', meanCostMs: 0.39 });
   });
 });

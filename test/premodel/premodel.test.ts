@@ -28,10 +28,10 @@ function toyPremodel(): PremodelFile {
     stage1: { small: forest(2, (r) => r[0]! > 0.5), large: forest(2, () => true) },
     stage2: { small: forest(4, (r) => r[0]! > 0.5), large: forest(4, () => true) },
     calibration: [
-      { models: ['small'], thresholds: [0.5], verifier: 'premodel', accuracy: 0.9, meanCostMs: 0.1, accuracyLowerBound: 0.88 },
-      { models: ['small', 'large'], thresholds: [0.7, 0.7], verifier: 'premodel', accuracy: 0.95, meanCostMs: 0.2, accuracyLowerBound: 0.93 },
-      { models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', accuracy: 0.97, meanCostMs: 0.3, accuracyLowerBound: 0.95 },
-      { models: ['large'], thresholds: [0.5], verifier: 'premodel', accuracy: 0.98, meanCostMs: 0.4, accuracyLowerBound: 0.96 },
+      { models: ['small'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.9, meanCostMs: 0.1, accuracyLowerBound: 0.88 },
+      { models: ['small', 'large'], thresholds: [0.7, 0.7], verifier: 'premodel', start: 'premodel', accuracy: 0.95, meanCostMs: 0.2, accuracyLowerBound: 0.93 },
+      { models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', start: 'premodel', accuracy: 0.97, meanCostMs: 0.3, accuracyLowerBound: 0.95 },
+      { models: ['large'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.98, meanCostMs: 0.4, accuracyLowerBound: 0.96 },
     ],
     bestSingleAccuracy: 0.98,
     defaultTarget: 0.96,
@@ -60,11 +60,11 @@ describe('premodel/premodel', () => {
 
   it('serves a target from the cheapest operating point whose accuracy bound reaches it', () => {
     const premodel = Premodel.fromJSON(toyPremodel(), zoo);
-    expect(premodel.operatingPoint(0.85)).to.deep.equal({ models: ['small'], thresholds: [0.5], verifier: 'premodel', accuracy: 0.88 });
+    expect(premodel.operatingPoint(0.85)).to.deep.equal({ models: ['small'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.88 });
     // 0.95 measured is not enough for 0.94: its bound, 0.93, is below.
-    expect(premodel.operatingPoint(0.94)).to.deep.equal({ models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', accuracy: 0.95 });
+    expect(premodel.operatingPoint(0.94)).to.deep.equal({ models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', start: 'premodel', accuracy: 0.95 });
     // Nothing vouches for 0.99: the most accurate point, whose bound tells the route it falls short.
-    expect(premodel.operatingPoint(0.99)).to.deep.equal({ models: ['large'], thresholds: [0.5], verifier: 'premodel', accuracy: 0.96 });
+    expect(premodel.operatingPoint(0.99)).to.deep.equal({ models: ['large'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.96 });
     expect(premodel.defaultTarget).to.equal(0.96);
   });
 

@@ -156,6 +156,7 @@ const routing = candidates.chain((cs) =>
         models: fc.constant(models),
         thresholds: fc.array(probability, { minLength: models.length, maxLength: models.length }),
         verifier: fc.constantFrom('premodel', 'confidence'),
+        start: fc.constantFrom('premodel', 'cheapest'),
         accuracy: probability,
       }),
     ) as fc.Arbitrary<OperatingPoint>,

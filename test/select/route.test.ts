@@ -19,7 +19,7 @@ function estimates(): EstimateFor & { asked: string[] } {
   };
   return Object.assign(estimateFor, { asked });
 }
-const point = (threshold: number, ladder = models, accuracy = 0.99) => (): OperatingPoint => ({ models: ladder, thresholds: ladder.map(() => threshold), verifier: 'premodel', accuracy });
+const point = (threshold: number, ladder = models, accuracy = 0.99) => (): OperatingPoint => ({ models: ladder, thresholds: ladder.map(() => threshold), verifier: 'premodel', start: 'premodel', accuracy });
 
 describe('select/route', () => {
   it('stops at the started model when stage two confirms it', () => {
@@ -37,7 +37,7 @@ describe('select/route', () => {
   });
 
   it('holds each rung to its own threshold: a strict cheap rung escalates, a laxer middle one stops', () => {
-    const perRung = (): OperatingPoint => ({ models, thresholds: [0.8, 0.5, 0.5], verifier: 'premodel', accuracy: 0.99 });
+    const perRung = (): OperatingPoint => ({ models, thresholds: [0.8, 0.5, 0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.99 });
     const r = routeWith(models, estimates(), { minAccuracy: 0.9 }, perRung, defaults, () => 0.6);
     expect(r.ran).to.deep.equal(['tiny', 'mid']);
     expect(r).to.deep.include({ model: 'mid', threshold: 0.5, predictedAccuracy: 0.6 });
@@ -56,6 +56,15 @@ describe('select/route', () => {
     expect(routeWith(models, estimates(), { minAccuracy: 0.9 }, byConfidence, defaults, confirm).ran).to.deep.equal(['tiny']);
     expect(routeWith(models, estimates(), { minAccuracy: 0.9 }, point(0.8), defaults, confirm).ran).to.deep.equal(['tiny', 'mid', 'big']);
     expect(verdicts).to.deep.equal(['tiny:confidence', 'tiny:premodel', 'mid:premodel', 'big:premodel']);
+  });
+
+  it('starts at the cheapest rung that fits when the point says so, whatever stage one expects', () => {
+    // Stage one would start at mid (tiny's 0.8 is under 0.85); from the cheapest, tiny runs first.
+    const fromCheapest = (): OperatingPoint => ({ ...point(0.85)(), start: 'cheapest' });
+    expect(routeWith(models, estimates(), { minAccuracy: 0.9 }, point(0.85), defaults, () => 0.9).ran).to.deep.equal(['mid']);
+    const r = routeWith(models, estimates(), { minAccuracy: 0.9 }, fromCheapest, defaults, (m) => (m === 'tiny' ? 0.5 : 0.9));
+    expect(r.ran).to.deep.equal(['tiny', 'mid']);
+    expect(r.reason).to.contain('started at the cheapest rung of the ladder that fits: tiny');
   });
 
   it('runs only the rungs of the operating point, and estimates only those', () => {
@@ -107,7 +116,7 @@ describe('select/route under load', () => {
       { model: 'large', pCorrect: 0.95, latencyMs: 4.5, runMs: 0.5 },
     ];
     const estimateFor = (ids: readonly string[]) => loaded.filter((c) => ids.includes(c.model));
-    const op = () => ({ models: ['small', 'large'], thresholds: [0.8, 0.8], verifier: 'premodel' as const, accuracy: 0.99 });
+    const op = () => ({ models: ['small', 'large'], thresholds: [0.8, 0.8], verifier: 'premodel' as const, start: 'premodel' as const, accuracy: 0.99 });
     const r = routeWith(['small', 'large'], estimateFor, { minAccuracy: 0.9, maxLatencyMs: 5 }, op, defaults, () => 0.1);
     expect(r.ran).to.deep.equal(['small', 'large']);
     expect(r.predictedLatencyMs).to.be.closeTo(4.6, 1e-12);
