@@ -28,7 +28,7 @@ export interface Step {
 
 /**
  * Where a request starts on the ladder: where the premodel's stage one expects the first rung
- * right enough, or always at the cheapest rung (a plain cascade, with no forest to evaluate).
+ * right enough, or always at the cheapest rung (a plain cascade: stage one is not consulted).
  */
 export type Start = 'premodel' | 'cheapest';
 
