@@ -14,7 +14,7 @@ import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
 import type { Start, Verifier } from '../select/route.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
-import { calibrate, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
+import { calibrate, confidences, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
 
 export interface Point {
   label: string;
@@ -136,7 +136,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     correct,
     stage1: {},
     stage2: {},
-    confidence: Object.fromEntries(premodel.models.map((id) => [id, Float64Array.from(outcomes.models[id]!.confidence)])),
+    confidence: confidences(outcomes, premodel.models),
   };
   const estimates = features.map((row) => premodel.estimate(row));
   for (const id of premodel.models) {
@@ -178,7 +178,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       correct: Object.fromEntries(routing.models.map((m) => [m.id, correctness(file, m.id)])),
       stage1: none,
       stage2: none,
-      confidence: Object.fromEntries(routing.models.map((m) => [m.id, Float64Array.from(file.models[m.id]!.confidence)])),
+      confidence: confidences(file, premodel.models),
     };
   };
   const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), paretoModels(manifest).map((m) => m.id), inputs.premodelGroups, undefined, [

@@ -90,6 +90,11 @@ function stage2Rows(rows: readonly number[][], outcomes: OutcomeFile, model: str
   return rows.map((r, i) => [...r, m.confidence[i]!, m.margin[i]!]);
 }
 
+/** Each of `models`' own top-1 confidence on every input: the cascade's verifier. */
+export function confidences(outcomes: OutcomeFile, models: readonly string[]): Record<string, Float64Array> {
+  return Object.fromEntries(models.map((id) => [id, Float64Array.from(outcomes.models[id]!.confidence)]));
+}
+
 export function correctness(outcomes: OutcomeFile, model: string): Uint8Array {
   return Uint8Array.from(outcomes.models[model]!.predicted, (p, i) => (p === outcomes.labels[i] ? 1 : 0));
 }
@@ -265,7 +270,7 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const stage1 = trainStage(() => features, correct, options, foldOf, folds, tick);
   // Every stage-two tree sees the started model's confidence and margin: they carry most of the signal.
   const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, maxFeatures: 1, seed: options.seed + 1 }, foldOf, folds, tick);
-  const confidence = Object.fromEntries(models.map((m) => [m.id, Float64Array.from(outcomes.models[m.id]!.confidence)]));
+  const confidence = confidences(outcomes, models.map((m) => m.id));
   const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence };
   const calibration = calibrate(oof, rungs, inputs.groups, tick);
   bar.stop();
