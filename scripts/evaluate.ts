@@ -7,13 +7,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../src/config/defaults.js';
-import { extractFeatures, featureNamesOf, featureViewOf } from '../src/features/extract.js';
+import { featureNamesOf, featureViewOf } from '../src/features/extract.js';
 import { datasetOf } from '../src/pipeline/datasets/index.js';
 import { evaluate } from '../src/pipeline/evaluate.js';
 import { outcomePath, readOutcomes } from '../src/pipeline/outcomes.js';
-import { progress } from '../src/pipeline/progress.js';
+import { timedFeatureRows } from '../src/pipeline/overhead.js';
 import { writeReport } from '../src/pipeline/report.js';
 import { loadPremodel } from '../src/premodel/premodel.js';
+import { routeWith } from '../src/select/route.js';
 import { loadManifest } from '../src/zoo/manifest.js';
 
 const { values } = parseArgs({
@@ -44,30 +45,38 @@ const outcomes = await readOutcomes(outcomePath(zooDir, 'test'), zooHash);
 const premodelOutcomes = await readOutcomes(outcomePath(zooDir, 'premodel'), zooHash);
 const splits = await dataset.load(values.data ?? dataset.defaultDir);
 
-// Features and forests are timed per input as the request path runs them at the default target:
-// features on the decoded input (decoding is its own stage, which the model needs anyway), stage one
-// for the rungs of the ladder, stage two for the model started.
-const features: number[][] = [];
-let featureMs = 0;
-let premodelMs = 0;
-const ladder = premodel.operatingPoint(premodel.defaultTarget).models;
-const bar = progress('features (test)', splits.test.labels.length);
-for (let i = 0; i < splits.test.labels.length; i++) {
-  const input = splits.test.input(i);
-  await extractFeatures(input, view); // decodes
-  const t0 = performance.now();
-  const row = await extractFeatures(input, view);
-  const t1 = performance.now();
-  premodel.estimate(row, ladder);
-  premodel.confirm(ladder[0]!, row, 0.9, 0.5);
-  const t2 = performance.now();
-  featureMs += t1 - t0;
-  premodelMs += t2 - t1;
-  features.push(Array.from(row));
-  bar.tick();
+// Timed per input as the request path runs them at the default target: features on the decoded input
+// (decoding is its own stage, which the models need anyway); stage one for the rungs of the ladder
+// and stage two for the model started; the route and policy, with the recorded confidences as verdicts.
+const { rows: features, featureUs } = await timedFeatureRows(manifest, splits.test);
+const pointFor = (target: number) => premodel.operatingPoint(target);
+const ladder = pointFor(premodel.defaultTarget).models;
+const defaults = { minAccuracy: premodel.defaultTarget, maxLatencyMs: Infinity };
+const latencyOf = new Map(manifest.models.map((m) => [m.id, m.latency!.p50Ms]));
+/** Mean microseconds per test input of the forests and of the route. */
+function selectionUs(): { premodel: number; route: number } {
+  let premodelMs = 0;
+  let routeMs = 0;
+  for (const [i, row] of features.entries()) {
+    const t0 = performance.now();
+    const estimates = premodel.estimate(row, ladder);
+    premodel.confirm(ladder[0]!, row, 0.9, 0.5);
+    const t1 = performance.now();
+    routeWith(
+      premodel.models,
+      (models) => models.map((model) => ({ model, pCorrect: estimates.get(model) ?? 0, latencyMs: latencyOf.get(model)! })),
+      {},
+      pointFor,
+      defaults,
+      (model) => outcomes.models[model]!.confidence[i]!,
+    );
+    routeMs += performance.now() - t1;
+    premodelMs += t1 - t0;
+  }
+  return { premodel: (premodelMs / features.length) * 1000, route: (routeMs / features.length) * 1000 };
 }
-bar.stop();
-const n = features.length;
+selectionUs(); // once untimed, as a warm service has its code compiled
+const selection = selectionUs();
 const result = evaluate({
   manifest,
   premodel,
@@ -75,7 +84,7 @@ const result = evaluate({
   premodelOutcomes,
   ...(splits.premodel.groups === undefined ? {} : { premodelGroups: splits.premodel.groups }),
   features,
-  overheadUs: { features: (featureMs / n) * 1000, premodel: (premodelMs / n) * 1000 },
+  overheadUs: { features: featureUs, ...selection },
 });
 const files = await writeReport(values.out, result, `npm run evaluate -- --task ${task}`);
 const h = result.headline;
@@ -84,5 +93,5 @@ const ratio = (r: number | null) => (r === null ? 'not reached' : `${r.toFixed(3
 console.log(`premodel at that accuracy: ${ratio(h.premodelCostRatio)} its cost; cascade: ${ratio(h.cascadeCostRatio)}; ` +
   `tuned cascade: ${ratio(h.tunedCascadeCostRatio)}`);
 console.log(`premodel max accuracy ${(h.premodelMaxAccuracy * 100).toFixed(2)}%; oracle ${(result.oracle.accuracy * 100).toFixed(2)}% at ${result.oracle.meanCostMs.toFixed(4)} ms`);
-console.log(`overhead: features ${result.overheadUs.features.toFixed(1)} us, premodel ${result.overheadUs.premodel.toFixed(1)} us per input`);
+console.log(`overhead per input: route ${result.overheadUs.route.toFixed(1)} us; where consulted, features ${result.overheadUs.features.toFixed(1)} us and forests ${result.overheadUs.premodel.toFixed(1)} us`);
 console.log(`wrote ${files.join(', ')}`);

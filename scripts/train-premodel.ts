@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../src/config/defaults.js';
 import { datasetOf } from '../src/pipeline/datasets/index.js';
 import { outcomePath, readOutcomes } from '../src/pipeline/outcomes.js';
-import { DEFAULT_FOREST, featureRows, trainPremodel } from '../src/pipeline/train-premodel.js';
+import { forestUs, timedFeatureRows } from '../src/pipeline/overhead.js';
+import { DEFAULT_FOREST, MAX_RUNGS, trainPremodel } from '../src/pipeline/train-premodel.js';
 import { savePremodel } from '../src/premodel/premodel.js';
 import { loadManifest } from '../src/zoo/manifest.js';
 
@@ -37,7 +38,7 @@ const dataset = datasetOf(task);
 const { manifest, zooHash } = await loadManifest(path.join(values['zoo-dir'], task));
 const outcomes = await readOutcomes(outcomePath(path.join(values['zoo-dir'], task), 'premodel'), zooHash);
 const splits = await dataset.load(values.data ?? dataset.defaultDir);
-const features = await featureRows(manifest, splits.premodel);
+const { rows: features, featureUs } = await timedFeatureRows(manifest, splits.premodel);
 const premodel = trainPremodel({
   manifest,
   zooHash,
@@ -45,6 +46,11 @@ const premodel = trainPremodel({
   features,
   ...(splits.premodel.groups === undefined ? {} : { groups: splits.premodel.groups }),
   folds: Number(values.folds),
+  // A request that consults the premodel pays its features and a ladder's forests (the dearest case).
+  requestOverheadMs: (stage1, stage2) => {
+    const first = Object.values(stage1).slice(0, MAX_RUNGS);
+    return (featureUs + forestUs(first, Object.values(stage2)[0]!, features)) / 1000;
+  },
   options: {
     ...DEFAULT_FOREST,
     trees: Number(values.trees),
@@ -55,7 +61,9 @@ const premodel = trainPremodel({
 });
 const file = await savePremodel(path.join(values.out, task), premodel);
 console.log(`routes among ${premodel.models.join(', ')}`);
-console.log('operating points (out of fold, premodel split): ladder @ thresholds per rung -> accuracy (lower bound), mean model cost');
+console.log(`features and forests ${(premodel.training.overheadMs * 1000).toFixed(1)} us per input (features ${featureUs.toFixed(1)} us), ` +
+  'charged to the routings that consult the premodel');
+console.log('operating points (out of fold, premodel split): ladder @ thresholds per rung -> accuracy (lower bound), mean cost');
 for (const c of premodel.calibration) {
   console.log(`  ${c.models.join(' > ')} @ ${c.thresholds.join(' / ')}${c.models.length > 1 ? ` (${c.verifier}${c.start === 'cheapest' ? ', from the cheapest' : ''})` : ''} -> ${(c.accuracy * 100).toFixed(2)}% (${(c.accuracyLowerBound * 100).toFixed(2)}%), ${c.meanCostMs.toFixed(4)} ms`);
 }

@@ -2,7 +2,8 @@
  * Offline evaluation on the test split, which neither the zoo nor the premodel saw: every single
  * model, the oracle, two confidence cascades, and the premodel at a sweep of accuracy targets and
  * of latency budgets, side by side. Cost is the profiled batch-1 latency of every model a request
- * runs, plus, for the premodel, its measured features and forest overhead.
+ * runs, plus, for the premodel, its measured overhead: the route's own work on every request, and
+ * the features and forests on those whose operating point consults them.
  *
  * The cascades: the plain one (cheapest model first through the zoo's Pareto chain, escalating
  * while top-1 confidence is under a swept threshold), and one tuned like the premodel: its ladders
@@ -11,7 +12,7 @@
  * choosing a good cascade.
  */
 import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
-import type { Start, Verifier } from '../select/route.js';
+import { consultsPremodel, type Start, type Verifier } from '../select/route.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
 import { calibrate, confidences, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
@@ -29,9 +30,18 @@ export interface Evaluation {
   oracle: Point;
   cascade: (Point & { threshold: number })[];
   tunedCascade: (Point & { target: number; ladder: string[]; thresholds: number[] })[];
-  premodelTargets: (Point & { target: number; ladder: string[]; thresholds: number[]; verifier: Verifier; start: Start; met: boolean | null })[];
+  premodelTargets: (Point & {
+    target: number;
+    ladder: string[];
+    thresholds: number[];
+    verifier: Verifier;
+    start: Start;
+    met: boolean | null;
+    /** The premodel's share of the cost: the route, plus the features and forests where consulted. */
+    overheadMs: number;
+  })[];
   premodelBudgets: (Point & { budgetMs: number })[];
-  overheadUs: { features: number; premodel: number };
+  overheadUs: OverheadUs;
   /** Each input feature's share of the splits in all the premodel's forests, most used first. */
   featureImportance: { feature: string; share: number }[];
   headline: Headline;
@@ -50,6 +60,15 @@ export interface Headline {
   overheadShare: number | null;
 }
 
+/** The premodel's measured cost per request, in microseconds. */
+export interface OverheadUs {
+  /** The input's features, and the forests a request consults: paid only where the point consults the premodel. */
+  features: number;
+  premodel: number;
+  /** The route and the policy (operating point, selection, escalation): paid by every routed request. */
+  route: number;
+}
+
 export interface EvaluationInputs {
   manifest: ZooManifest;
   premodel: Premodel;
@@ -59,7 +78,7 @@ export interface EvaluationInputs {
   /** Source of each premodel-split row (see LabelledInputs.groups), for the tuned cascade's bounds. */
   premodelGroups?: readonly number[];
   features: number[][];
-  overheadUs: { features: number; premodel: number };
+  overheadUs: OverheadUs;
 }
 
 const TOLERANCE = 0.002; // "at the best model's accuracy": within 0.2 points
@@ -145,12 +164,14 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       premodel.confirm(id, row, outcomes.models[id]!.confidence[i]!, outcomes.models[id]!.margin[i]!),
     );
   }
-  const overheadMs = (inputs.overheadUs.features + inputs.overheadUs.premodel) / 1000;
+  const routeMs = inputs.overheadUs.route / 1000;
+  const consultedMs = routeMs + (inputs.overheadUs.features + inputs.overheadUs.premodel) / 1000;
   const best = singles.reduce((a, b) => (b.accuracy > a.accuracy || (b.accuracy === a.accuracy && b.meanCostMs < a.meanCostMs) ? b : a));
   const targets = targetSweep(best.accuracy, premodel.defaultTarget);
   const premodelTargets = targets.map((target) => {
     const point = premodel.operatingPoint(target);
     const r = replay(routing, { minAccuracy: target }, () => point);
+    const overheadMs = consultsPremodel(point) ? consultedMs : routeMs;
     return {
       label: `minAccuracy ${target}`,
       target,
@@ -161,12 +182,13 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       accuracy: r.accuracy,
       meanCostMs: r.meanCostMs + overheadMs,
       met: best.accuracy >= target ? r.accuracy >= target : null,
+      overheadMs,
     };
   });
   const premodelBudgets = routing.models.map((m) => {
     const budgetMs = Math.round(m.latencyMs * 1.05 * 1e4) / 1e4;
     const r = replay(routing, { maxLatencyMs: budgetMs }, (a) => premodel.operatingPoint(a));
-    return { label: `maxLatencyMs ${budgetMs}`, budgetMs, accuracy: r.accuracy, meanCostMs: r.meanCostMs + overheadMs };
+    return { label: `maxLatencyMs ${budgetMs}`, budgetMs, accuracy: r.accuracy, meanCostMs: r.meanCostMs + consultedMs };
   });
 
   // The tuned cascade: calibrated on the premodel split like the premodel, with no stage one (every
@@ -214,7 +236,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       cascadeCostRatio: cascadeAtBest && cascadeAtBest.meanCostMs / best.meanCostMs,
       tunedCascadeCostRatio: tunedCascadeAtBest && tunedCascadeAtBest.meanCostMs / best.meanCostMs,
       premodelMaxAccuracy: Math.max(...premodelTargets.map((p) => p.accuracy), ...premodelBudgets.map((p) => p.accuracy)),
-      overheadShare: premodelAtBest && overheadMs / premodelAtBest.meanCostMs,
+      overheadShare: premodelAtBest && premodelAtBest.overheadMs / premodelAtBest.meanCostMs,
     },
   };
 }

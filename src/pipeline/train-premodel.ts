@@ -5,14 +5,13 @@
  * the final forests on every row. Nothing here looks at the test split.
  */
 import { createHash } from 'node:crypto';
-import { extractFeatures, featureNamesOf, featureViewOf } from '../features/extract.js';
+import { featureNamesOf, featureViewOf } from '../features/extract.js';
 import { PackedForest, trainForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
 import { PREMODEL_KIND, PREMODEL_VERSION, type CalibrationPoint, type PremodelFile } from '../premodel/premodel.js';
-import { routeWith, type OperatingPointFor, type Start, type Verifier } from '../select/route.js';
+import { consultsPremodel, routeWith, type OperatingPointFor, type Start, type Verifier } from '../select/route.js';
 import type { Constraint } from '../select/policy.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import { accuracyLowerBound } from './bounds.js';
-import type { LabelledInputs } from './datasets/index.js';
 import type { OutcomeFile } from './outcomes.js';
 import { progress } from './progress.js';
 
@@ -57,7 +56,15 @@ export interface RoutingData {
   stage2: Record<string, Float64Array>;
   /** Per model: its own top-1 confidence on each input (the other verifier). */
   confidence: Record<string, Float64Array>;
+  /**
+   * Per-input cost on the request path, in ms, of the features and forests, charged to the routings
+   * that consult the premodel (see consultsPremodel); none when left out.
+   */
+  overheadMs?: number;
 }
+
+/** A lone model has nothing to decide: it is served as a cascade of one, which consults no forest. */
+const LONE_MODEL: { start: Start; verifier: Verifier } = Object.freeze({ start: 'cheapest', verifier: 'confidence' });
 
 /** Every profiled model, cheapest first: the premodel routes among all of them. */
 export function profiledModels(manifest: ZooManifest): { id: string; latencyMs: number; accuracy: number }[] {
@@ -76,13 +83,6 @@ export function paretoModels(manifest: ZooManifest): { id: string; latencyMs: nu
   return all
     .filter((m) => !all.some((o) => o !== m && o.latencyMs <= m.latencyMs && o.accuracy >= m.accuracy && (o.latencyMs < m.latencyMs || o.accuracy > m.accuracy)))
     .sort((a, b) => a.latencyMs - b.latencyMs);
-}
-
-export async function featureRows(manifest: ZooManifest, data: LabelledInputs): Promise<number[][]> {
-  const view = featureViewOf(manifest);
-  const rows: number[][] = [];
-  for (let i = 0; i < data.labels.length; i++) rows.push(Array.from(await extractFeatures(data.input(i), view)));
-  return rows;
 }
 
 function stage2Rows(rows: readonly number[][], outcomes: OutcomeFile, model: string): number[][] {
@@ -176,7 +176,9 @@ export function calibrate(
   const points: CalibrationPoint[] = [];
   for (const models of ladders(rungs, MAX_RUNGS)) {
     const ladder: RoutingData = { ...data, models: data.models.filter((m) => models.includes(m.id)) };
-    for (const { start, verifier } of models.length === 1 ? routings.slice(0, 1) : routings) {
+    for (const routing of models.length === 1 ? [LONE_MODEL] : routings) {
+      const { start, verifier } = routing;
+      const overheadMs = consultsPremodel(routing) ? data.overheadMs ?? 0 : 0;
       for (const thresholds of thresholdGrid(models.length)) {
         const { accuracy, meanCostMs, right } = replay(ladder, { minAccuracy: 1 }, () => ({ models, thresholds, verifier, start, accuracy: 1 }));
         points.push({
@@ -185,7 +187,7 @@ export function calibrate(
           verifier,
           start,
           accuracy: round(accuracy),
-          meanCostMs: round(meanCostMs),
+          meanCostMs: round(meanCostMs + overheadMs),
           accuracyLowerBound: round(accuracyLowerBound(right, groups)),
         });
       }
@@ -207,6 +209,12 @@ export interface TrainingInputs {
   groups?: readonly number[];
   options: ForestOptions;
   folds: number;
+  /**
+   * Measures, once the forests are trained, the per-input cost in ms of the features and of the
+   * forests a request consults (timing is the caller's side effect); calibration charges it to the
+   * routings that consult the premodel. Without it they count as free.
+   */
+  requestOverheadMs?: (stage1: Record<string, CompiledForest>, stage2: Record<string, CompiledForest>) => number;
 }
 
 interface StageResult {
@@ -271,7 +279,8 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   // Every stage-two tree sees the started model's confidence and margin: they carry most of the signal.
   const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, maxFeatures: 1, seed: options.seed + 1 }, foldOf, folds, tick);
   const confidence = confidences(outcomes, models.map((m) => m.id));
-  const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence };
+  const overheadMs = round(inputs.requestOverheadMs?.(stage1.forests, stage2.forests) ?? 0);
+  const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence, overheadMs };
   const calibration = calibrate(oof, rungs, inputs.groups, tick);
   bar.stop();
   const best = models.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
@@ -289,7 +298,7 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
     calibration,
     bestSingleAccuracy: round(best.accuracy),
     defaultTarget: round(accuracyLowerBound(correct[best.id]!, inputs.groups)),
-    training: { options, folds, rows: n, seconds: round((performance.now() - started) / 1000), trainedAt: new Date().toISOString() },
+    training: { options, folds, rows: n, overheadMs, seconds: round((performance.now() - started) / 1000), trainedAt: new Date().toISOString() },
   };
 }
 

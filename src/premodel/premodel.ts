@@ -56,7 +56,15 @@ export interface PremodelFile {
   bestSingleAccuracy: number;
   /** Requests with no constraint get this target: the lower bound of that model's accuracy there. */
   defaultTarget: number;
-  training: { options: ForestOptions; folds: number; rows: number; seconds: number; trainedAt: string };
+  training: {
+    options: ForestOptions;
+    folds: number;
+    rows: number;
+    /** Per-input cost of the features and forests, in ms, that calibration charged to routings consulting them. */
+    overheadMs: number;
+    seconds: number;
+    trainedAt: string;
+  };
 }
 
 const forestSchema = {
@@ -127,7 +135,7 @@ export const premodelSchema = {
     training: {
       type: 'object',
       additionalProperties: false,
-      required: ['options', 'folds', 'rows', 'seconds', 'trainedAt'],
+      required: ['options', 'folds', 'rows', 'overheadMs', 'seconds', 'trainedAt'],
       properties: {
         options: {
           type: 'object',
@@ -143,6 +151,7 @@ export const premodelSchema = {
           },
         },
         folds: { type: 'integer', minimum: 2 },
+        overheadMs: { type: 'number', minimum: 0 },
         rows: { type: 'integer', minimum: 1 },
         seconds: { type: 'number', minimum: 0 },
         trainedAt: { type: 'string', format: 'date-time' },

@@ -48,6 +48,24 @@ export interface OperatingPoint {
 export type OperatingPointFor = (minAccuracy: number) => OperatingPoint;
 
 /**
+ * Whether a routing asks the premodel's forests anything. One that starts at the cheapest rung and
+ * trusts each model's own confidence (a tuned cascade) does not, so its requests skip the
+ * input's features and the forests: calibration charges their cost only to routings that do.
+ */
+export function consultsPremodel(routing: { start: Start; verifier: Verifier }): boolean {
+  return routing.start === 'premodel' || routing.verifier === 'premodel';
+}
+
+/**
+ * Whether routing a request under `constraint` consults the premodel: a forced model and a plain
+ * latency budget are weighed by stage one's estimates; an accuracy target, as its point says.
+ */
+export function routeConsultsPremodel(constraint: Constraint, operatingPointFor: OperatingPointFor, defaults: PolicyDefaults): boolean {
+  const target = targetOf(constraint, defaults);
+  return constraint.model !== undefined || target === undefined || consultsPremodel(operatingPointFor(target));
+}
+
+/**
  * The thresholds of one point. Made here rather than as a named closure (or a bound function) in
  * `route`: under tsx, esbuild's keepNames gives every named closure a defineProperty when it is
  * made, as bind does, and calibration routes millions of inputs.

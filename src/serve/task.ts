@@ -10,7 +10,7 @@ import { modelTensor, type ModelInput } from '../inputs/index.js';
 import { topTwo } from '../pipeline/outcomes.js';
 import type { Premodel } from '../premodel/premodel.js';
 import type { Candidate, Constraint, PolicyDefaults } from '../select/policy.js';
-import { route } from '../select/route.js';
+import { route, routeConsultsPremodel, type OperatingPointFor } from '../select/route.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
 import type { LatencyModel, Moment } from './latency.js';
 
@@ -44,6 +44,7 @@ export class ServedTask {
   readonly view: FeatureView;
   /** The fastest model the premodel routes to: whether a budget can be met at all hangs on it. */
   private readonly fastest: ZooModel;
+  private readonly operatingPointFor: OperatingPointFor;
 
   constructor(
     readonly zoo: Zoo,
@@ -56,6 +57,7 @@ export class ServedTask {
   ) {
     this.view = featureViewOf(zoo.manifest);
     this.fastest = premodel.models.map((id) => zoo.model(id)).reduce((a, b) => (profiledMs(b) < profiledMs(a) ? b : a));
+    this.operatingPointFor = (target) => premodel.operatingPoint(target);
   }
 
   get name(): string {
@@ -68,11 +70,12 @@ export class ServedTask {
   }
 
   /**
-   * Stage one's estimates for `models` with their expected latency now; a model the premodel has no
-   * forest for (one a request forces) counts with its measured accuracy on the premodel split.
+   * Stage one's estimates for `models` with their expected latency now. A model the premodel has no
+   * forest for (one a request forces), or any model when the route does not consult the premodel
+   * (no `features`), counts with its measured accuracy on the premodel split.
    */
-  private estimates(models: readonly string[], features: ArrayLike<number>, now: Moment): Candidate[] {
-    const pCorrect = this.premodel.estimate(features, models);
+  private estimates(models: readonly string[], features: ArrayLike<number> | undefined, now: Moment): Candidate[] {
+    const pCorrect = features === undefined ? new Map<string, number>() : this.premodel.estimate(features, models);
     return models.map((id) => {
       const model = this.zoo.model(id);
       return {
@@ -142,6 +145,8 @@ export class ServedTask {
     }
     const forced = constraint.model === undefined ? undefined : this.zoo.model(constraint.model);
     const budget = constraint.maxLatencyMs ?? this.defaults.maxLatencyMs;
+    // A point that starts at the cheapest rung and trusts the models' own confidence needs no features.
+    const consulted = routeConsultsPremodel(constraint, this.operatingPointFor, this.defaults);
     const arrived = this.moment(started);
     this.measureTurn(arrived);
     this.shedIfUnreachable(budget, forced, arrived);
@@ -149,7 +154,7 @@ export class ServedTask {
     // timed as its own stage (the features, and models of the same preprocessing, reuse it).
     if (input.kind === 'image' && this.view.kind === 'image') await input.image.tensor(this.view.plane);
     const t1 = performance.now();
-    const features = await extractFeatures(input, this.view);
+    const features = consulted ? await extractFeatures(input, this.view) : undefined;
     const t2 = performance.now();
     const selectedAt = this.moment(started);
     this.shedIfUnreachable(budget, forced, selectedAt);
@@ -157,7 +162,7 @@ export class ServedTask {
       this.premodel.models,
       (models) => this.estimates(models, features, selectedAt),
       constraint,
-      (target) => this.premodel.operatingPoint(target),
+      this.operatingPointFor,
       this.defaults,
     );
     let step = steps.next();
@@ -173,7 +178,7 @@ export class ServedTask {
       // A forced model runs once whatever its verifier says: skip it.
       const confirmed =
         forced !== undefined ? 1
-        : step.value.verifier === 'confidence' ? top.confidence
+        : step.value.verifier === 'confidence' || features === undefined ? top.confidence
         : this.premodel.confirm(model.id, features, top.confidence, top.margin);
       step = steps.next(confirmed);
       inferenceMs += r1 - r0;
@@ -201,7 +206,7 @@ export class ServedTask {
             `(profiled ${profiledMs(answered).toFixed(3)} ms)`
           : result.reason,
       },
-      timing: { decodeMs: t1 - t0, featuresMs: t2 - t1, selectMs, inferenceMs, totalMs: done - started },
+      timing: { decodeMs: t1 - t0, featuresMs: features === undefined ? 0 : t2 - t1, selectMs, inferenceMs, totalMs: done - started },
     };
   }
 }

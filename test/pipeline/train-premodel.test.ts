@@ -85,6 +85,21 @@ describe('pipeline/train-premodel', () => {
     expect(stageTwoOnly.find((p) => p.accuracy >= 0.95)!.meanCostMs).to.equal(1);
   });
 
+  it('calibrate: charges the features and forests to the routings that consult them, and only to those', () => {
+    const data = toyRouting();
+    data.confidence = data.stage2; // both verifiers know which answers are right
+    const free = calibrate(data, ['cheap', 'mid', 'dear']).find((p) => p.accuracy >= 0.95)!;
+    expect(free).to.deep.include({ start: 'premodel', verifier: 'premodel' }); // listed first, and as cheap
+    const charged = calibrate({ ...data, overheadMs: 0.05 }, ['cheap', 'mid', 'dear']);
+    const best = charged.find((p) => p.accuracy >= 0.95)!;
+    expect(best).to.deep.include({ start: 'cheapest', verifier: 'confidence', meanCostMs: free.meanCostMs });
+    // A lone model decides nothing, so it is served as a cascade of one and never charged.
+    const lone = charged.find((p) => p.models.length === 1)!;
+    expect(lone).to.deep.include({ start: 'cheapest', verifier: 'confidence', meanCostMs: 0.1 });
+    const premodelOnly = calibrate({ ...data, overheadMs: 0.05 }, ['cheap', 'mid', 'dear'], undefined, undefined, [{ start: 'premodel', verifier: 'premodel' }]);
+    expect(premodelOnly.find((p) => p.accuracy >= 0.95)!.meanCostMs).to.be.closeTo(free.meanCostMs + 0.05, 1e-9);
+  });
+
   it('calibrate: starts at the cheapest rung where stage one would start too high', () => {
     const data = toyRouting();
     // Stage one trusts only dear; the models' own confidence knows which answers are right.

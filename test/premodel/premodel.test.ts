@@ -35,7 +35,7 @@ function toyPremodel(): PremodelFile {
     ],
     bestSingleAccuracy: 0.98,
     defaultTarget: 0.96,
-    training: { options, folds: 2, rows: 200, seconds: 0.1, trainedAt: new Date().toISOString() },
+    training: { options, folds: 2, rows: 200, overheadMs: 0.01, seconds: 0.1, trainedAt: new Date().toISOString() },
   };
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Candidate, PolicyDefaults } from '../../src/select/policy.js';
-import { routeWith, type EstimateFor, type OperatingPoint } from '../../src/select/route.js';
+import { consultsPremodel, routeConsultsPremodel, routeWith, type EstimateFor, type OperatingPoint } from '../../src/select/route.js';
 
 const all: Candidate[] = [
   { model: 'tiny', pCorrect: 0.8, latencyMs: 0.02 },
@@ -65,6 +65,26 @@ describe('select/route', () => {
     const r = routeWith(models, estimates(), { minAccuracy: 0.9 }, fromCheapest, defaults, (m) => (m === 'tiny' ? 0.5 : 0.9));
     expect(r.ran).to.deep.equal(['tiny', 'mid']);
     expect(r.reason).to.contain('started at the cheapest rung of the ladder that fits: tiny');
+  });
+
+  it('consults the premodel unless the point is a cascade trusting the models\' own confidence', () => {
+    const cascade = (): OperatingPoint => ({ ...point(0.85)(), start: 'cheapest', verifier: 'confidence' });
+    expect(consultsPremodel(cascade())).to.equal(false);
+    expect(consultsPremodel({ start: 'cheapest', verifier: 'premodel' })).to.equal(true);
+    expect(consultsPremodel({ start: 'premodel', verifier: 'confidence' })).to.equal(true);
+    expect(routeConsultsPremodel({ minAccuracy: 0.9 }, cascade, defaults)).to.equal(false);
+    expect(routeConsultsPremodel({}, cascade, defaults)).to.equal(false); // the default target's point
+    expect(routeConsultsPremodel({ minAccuracy: 0.9 }, point(0.85), defaults)).to.equal(true);
+    // A forced model and a plain budget are weighed by stage one's estimates.
+    expect(routeConsultsPremodel({ model: 'mid' }, cascade, defaults)).to.equal(true);
+    expect(routeConsultsPremodel({ maxLatencyMs: 1 }, cascade, defaults)).to.equal(true);
+  });
+
+  it('routes a cascade without a single stage-one estimate', () => {
+    const cascade = (): OperatingPoint => ({ ...point(0.85)(), start: 'cheapest', verifier: 'confidence' });
+    const blind: EstimateFor = (ids) => all.filter((c) => ids.includes(c.model)).map((c) => ({ ...c, pCorrect: 0 }));
+    const r = routeWith(models, blind, { minAccuracy: 0.9 }, cascade, defaults, (m) => (m === 'big' ? 0.99 : 0.5));
+    expect(r).to.deep.include({ model: 'big', ran: ['tiny', 'mid', 'big'], constraintMet: true, predictedAccuracy: 0.99 });
   });
 
   it('runs only the rungs of the operating point, and estimates only those', () => {
