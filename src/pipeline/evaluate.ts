@@ -15,7 +15,7 @@ import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
 import { consultsPremodel, type Start, type Verifier } from '../select/route.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
-import { calibrate, confidences, correctness, paretoModels, replay, type RoutingData } from './train-premodel.js';
+import { calibrate, confidences, correctness, paretoModels, replay, replayCascade, type RoutingData } from './train-premodel.js';
 
 export interface Point {
   label: string;
@@ -135,21 +135,6 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
 
   // Confidence cascade over the Pareto chain: stop at the first model whose top-1 confidence reaches t.
   const chain = paretoModels(manifest);
-  const cascade = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999].map((t) => {
-    let right = 0;
-    let cost = 0;
-    for (let i = 0; i < n; i++) {
-      for (const [k, m] of chain.entries()) {
-        cost += m.latencyMs;
-        if (outcomes.models[m.id]!.confidence[i]! >= t || k === chain.length - 1) {
-          right += correct[m.id]![i]!;
-          break;
-        }
-      }
-    }
-    return { label: `cascade ${t}`, threshold: t, accuracy: share(right), meanCostMs: cost / n };
-  });
-
   const routing: RoutingData = {
     models: premodel.models.map((id) => ({ id, latencyMs: latency.get(id)! })),
     correct,
@@ -157,6 +142,11 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     stage2: {},
     confidence: confidences(outcomes, premodel.models),
   };
+  const cascade = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999].map((t) => {
+    const { accuracy, meanCostMs } = replayCascade(routing, chain.map((m) => m.id), chain.map(() => t));
+    return { label: `cascade ${t}`, threshold: t, accuracy, meanCostMs };
+  });
+
   const estimates = features.map((row) => premodel.estimate(row));
   for (const id of premodel.models) {
     routing.stage1[id] = Float64Array.from(estimates, (e) => e.get(id)!);

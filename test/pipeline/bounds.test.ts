@@ -10,9 +10,11 @@ describe('pipeline/bounds', () => {
     expect(wilsonLowerBound(0.5, 0)).to.equal(0);
   });
 
-  it('without groups, rows count as independent trials', () => {
+  it('without groups, rows count as independent trials, and the bound holds for a new sample as large', () => {
     const right = Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? 0 : 1));
-    expect(accuracyLowerBound(right)).to.equal(wilsonLowerBound(0.9, 1000));
+    // The new sample's share varies as much as the measured one: the difference, with twice the variance.
+    expect(accuracyLowerBound(right)).to.equal(wilsonLowerBound(0.9, 500));
+    expect(0.9 - accuracyLowerBound(right)).to.be.closeTo(Math.SQRT2 * (0.9 - wilsonLowerBound(0.9, 1000)), 0.002);
   });
 
   it('with groups, the spread between groups lowers the bound', () => {
@@ -21,7 +23,7 @@ describe('pipeline/bounds', () => {
     const spread = groups.map((g, i) => (g < 2 || i % 5 !== 0 ? 1 : 0));
     const even = groups.map((_, i) => (Math.floor(i / 4) % 10 === 0 ? 0 : 1)); // 90% in every group
     expect(accuracyLowerBound(spread, groups)).to.be.below(0.8);
-    expect(accuracyLowerBound(even, groups)).to.be.closeTo(wilsonLowerBound(0.9, 1000), 0.02);
+    expect(accuracyLowerBound(even, groups)).to.be.closeTo(wilsonLowerBound(0.9, 500), 0.02);
   });
 
   it('with groups, the bound holds for one new group: the spread counts in full', () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CALIBRATION_THRESHOLDS, calibrate, ladders, replay, thresholdGrid, type RoutingData } from '../../src/pipeline/train-premodel.js';
+import { seededRandom } from '../../src/premodel/forest.js';
+import { CALIBRATION_THRESHOLDS, calibrate, ladders, replay, replayCascade, thresholdGrid, type RoutingData } from '../../src/pipeline/train-premodel.js';
 
 /** Three models on 100 inputs: `cheap` is right on the first 70, `dear` on the first 95; stage two knows. */
 function toyRouting(): RoutingData {
@@ -83,6 +84,25 @@ describe('pipeline/train-premodel', () => {
     // With confidence alone to choose from, the same; with stage two alone, dear's accuracy costs dear's price.
     const stageTwoOnly = calibrate(data, ['cheap', 'mid', 'dear'], undefined, undefined, [{ start: 'premodel', verifier: 'premodel' }]);
     expect(stageTwoOnly.find((p) => p.accuracy >= 0.95)!.meanCostMs).to.equal(1);
+  });
+
+  it('replayCascade: the same answers as the route replayed from the cheapest rung with the confidence verifier', () => {
+    const random = seededRandom(5);
+    const n = 500;
+    const data = toyRouting();
+    for (const id of ['cheap', 'mid', 'dear']) {
+      data.correct[id] = Uint8Array.from({ length: n }, () => (random() < 0.8 ? 1 : 0));
+      data.confidence[id] = Float64Array.from({ length: n }, () => random());
+      data.stage1[id] = Float64Array.from({ length: n }, () => random());
+    }
+    for (const [models, thresholds] of [[['cheap', 'mid', 'dear'], [0.7, 0.5, 0.5]], [['cheap', 'dear'], [0.9, 0.9]], [['mid'], [0.5]]] as const) {
+      const routed = replay({ ...data, models: data.models.filter((m) => models.includes(m.id as never)) }, { minAccuracy: 1 }, () => ({
+        models, thresholds, verifier: 'confidence', start: 'cheapest', accuracy: 1,
+      }));
+      const fast = replayCascade(data, models, thresholds);
+      expect(fast.right).to.deep.equal(routed.right);
+      expect(fast.meanCostMs).to.be.closeTo(routed.meanCostMs, 1e-12);
+    }
   });
 
   it('calibrate: charges the features and forests to the routings that consult them, and only to those', () => {
