@@ -36,7 +36,7 @@ confidence does not: the service skips both for it).
 - Premodel at that accuracy (within 0.2 points): ${h.premodelAtBest ? `${pct(h.premodelAtBest.accuracy)} at ${ms(h.premodelAtBest.meanCostMs)} ms (${h.premodelAtBest.label})` : 'not reached'}: **${ratio(h.premodelCostRatio)}** the best model's cost.
 - Confidence cascade at that accuracy: ${h.cascadeAtBest ? `${pct(h.cascadeAtBest.accuracy)} at ${ms(h.cascadeAtBest.meanCostMs)} ms (${h.cascadeAtBest.label})` : 'not reached'}: ${ratio(h.cascadeCostRatio)}.
 - Tuned cascade (ladder and thresholds chosen on the premodel split) at that accuracy: ${h.tunedCascadeAtBest ? `${pct(h.tunedCascadeAtBest.accuracy)} at ${ms(h.tunedCascadeAtBest.meanCostMs)} ms (${h.tunedCascadeAtBest.label})` : 'not reached'}: ${ratio(h.tunedCascadeCostRatio)}.
-- Highest accuracy the premodel reaches: ${pct(h.premodelMaxAccuracy)}; the oracle: ${pct(e.oracle.accuracy)} at ${ms(e.oracle.meanCostMs)} ms.
+- Highest accuracy the premodel reaches (any operating point): ${pct(h.premodelMaxAccuracy)}; the oracle: ${pct(e.oracle.accuracy)} at ${ms(e.oracle.meanCostMs)} ms.
 - Premodel overhead (route, and features and forests where consulted): ${h.overheadShare === null ? 'n/a' : pct(h.overheadShare)} of the routed cost at the best model's accuracy.
 
 ## Single models and the oracle
