@@ -41,6 +41,8 @@ export interface Evaluation {
     overheadMs: number;
   })[];
   premodelBudgets: (Point & { budgetMs: number })[];
+  /** Every operating point some target reaches (the target equal to its bound), cheapest first: the premodel's curve. */
+  premodelPoints: (Point & { ladder: string[]; thresholds: number[]; verifier: Verifier; start: Start; bound: number })[];
   overheadUs: OverheadUs;
   /** Each input feature's share of the splits in all the premodel's forests, most used first. */
   featureImportance: { feature: string; share: number }[];
@@ -58,6 +60,12 @@ export interface Headline {
   tunedCascadeCostRatio: number | null;
   premodelMaxAccuracy: number;
   overheadShare: number | null;
+  /**
+   * Where the premodel's curve (its operating points and latency budgets) lies above the plain
+   * cascade's: each cascade point that no premodel point matches in accuracy at no more cost, with
+   * the cheapest premodel point that matches its accuracy (null: none reaches it).
+   */
+  dearerThanCascade: { cascade: Point; premodel: Point | null }[];
 }
 
 /** The premodel's measured cost per request, in microseconds. */
@@ -111,6 +119,15 @@ export function featureImportance(premodel: Premodel): { feature: string; share:
   for (const tree of forests.flatMap((f) => f.trees)) for (const f of tree.feature) if (f >= 0 && f < names.length) splits[f]!++;
   const total = splits.reduce((a, b) => a + b, 0) || 1;
   return names.map((feature, i) => ({ feature, share: splits[i]! / total })).sort((a, b) => b.share - a.share);
+}
+
+/** The points of `reference` that no point of `curve` matches in accuracy at no more cost. */
+export function dearerThan(curve: readonly Point[], reference: readonly Point[]): { cascade: Point; premodel: Point | null }[] {
+  return reference.flatMap((r) => {
+    const matching = curve.filter((p) => p.accuracy >= r.accuracy);
+    const cheapest = matching.length === 0 ? null : matching.reduce((a, b) => (b.meanCostMs < a.meanCostMs ? b : a));
+    return cheapest !== null && cheapest.meanCostMs <= r.meanCostMs ? [] : [{ cascade: r, premodel: cheapest }];
+  });
 }
 
 export function evaluate(inputs: EvaluationInputs): Evaluation {
@@ -179,10 +196,21 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       overheadMs,
     };
   });
-  // At any cost: every operating point some target reaches (the target equal to its bound), not
-  // only those of the sweep.
+  // The curve: every operating point some target reaches, not only those of the sweep.
   const reachable = new Set(premodel.file.calibration.map((c) => premodel.operatingPoint(c.accuracyLowerBound)));
-  const reachableAccuracies = [...reachable].map((point) => replay(routing, { minAccuracy: point.accuracy }, () => point).accuracy);
+  const premodelPoints = [...reachable].map((point) => {
+    const r = replay(routing, { minAccuracy: point.accuracy }, () => point);
+    return {
+      label: `${point.models.join(' > ')} @ ${point.thresholds.map((t) => t.toFixed(2)).join(' / ')}`,
+      ladder: [...point.models],
+      thresholds: [...point.thresholds],
+      verifier: point.verifier,
+      start: point.start,
+      bound: point.accuracy,
+      accuracy: r.accuracy,
+      meanCostMs: r.meanCostMs + (consultsPremodel(point) ? consultedMs : routeMs),
+    };
+  }).sort((a, b) => a.meanCostMs - b.meanCostMs);
   const premodelBudgets = routing.models.map((m) => {
     const budgetMs = Math.round(m.latencyMs * 1.05 * 1e4) / 1e4;
     const r = replay(routing, { maxLatencyMs: budgetMs }, (a) => premodel.operatingPoint(a));
@@ -223,6 +251,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     tunedCascade,
     premodelTargets,
     premodelBudgets,
+    premodelPoints,
     overheadUs: inputs.overheadUs,
     featureImportance: featureImportance(premodel),
     headline: {
@@ -233,8 +262,9 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       premodelCostRatio: premodelAtBest && premodelAtBest.meanCostMs / best.meanCostMs,
       cascadeCostRatio: cascadeAtBest && cascadeAtBest.meanCostMs / best.meanCostMs,
       tunedCascadeCostRatio: tunedCascadeAtBest && tunedCascadeAtBest.meanCostMs / best.meanCostMs,
-      premodelMaxAccuracy: Math.max(...reachableAccuracies, ...premodelBudgets.map((p) => p.accuracy)),
+      premodelMaxAccuracy: Math.max(...premodelPoints.map((p) => p.accuracy), ...premodelBudgets.map((p) => p.accuracy)),
       overheadShare: premodelAtBest && premodelAtBest.overheadMs / premodelAtBest.meanCostMs,
+      dearerThanCascade: dearerThan([...premodelPoints, ...premodelBudgets], cascade),
     },
   };
 }
