@@ -12,7 +12,7 @@
  * choosing a good cascade.
  */
 import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
-import { consultsPremodel, type Start, type Verifier } from '../select/route.js';
+import { consultsPremodel, type OperatingPoint, type Start, type Verifier } from '../select/route.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
 import { calibrate, confidences, correctness, paretoModels, replay, replayCascade, type RoutingData } from './train-premodel.js';
@@ -42,7 +42,7 @@ export interface Evaluation {
   })[];
   premodelBudgets: (Point & { budgetMs: number })[];
   /** Every operating point some target reaches (the target equal to its bound), cheapest first: the premodel's curve. */
-  premodelPoints: (Point & { ladder: string[]; thresholds: number[]; verifier: Verifier; start: Start; bound: number })[];
+  premodelPoints: (Point & { ladder: string[]; thresholds: number[]; verifier: Verifier; start: Start; bound: number; overheadMs: number })[];
   overheadUs: OverheadUs;
   /** Each input feature's share of the splits in all the premodel's forests, most used first. */
   featureImportance: { feature: string; share: number }[];
@@ -179,38 +179,26 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
   const consultedMs = routeMs + (inputs.overheadUs.features + inputs.overheadUs.premodel) / 1000;
   const best = singles.reduce((a, b) => (b.accuracy > a.accuracy || (b.accuracy === a.accuracy && b.meanCostMs < a.meanCostMs) ? b : a));
   const targets = targetSweep(best.accuracy, premodel.defaultTarget);
-  const premodelTargets = targets.map((target) => {
-    const point = premodel.operatingPoint(target);
+  /** A point replayed on the test split, its cost with the overhead its routing pays. */
+  const replayPoint = (point: OperatingPoint, target: number) => {
     const r = replay(routing, { minAccuracy: target }, () => point);
     const overheadMs = consultsPremodel(point) ? consultedMs : routeMs;
-    return {
-      label: `minAccuracy ${target}`,
-      target,
-      ladder: [...point.models],
-      thresholds: [...point.thresholds],
-      verifier: point.verifier,
-      start: point.start,
-      accuracy: r.accuracy,
-      meanCostMs: r.meanCostMs + overheadMs,
-      met: best.accuracy >= target ? r.accuracy >= target : null,
-      overheadMs,
-    };
+    const { verifier, start } = point;
+    return { ladder: [...point.models], thresholds: [...point.thresholds], verifier, start, accuracy: r.accuracy, meanCostMs: r.meanCostMs + overheadMs, overheadMs };
+  };
+  const premodelTargets = targets.map((target) => {
+    const replayed = replayPoint(premodel.operatingPoint(target), target);
+    return { label: `minAccuracy ${target}`, target, ...replayed, met: best.accuracy >= target ? replayed.accuracy >= target : null };
   });
   // The curve: every operating point some target reaches, not only those of the sweep.
   const reachable = new Set(premodel.file.calibration.map((c) => premodel.operatingPoint(c.accuracyLowerBound)));
-  const premodelPoints = [...reachable].map((point) => {
-    const r = replay(routing, { minAccuracy: point.accuracy }, () => point);
-    return {
+  const premodelPoints = [...reachable]
+    .map((point) => ({
       label: `${point.models.join(' > ')} @ ${point.thresholds.map((t) => t.toFixed(2)).join(' / ')}`,
-      ladder: [...point.models],
-      thresholds: [...point.thresholds],
-      verifier: point.verifier,
-      start: point.start,
       bound: point.accuracy,
-      accuracy: r.accuracy,
-      meanCostMs: r.meanCostMs + (consultsPremodel(point) ? consultedMs : routeMs),
-    };
-  }).sort((a, b) => a.meanCostMs - b.meanCostMs);
+      ...replayPoint(point, point.accuracy),
+    }))
+    .sort((a, b) => a.meanCostMs - b.meanCostMs);
   const premodelBudgets = routing.models.map((m) => {
     const budgetMs = Math.round(m.latencyMs * 1.05 * 1e4) / 1e4;
     const r = replay(routing, { maxLatencyMs: budgetMs }, (a) => premodel.operatingPoint(a));
