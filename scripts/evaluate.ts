@@ -75,9 +75,10 @@ function selectionUs(): { premodel: number; route: number } {
   }
   return { premodel: (premodelMs / features.length) * 1000, route: (routeMs / features.length) * 1000 };
 }
-// Once untimed, as a warm service has its code compiled; then the median of 7 passes, since one
-// collector pause in a pass of 1,609 inputs (har) doubled its mean.
-selectionUs();
+// Untimed over 20,000 inputs first, as a warm service has its code compiled (on har's 1,609 the
+// route kept getting faster for 10 passes); then the median of 7 passes, since one collector pause
+// in a pass doubled its mean.
+for (let seen = 0; seen < 20_000; seen += features.length) selectionUs();
 const passes = Array.from({ length: 7 }, selectionUs);
 const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]!;
 const selection = { premodel: median(passes.map((p) => p.premodel)), route: median(passes.map((p) => p.route)) };
