@@ -46,7 +46,8 @@ const premodel = trainPremodel({
   features,
   ...(splits.premodel.groups === undefined ? {} : { groups: splits.premodel.groups }),
   folds: Number(values.folds),
-  // A request that consults the premodel pays its features and a ladder's forests (the dearest case).
+  // A request that consults the premodel pays its features, a full ladder's stage one and a stage-two
+  // verdict per model it runs (one, for most requests).
   requestOverheadMs: (stage1, stage2) => {
     const first = Object.values(stage1).slice(0, MAX_RUNGS);
     return (featureUs + forestUs(first, Object.values(stage2)[0]!, features)) / 1000;
