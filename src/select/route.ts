@@ -74,8 +74,14 @@ function thresholdsOf(point: OperatingPoint): ThresholdFor {
   return (_target, model) => thresholdAt(point, model);
 }
 
-/** Every chance reaches it: with it, `selectModel` picks the cheapest candidate that fits. */
-const ANY_CHANCE: ThresholdFor = () => 0;
+/**
+ * The fastest of `candidates`: a cascade's next rung, which fits the budget if any does. A cascade
+ * asks nothing of the policy, and skipping it (and the reason it would word) saves the route half
+ * its cost.
+ */
+function fastestOf(candidates: readonly Candidate[]): Candidate {
+  return candidates.reduce((a, b) => (b.latencyMs < a.latencyMs ? b : a));
+}
 
 /** The threshold of `model` at `point`: its rung's; a model off the ladder (forced) gets the top rung's. */
 export function thresholdAt(point: OperatingPoint, model: string): number {
@@ -121,10 +127,9 @@ export function* route(
   // When the budget leaves no rung of the ladder, the rest of the zoo may still hold a model that fits.
   const pool = ladder.some((c) => c.latencyMs <= budget) ? ladder : estimateFor(models);
   // Where to start, and where to climb to: by stage one's estimates against the rungs' thresholds,
-  // or, for a point that starts at the cheapest rung, the cheapest rung that fits.
-  const startFor = point.start === 'cheapest' ? ANY_CHANCE : thresholdsOf(point);
-  const started = selectModel(pool, constraint, startFor, defaults);
-  const first = point.start === 'cheapest' ? { ...started, reason: `started at the cheapest rung of the ladder that fits: ${started.model}` } : started;
+  // or, for a point that starts at the cheapest rung (a cascade), the cheapest rung that fits.
+  const thresholds = point.start === 'cheapest' ? undefined : thresholdsOf(point);
+  const first = thresholds === undefined ? cascadeStart(fastestOf(pool), budget) : selectModel(pool, constraint, thresholds, defaults);
   const reachable = point.accuracy >= target;
   const steps = [reachable ? first.reason : `no calibrated ladder reaches ${pct(target)} (best: ${pct(point.accuracy)}); ${first.reason}`];
   const ran = [first.model];
@@ -140,7 +145,7 @@ export function* route(
     const from = current;
     const rest = pool.filter((c) => c.latencyMs > from.latencyMs && c.latencyMs + runsBefore <= budget);
     if (rest.length === 0) break;
-    const next = selectModel(rest, { minAccuracy: target }, startFor, { ...defaults, maxLatencyMs: Infinity });
+    const next = thresholds === undefined ? fastestOf(rest) : selectModel(rest, { minAccuracy: target }, thresholds, { ...defaults, maxLatencyMs: Infinity });
     steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${thresholdAt(point, current.model).toFixed(3)}): escalated to ${next.model}`);
     ran.push(next.model);
     current = byModel.get(next.model)!;
@@ -156,6 +161,18 @@ export function* route(
     reason: steps.join('; '),
     ran,
     candidates: pool,
+  };
+}
+
+/** Where a cascade starts: its cheapest rung, which is the fastest candidate and fits if any does. */
+function cascadeStart(rung: Candidate, budget: number): { model: string; constraintMet: boolean; reason: string } {
+  const fits = rung.latencyMs <= budget;
+  return {
+    model: rung.model,
+    constraintMet: fits,
+    reason: fits
+      ? `started at the cheapest rung of the ladder that fits: ${rung.model}`
+      : `no model fits ${budget.toFixed(3)} ms; serving the fastest, ${rung.model} (${rung.latencyMs.toFixed(3)} ms)`,
   };
 }
 
