@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [--quick] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
  *                  [--budget-ms 10] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
- *                  [--parts overhead,throughput,ramp,training]
+ *                  [--parts overhead,throughput,ramp,training] [--service-env KEY=VALUE ...]
  *
  * Benchmarks the service as `npm start` runs it, on loopback, and writes bench/RESULTS.md and
  * bench/results.json: selection overhead per request, throughput of routed against always the
@@ -9,6 +9,7 @@
  * adaptation on and off, and premodel training time (into a temporary folder, never premodel/).
  * --quick: short runs and no training, a smoke test of the whole bench in about a minute.
  * --parts: only these measurements (to repeat one, such as the throughput ratio, on its own).
+ * --service-env: settings for the service only (NODE_OPTIONS=--max-semi-space-size=4), not the load generator.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { SERVICE_DEFAULTS } from '../src/config/defaults.js';
 import { sampleTestInputs, type BenchInput } from '../src/bench/inputs.js';
 import { renderResults, type BenchResults } from '../src/bench/report.js';
-import { startService } from '../src/bench/service.js';
+import { parseServiceEnv, startService } from '../src/bench/service.js';
 import { describeTasks, measureOverhead, measureRamp, measureThroughput, measureTraining } from '../src/bench/suite.js';
 import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
 import { host } from '../src/pipeline/profile.js';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     'har-data': { type: 'string', default: '../shared/data/hapt' },
     out: { type: 'string', default: 'bench' },
     parts: { type: 'string', default: 'overhead,throughput,ramp,training' },
+    'service-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const PARTS = ['overhead', 'throughput', 'ramp', 'training'] as const;
@@ -48,7 +50,7 @@ const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const connections = Number(values.connections);
 const budgetMs = Number(values['budget-ms']);
 const rampConnections = quick ? [1, 16] : [1, 4, 16, 64];
-const serviceEnv = { WORKERS: values.workers };
+const serviceEnv = { WORKERS: values.workers, ...parseServiceEnv(values['service-env']) };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const inputCount = Number(values.inputs);

@@ -49,6 +49,17 @@ export function startService(env: Record<string, string>, startTimeoutMs = 60_00
   });
 }
 
+/** `KEY=VALUE` pairs, as a command line gives them (`--service-env NODE_OPTIONS=...`), as an environment. */
+export function parseServiceEnv(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--service-env takes KEY=VALUE, not "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
 function parseLogLine(line: string): { msg?: unknown; address?: unknown } | undefined {
   try {
     return JSON.parse(line) as { msg?: unknown; address?: unknown };

@@ -1,0 +1,59 @@
+/**
+ * npm run bench:late -- [--task fashion|har] [--connections 16] [--seconds 8] [--budget-ms 10]
+ *                       [--client-nice N] [--service-env KEY=VALUE ...] [--data DIR]
+ *
+ * Where the time of late answers goes: runs the service as `npm start` does, loads it at one
+ * concurrency with every request carrying `maxLatencyMs`, and prints the share answered late (by
+ * the server's `timing.totalMs`) and shed, and the mean of each stage for the late answers against
+ * those in time. --client-nice lowers the load generator's CPU priority once the service has
+ * started (a client on another machine would not compete for its cores); --service-env passes
+ * settings to the service (for example NODE_OPTIONS=--max-semi-space-size=4).
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { predictRequests, sampleTestInputs } from '../src/bench/inputs.js';
+import { runLoad } from '../src/bench/load.js';
+import { parseServiceEnv, startService } from '../src/bench/service.js';
+import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
+import type { StageTiming } from '../src/serve/task.js';
+
+const { values } = parseArgs({
+  options: {
+    task: { type: 'string', default: 'fashion' },
+    connections: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '8' },
+    'budget-ms': { type: 'string', default: '10' },
+    'client-nice': { type: 'string' },
+    'service-env': { type: 'string', multiple: true, default: [] },
+    data: { type: 'string' },
+  },
+});
+const task = values.task;
+const budgetMs = Number(values['budget-ms']);
+const serviceEnv = parseServiceEnv(values['service-env']);
+
+const inputs = await sampleTestInputs(task, 200, values.data ?? (task === 'fashion' ? FASHION_DEFAULT_DIR : '../shared/data/hapt'));
+const service = await startService(serviceEnv);
+if (values['client-nice'] !== undefined) os.setPriority(Number(values['client-nice']));
+try {
+  const requests = predictRequests(task, inputs, 'budget', { maxLatencyMs: budgetMs });
+  await runLoad({ base: service.base, requests, connections: 4, durationS: 2 }); // warm-up
+  const answers = (await runLoad({ base: service.base, requests, connections: Number(values.connections), durationS: Number(values.seconds) }))
+    .byLabel.get('budget')!;
+  const late = answers.timings.filter((t) => t.totalMs > budgetMs);
+  const inTime = answers.timings.filter((t) => t.totalMs <= budgetMs);
+  const shed = answers.clientMs.get(503)?.length ?? 0;
+  const pct = (n: number, of: number) => `${((n / Math.max(1, of)) * 100).toFixed(1)}%`;
+  console.log(`${task}, ${values.connections} connections, maxLatencyMs ${budgetMs}: ${answers.timings.length} answered 200, ` +
+    `${pct(late.length, answers.timings.length)} of them late; ${shed} shed (${pct(shed, shed + answers.timings.length)})`);
+  const mean = (timings: readonly StageTiming[], stage: (t: StageTiming) => number) =>
+    (timings.reduce((sum, t) => sum + stage(t), 0) / Math.max(1, timings.length)).toFixed(3);
+  console.log('mean ms       decode features select inference other  total');
+  for (const [name, timings] of [['late', late], ['in time', inTime]] as const) {
+    const other = (t: StageTiming) => t.totalMs - t.decodeMs - t.featuresMs - t.selectMs - t.inferenceMs;
+    const cells = [(t: StageTiming) => t.decodeMs, (t: StageTiming) => t.featuresMs, (t: StageTiming) => t.selectMs, (t: StageTiming) => t.inferenceMs, other, (t: StageTiming) => t.totalMs];
+    console.log(`${name.padEnd(13)} ${cells.map((cell) => mean(timings, cell).padStart(6)).join(' ')}`);
+  }
+} finally {
+  await service.stop();
+}
