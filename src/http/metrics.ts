@@ -34,7 +34,7 @@ export class Metrics {
 
   readonly stageDuration = new Histogram({
     name: 'adaptive_zoo_stage_duration_seconds',
-    help: 'Duration of each pipeline stage of a served request (decode, features, select, inference, total)',
+    help: 'Duration of each pipeline stage of a served request (decode, features, select, inference, total); features only where computed',
     labelNames: ['task', 'stage'] as const,
     buckets: STAGE_BUCKETS,
     registers: [this.registry],
@@ -113,7 +113,11 @@ export class Metrics {
       inference: timing.inferenceMs,
       total: timing.totalMs,
     } satisfies Record<(typeof STAGES)[number], number>;
-    for (const stage of STAGES) this.stageDuration.observe({ task, stage }, byStage[stage] / 1000);
+    for (const stage of STAGES) {
+      // A request routed as a plain cascade computes no features: its count tells them apart.
+      if (stage === 'features' && timing.featuresMs === 0) continue;
+      this.stageDuration.observe({ task, stage }, byStage[stage] / 1000);
+    }
     this.selections.inc({ task, model, forced: String(forced) });
     if (!selection.constraintMet) this.constraintMisses.inc({ task, model });
   }

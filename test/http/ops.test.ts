@@ -40,9 +40,12 @@ describe('http operations', function () {
     const model = ok.body.model as string;
     expect(r.text).to.contain(`adaptive_zoo_requests_total{endpoint="v1_predict",task="${task}",model="${model}",status="200"} 1`);
     expect(r.text).to.contain(`adaptive_zoo_requests_total{endpoint="v1_predict",task="${task}",model="",status="400"} 1`);
-    for (const stage of ['decode', 'features', 'select', 'inference', 'total']) {
+    for (const stage of ['decode', 'select', 'inference', 'total']) {
       expect(r.text).to.contain(`adaptive_zoo_stage_duration_seconds_count{task="${task}",stage="${stage}"} 1`);
     }
+    // Features only where the route consulted the premodel (a plain cascade computes none).
+    const computed = ok.body.timing.featuresMs > 0;
+    expect(r.text.includes(`adaptive_zoo_stage_duration_seconds_count{task="${task}",stage="features"} 1`)).to.equal(computed);
     expect(r.text).to.contain(`adaptive_zoo_selections_total{task="${task}",model="${model}",forced="false"} 1`);
     expect(r.text).to.contain('# TYPE adaptive_zoo_constraint_misses_total counter');
     expect(r.text).to.contain('adaptive_zoo_http_request_duration_seconds_bucket');
