@@ -87,6 +87,16 @@ describe('select/route', () => {
     expect(r).to.deep.include({ model: 'big', ran: ['tiny', 'mid', 'big'], constraintMet: true, predictedAccuracy: 0.99 });
   });
 
+  it('a cascade under a budget no model fits serves the fastest of the zoo, constraint not met', () => {
+    const cascade = (): OperatingPoint => ({ ...point(0.85, ['mid', 'big'])(), start: 'cheapest', verifier: 'confidence' });
+    const r = routeWith(models, estimates(), { minAccuracy: 0.9, maxLatencyMs: 0.01 }, cascade, defaults, () => 0.1);
+    expect(r).to.deep.include({ model: 'tiny', ran: ['tiny'], constraintMet: false });
+    expect(r.reason).to.contain('no model fits 0.010 ms; serving the fastest, tiny');
+    // A budget that the zoo's fastest fits, but no rung of the ladder: it starts there.
+    const fits = routeWith(models, estimates(), { minAccuracy: 0.9, maxLatencyMs: 0.05 }, cascade, defaults, () => 0.99);
+    expect(fits).to.deep.include({ model: 'tiny', constraintMet: true });
+  });
+
   it('runs only the rungs of the operating point, and estimates only those', () => {
     const estimateFor = estimates();
     const r = routeWith(models, estimateFor, { minAccuracy: 0.9 }, point(0.75, ['tiny', 'big']), defaults, () => 0.1);
