@@ -210,9 +210,10 @@ export function calibrate(
     const ladder: RoutingData = { ...data, models: data.models.filter((m) => models.includes(m.id)) };
     for (const routing of models.length === 1 ? [LONE_MODEL] : routings) {
       const { start, verifier } = routing;
-      const overheadMs = consultsPremodel(routing) ? data.overheadMs ?? 0 : 0;
+      const consults = consultsPremodel(routing);
+      const overheadMs = consults ? data.overheadMs ?? 0 : 0;
       for (const thresholds of thresholdGrid(models.length)) {
-        const { accuracy, meanCostMs, right } = consultsPremodel(routing)
+        const { accuracy, meanCostMs, right } = consults
           ? replay(ladder, { minAccuracy: 1 }, () => ({ models, thresholds, verifier, start, accuracy: 1 }))
           : replayCascade(ladder, models, thresholds);
         points.push({

@@ -75,7 +75,7 @@ export class ServedTask {
    * (no `features`), counts with its measured accuracy on the premodel split.
    */
   private estimates(models: readonly string[], features: ArrayLike<number> | undefined, now: Moment): Candidate[] {
-    const pCorrect = features === undefined ? new Map<string, number>() : this.premodel.estimate(features, models);
+    const pCorrect = features === undefined ? NO_ESTIMATES : this.premodel.estimate(features, models);
     return models.map((id) => {
       const model = this.zoo.model(id);
       return {
@@ -210,6 +210,9 @@ export class ServedTask {
     };
   }
 }
+
+/** What a route that does not consult the premodel gets from stage one: nothing. */
+const NO_ESTIMATES: ReadonlyMap<string, number> = new Map();
 
 /** A model's profiled p50, in ms: what it costs on an idle service, and its rank among the zoo's. */
 function profiledMs(model: ZooModel): number {
