@@ -1,11 +1,11 @@
 /**
  * npm run bench -- [--quick] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
- *                  [--budget-ms 10] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
+ *                  [--budget-ms 10,2] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
  *                  [--parts overhead,throughput,ramp,training] [--service-env KEY=VALUE ...]
  *
  * Benchmarks the service as `npm start` runs it, on loopback, and writes bench/RESULTS.md and
  * bench/results.json: selection overhead per request, throughput of routed against always the
- * most accurate and always the cheapest model, a load ramp under a latency budget with
+ * most accurate and always the cheapest model, a load ramp under each latency budget with
  * adaptation on and off, and premodel training time (into a temporary folder, never premodel/).
  * --quick: short runs and no training, a smoke test of the whole bench in about a minute.
  * --parts: only these measurements (to repeat one, such as the throughput ratio, on its own).
@@ -30,7 +30,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16' },
     seconds: { type: 'string' },
     rounds: { type: 'string' },
-    'budget-ms': { type: 'string', default: '10' },
+    'budget-ms': { type: 'string', default: '10,2' },
     inputs: { type: 'string', default: '200' },
     'fashion-data': { type: 'string', default: FASHION_DEFAULT_DIR },
     'har-data': { type: 'string', default: '../shared/data/hapt' },
@@ -48,7 +48,8 @@ const quick = values.quick;
 const seconds = Number(values.seconds ?? (quick ? 2 : 5));
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const connections = Number(values.connections);
-const budgetMs = Number(values['budget-ms']);
+const rampBudgetsMs = values['budget-ms'].split(',').map(Number);
+if (rampBudgetsMs.some((ms) => !(ms > 0))) throw new Error(`--budget-ms: latency budgets in ms, comma-separated, not "${values['budget-ms']}"`);
 const rampConnections = quick ? [1, 16] : [1, 4, 16, 64];
 const serviceEnv = { WORKERS: values.workers, ...parseServiceEnv(values['service-env']) };
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -89,8 +90,10 @@ for (const adaptive of parts.has('ramp') ? [true, false] : [true]) {
         results.throughput.push(await measureThroughput(service.base, task, taskInputs, { connections, seconds, rounds }));
       }
       if (parts.has('ramp')) {
-        log(`${task.task}: load ramp, adaptation ${adaptive ? 'on' : 'off'}`);
-        results.ramp.push(await measureRamp(service.base, task, taskInputs, { adaptive, budgetMs, connections: rampConnections, seconds }));
+        for (const budgetMs of rampBudgetsMs) {
+          log(`${task.task}: load ramp under ${budgetMs} ms, adaptation ${adaptive ? 'on' : 'off'}`);
+          results.ramp.push(await measureRamp(service.base, task, taskInputs, { adaptive, budgetMs, connections: rampConnections, seconds }));
+        }
       }
     }
   } finally {

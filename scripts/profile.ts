@@ -55,5 +55,5 @@ try {
       `${((performance.now() - started) / 1000).toFixed(1)} s${values['dry-run'] ? ' (dry run: nothing written)' : ''}`,
   );
 } finally {
-  await zoo.dispose();
+  zoo.dispose();
 }

@@ -24,11 +24,9 @@ export const DEFAULTS = Object.freeze({
 export const LATENCY_DEFAULTS = Object.freeze({
   /** ADAPTIVE_LATENCY: follow the observed load (1), or take the profiled p50 as it is and shed nothing (0). */
   adaptive: true,
-  /** Weight of each measured turn of the event loop in the moving estimate of the wait: about the last 10 count. */
+  /** Weight of each model run in the moving slowdown: about the last 10 runs count. */
   smoothing: 0.1,
-  /** Mean deviations planned for above the mean wait: the budget is a hard bound. */
-  deviations: 4,
-  /** Time constant, in ms, with which the wait and the margin fade while nothing refreshes them. */
+  /** Time constant, in ms, with which the slowdown and the margin fade while nothing refreshes them. */
   memoryMs: 250,
   /** Share of answers under a budget that may come late: the margin above the estimate is steered to it. */
   lateShare: 0.01,

@@ -100,7 +100,7 @@ export class Service {
       this.leases.set(plane, left);
     } else {
       this.leases.delete(plane);
-      if (this.retired.delete(plane)) void plane.dispose();
+      if (this.retired.delete(plane)) plane.dispose();
     }
     if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
   }
@@ -121,14 +121,14 @@ export class Service {
         throw new ReloadRefusedError(`reload refused, the loaded artifacts keep serving: ${problems}`);
       }
       if (this.closing) {
-        await next.dispose();
+        next.dispose();
         throw new UnavailableError('the service is shutting down');
       }
       const old = this.current;
       this.current = next;
       this.metrics.reloads.inc({ result: 'ok' });
       if ((this.leases.get(old) ?? 0) > 0) this.retired.add(old);
-      else await old.dispose();
+      else old.dispose();
       return next;
     });
     this.reloading = run.catch(() => undefined);
@@ -158,6 +158,6 @@ export class Service {
     await this.reloading;
     const planes = new Set([this.current, ...this.retired]);
     this.retired.clear();
-    await Promise.all([...planes].map((p) => p.dispose()));
+    for (const plane of planes) plane.dispose();
   }
 }

@@ -53,7 +53,7 @@ export async function measureLatency(
   for (let run = 0; run < options.warmupRuns + options.runs; run++) {
     for (let i = 0; i < models.length; i++) {
       const start = process.hrtime.bigint();
-      await models[i]!.classify(tensors[i]!);
+      models[i]!.classify(tensors[i]!);
       const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
       if (run >= options.warmupRuns) times[i]!.push(elapsedMs);
     }
@@ -93,7 +93,7 @@ export async function measureOutcomes(
   for (let i = 0; i < data.labels.length; i++) {
     const input = data.input(i);
     for (const model of zoo.models) {
-      const top = topTwo(await model.classify(await modelTensor(input, model.entry)));
+      const top = topTwo(model.classify(await modelTensor(input, model.entry)));
       const row = models[model.id]!;
       row.predicted.push(top.index);
       row.confidence.push(top.confidence);

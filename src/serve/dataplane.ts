@@ -72,7 +72,7 @@ export class DataPlane {
       }
     }
     if (problems.length > 0) {
-      await Promise.all([...zoos.values()].map((z) => z.dispose()));
+      for (const zoo of zoos.values()) zoo.dispose();
       throw new ArtifactError('premodels', problems);
     }
     for (const task of tasks) await task.warmUp();
@@ -117,8 +117,8 @@ export class DataPlane {
     return this.tasks.map((t) => describeTask(t.zoo, t));
   }
 
-  async dispose(): Promise<void> {
-    await Promise.all(this.tasks.map((t) => t.zoo.dispose()));
+  dispose(): void {
+    for (const t of this.tasks) t.zoo.dispose();
   }
 }
 

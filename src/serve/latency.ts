@@ -2,29 +2,26 @@
  * The live latency model behind `maxLatencyMs`: how long a request would take, receipt to
  * answer, if this process answered it now with a given model.
  *
- *   expected = elapsed so far + wait for the event loop's turn + profiled p50 of the model
+ *   expected = elapsed so far + profiled p50 of the model x slowdown + margin
  *
- * onnxruntime-node runs each inference on the event loop, in a setImmediate callback, one at a
- * time; under load, what a request waits between the choice of its model and its answer is that
- * turn (measured on 2 cores: the time left after selection exceeded the turn plus the models'
- * p50 by 0.1 ms at p50 and 0.8 ms at p99, whatever the count of requests in flight, which did not
- * predict it). So every request a task receives measures the turn with a setImmediate of its
- * own, shed or not: the estimate never depends on what it decided. It is a moving mean plus
- * `deviations` moving mean deviations (as TCP estimates a round trip, RFC 6298), a high estimate,
- * since the budget is a hard bound; it fades towards zero while no request measures it (time
- * constant `memoryMs`), so the estimate of a burst ends with it. The profiled p50 stays each
- * model's cost, so that the models keep the order calibration assumed.
+ * Models run synchronously (zoo/onnx.ts): once a request's model is chosen, nothing else runs in
+ * this process until it is answered, so what is left is the run itself. On an idle service it
+ * costs the profiled p50; under load every run takes longer (the other worker, the load, the
+ * collector share the cores), by a factor that every run of every model measures: the ratio of
+ * moving means of observed and profiled run time, so that a slow model's long runs weigh as much
+ * as their share of the work. It fades back to 1 while nothing runs (time constant `memoryMs`), so
+ * the slowdown of a burst ends with it. What it cannot see (a pause of the collector, the scheduler
+ * taking the core mid-run) the margin learns from the answers that came late. One factor for
+ * every model keeps them in the order calibration assumed.
  * Pure: the caller brings the clock readings.
  */
 
 export interface LatencyModelOptions {
   /** Off: a model's expected latency is its profiled p50, and nothing is shed (ADAPTIVE_LATENCY=0). */
   adaptive: boolean;
-  /** Weight of each new sample in the moving mean and deviation when samples come close together, in (0, 1]. */
+  /** Weight of each run in the moving means when runs come close together, in (0, 1]. */
   smoothing: number;
-  /** Mean deviations added to the moving mean. */
-  deviations: number;
-  /** Time constant, in ms, with which the estimate fades while no request measures the wait. */
+  /** Time constant, in ms, with which the slowdown and the margin fade while nothing refreshes them. */
   memoryMs: number;
   /** Share of answers under a budget allowed to come late: the margin is steered to it. */
   lateShare: number;
@@ -41,15 +38,14 @@ export interface Moment {
 }
 
 export class LatencyModel {
-  private mean = 0;
-  private deviation = 0;
+  private observedMs = 0;
+  private profiledMs = 0;
   private fedAtMs = Number.NEGATIVE_INFINITY;
   private margin = 0;
   private marginAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(readonly options: Readonly<LatencyModelOptions>) {
     if (!(options.smoothing > 0 && options.smoothing <= 1)) throw new RangeError(`smoothing must be in (0, 1], not ${options.smoothing}`);
-    if (!(options.deviations >= 0)) throw new RangeError(`deviations must be >= 0, not ${options.deviations}`);
     if (!(options.memoryMs > 0)) throw new RangeError(`memoryMs must be > 0, not ${options.memoryMs}`);
     if (!(options.lateShare > 0 && options.lateShare < 1)) throw new RangeError(`lateShare must be in (0, 1), not ${options.lateShare}`);
     if (!(options.marginStepMs >= 0)) throw new RangeError(`marginStepMs must be >= 0, not ${options.marginStepMs}`);
@@ -60,15 +56,15 @@ export class LatencyModel {
     return Math.exp(-Math.max(0, atMs - this.fedAtMs) / this.options.memoryMs);
   }
 
-  /** The wait for the event loop's turn planned for at `atMs`, in ms. */
-  waitMs(atMs: number): number {
-    if (!this.options.adaptive) return 0;
-    return Math.max(0, (this.mean + this.options.deviations * this.deviation) * this.freshness(atMs));
+  /** How many times its profiled p50 a run is planned to take at `atMs`. */
+  slowdown(atMs: number): number {
+    if (!this.options.adaptive || this.profiledMs === 0) return 1;
+    return 1 + (this.observedMs / this.profiledMs - 1) * this.freshness(atMs);
   }
 
   /**
-   * The margin planned for on top of the wait, in ms: what the answers that came late say the
-   * estimate misses (a pause of the collector, a burst after the choice). It fades like the wait,
+   * The margin planned for on top of the run, in ms: what the answers that came late say the
+   * estimate misses (a pause of the collector, a descheduled worker). It fades like the slowdown,
    * so that a margin grown while everything was shed does not outlive the load that grew it.
    */
   marginMs(atMs: number): number {
@@ -79,7 +75,7 @@ export class LatencyModel {
   /** Expected ms from receipt to answer of a request at `now`, answered by a model of p50 `profiledMs`. */
   expectedMs(profiledMs: number, now: Moment): number {
     if (!this.options.adaptive) return profiledMs;
-    return now.elapsedMs + profiledMs + this.waitMs(now.atMs) + this.marginMs(now.atMs);
+    return now.elapsedMs + profiledMs * this.slowdown(now.atMs) + this.marginMs(now.atMs);
   }
 
   /**
@@ -106,14 +102,14 @@ export class LatencyModel {
     return fastestMs <= budgetMs && this.expectedMs(fastestMs, now) > budgetMs;
   }
 
-  /** Learns from a turn of the event loop that took `waitMs` and ended at `atMs`. */
-  observeWait(waitMs: number, atMs: number): void {
+  /** Learns from a run of a model of p50 `profiledMs` that took `observedMs` and ended at `atMs`. */
+  observeRun(profiledMs: number, observedMs: number, atMs: number): void {
     if (!this.options.adaptive) return;
-    // The past keeps its weight (1 - smoothing) only while it is fresh: a sample after a silence
+    // The past keeps its weight (1 - smoothing) only while it is fresh: a run after a silence
     // replaces it.
     const kept = (1 - this.options.smoothing) * this.freshness(atMs);
-    this.mean = kept * this.mean + (1 - kept) * waitMs;
-    this.deviation = kept * this.deviation + (1 - kept) * Math.abs(waitMs - this.mean);
+    this.observedMs = kept * this.observedMs + (1 - kept) * observedMs;
+    this.profiledMs = kept * this.profiledMs + (1 - kept) * profiledMs;
     this.fedAtMs = Math.max(this.fedAtMs, atMs);
   }
 }

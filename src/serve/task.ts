@@ -93,15 +93,6 @@ export class ServedTask {
     return { atMs, elapsedMs: atMs - started };
   }
 
-  /** Measures the event loop's turn as an inference queued at `now` waits for it (see latency.ts). */
-  private measureTurn(now: Moment): void {
-    if (!this.latency.options.adaptive) return;
-    setImmediate(() => {
-      const atMs = performance.now();
-      this.latency.observeWait(atMs - now.atMs, atMs);
-    });
-  }
-
   /**
    * Refuses (503) a request that no model it may run can answer within its budget at `now`,
    * rather than answer it late: checked before decoding, to spare the work, and at selection.
@@ -148,7 +139,6 @@ export class ServedTask {
     // A point that starts at the cheapest rung and trusts the models' own confidence needs no features.
     const consulted = routeConsultsPremodel(constraint, this.operatingPointFor, this.defaults);
     const arrived = this.moment(started);
-    this.measureTurn(arrived);
     this.shedIfUnreachable(budget, forced, arrived);
     // An image decodes on its first conversion: ask for the feature plane here so that decoding is
     // timed as its own stage (the features, and models of the same preprocessing, reuse it).
@@ -172,8 +162,12 @@ export class ServedTask {
     while (!step.done) {
       const model = this.zoo.model(step.value.model);
       const r0 = performance.now();
-      probabilities = await model.classify(await modelTensor(input, model.entry));
+      const tensor = await modelTensor(input, model.entry);
+      const running = performance.now();
+      probabilities = model.classify(tensor);
       const r1 = performance.now();
+      // What profiling timed: classify alone, not the conversion to the model's input.
+      this.latency.observeRun(profiledMs(model), r1 - running, r1);
       const top = topTwo(probabilities);
       // A forced model runs once whatever its verifier says: skip it.
       const confirmed =

@@ -24,16 +24,16 @@ export class ZooModel {
   }
 
   /** Class probabilities of `batch` examples (softmax of the logits when the model gives logits). */
-  async classify(input: Float32Array, batch = 1): Promise<Float32Array> {
-    const out = await this.session.run(input, [batch, ...this.entry.input.shape]);
+  classify(input: Float32Array, batch = 1): Float32Array {
+    const out = this.session.run(input, [batch, ...this.entry.input.shape]);
     if (out.length !== batch * this.classes) {
       throw new Error(`model ${this.id} returned ${out.length} values for ${batch} x ${this.classes}`);
     }
     return this.entry.output.kind === 'logits' ? softmaxRows(out, this.classes) : out;
   }
 
-  dispose(): Promise<void> {
-    return this.session.dispose();
+  dispose(): void {
+    this.session.dispose();
   }
 }
 
@@ -82,8 +82,8 @@ export class Zoo {
     return model;
   }
 
-  async dispose(): Promise<void> {
-    await Promise.all(this.models.map((m) => m.dispose()));
+  dispose(): void {
+    for (const m of this.models) m.dispose();
   }
 }
 
@@ -120,20 +120,21 @@ function sessionProblems(entry: ModelEntry, session: OnnxModel): string[] {
 /** Loads one task's zoo from `dir`: validates the manifest, opens and checks every session. */
 export async function loadZoo(dir: string, options: SessionOptions): Promise<Zoo> {
   const loaded = await loadManifest(dir);
-  const settled = await Promise.allSettled(
-    loaded.manifest.models.map(async (entry) => {
-      const session = await openOnnxModel(path.join(dir, entry.file), options);
-      return { model: new ZooModel(entry, session), problems: sessionProblems(entry, session) };
-    }),
-  );
-  const models = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.model] : []));
-  const problems = settled.flatMap((s, i) =>
-    s.status === 'fulfilled'
-      ? s.value.problems
-      : [`model "${loaded.manifest.models[i]!.id}": onnxruntime cannot load it: ${(s.reason as Error).message}`],
-  );
+  const models: ZooModel[] = [];
+  const problems: string[] = [];
+  for (const entry of loaded.manifest.models) {
+    let session: OnnxModel;
+    try {
+      session = openOnnxModel(path.join(dir, entry.file), options);
+    } catch (err) {
+      problems.push(`model "${entry.id}": onnxruntime cannot load it: ${(err as Error).message}`);
+      continue;
+    }
+    models.push(new ZooModel(entry, session));
+    problems.push(...sessionProblems(entry, session));
+  }
   if (problems.length > 0) {
-    await Promise.all(models.map((m) => m.dispose()));
+    for (const m of models) m.dispose();
     throw new ArtifactError(path.join(dir, MANIFEST_FILE), problems);
   }
   return new Zoo(loaded, models);
@@ -154,7 +155,7 @@ export async function loadZoos(root: string, options: SessionOptions): Promise<M
       zoos.set(zoo.task, zoo);
     }
   } catch (err) {
-    await Promise.all([...zoos.values()].map((z) => z.dispose()));
+    for (const zoo of zoos.values()) zoo.dispose();
     throw err;
   }
   if (zoos.size === 0) throw new ArtifactError(root, [`no task folder with a ${MANIFEST_FILE}`]);

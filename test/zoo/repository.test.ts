@@ -22,7 +22,7 @@ describe('zoo/repository', () => {
     zoos = await loadZoos('zoo', { intraOpThreads: 1 });
   });
   after(async () => {
-    await Promise.all([...zoos.values()].map((z) => z.dispose()));
+    for (const zoo of zoos.values()) zoo.dispose();
   });
 
   it('loads every committed task', () => {
@@ -46,7 +46,7 @@ describe('zoo/repository', () => {
       let right = 0;
       for (const sample of samples) {
         const image = await ImageInput.fromEncoded(await readFile(path.join(FIXTURES, sample.file)), limits);
-        const probabilities = await model.classify(await modelTensor({ kind: 'image', image }, model.entry));
+        const probabilities = model.classify(await modelTensor({ kind: 'image', image }, model.entry));
         expect(probabilities).to.have.length(10);
         expect(probabilities.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-4);
         const predicted = probabilities.indexOf(Math.max(...probabilities));
@@ -65,20 +65,30 @@ describe('zoo/repository', () => {
         const prep = model.entry.input.preprocessing;
         if (prep.type !== 'window') throw new Error('window task with image model');
         const window = syntheticWindow(prep.length, prep.channels, 'walking');
-        const probabilities = await model.classify(await modelTensor({ kind: 'window', window }, model.entry));
+        const probabilities = model.classify(await modelTensor({ kind: 'window', window }, model.entry));
         expect(probabilities).to.have.length(zoo.manifest.classes.length);
         expect(probabilities.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-4);
       }
     }
   });
 
-  it('classifies a batch as it classifies each example alone', async () => {
+  it('runs to completion on the calling thread: no other callback runs before the answer', () => {
+    const model = zoos.get('fashion')!.models[0]!;
+    let otherCallbackRan = false;
+    setImmediate(() => (otherCallbackRan = true));
+    void Promise.resolve().then(() => (otherCallbackRan = true));
+    const probabilities = model.classify(new Float32Array(784).fill(0.5));
+    expect(probabilities).to.be.instanceOf(Float32Array).with.length(10);
+    expect(otherCallbackRan).to.equal(false);
+  });
+
+  it('classifies a batch as it classifies each example alone', () => {
     const model = zoos.get('fashion')!.models[0]!;
     const a = new Float32Array(784).fill(0.2);
     const b = new Float32Array(784).map((_, i) => (i % 28) / 27);
     const both = new Float32Array([...a, ...b]);
-    const batch = await model.classify(both, 2);
-    const single = [...(await model.classify(a)), ...(await model.classify(b))];
+    const batch = model.classify(both, 2);
+    const single = [...model.classify(a), ...model.classify(b)];
     for (let i = 0; i < 20; i++) expect(batch[i]).to.be.closeTo(single[i]!, 1e-5);
   });
 
