@@ -4,7 +4,7 @@
  *
  * Where the time of late answers goes: runs the service as `npm start` does, loads it at one
  * concurrency with every request carrying `maxLatencyMs`, and prints the share answered late (by
- * the server's `timing.totalMs`, and as the client saw them) and shed, and the mean of each stage for the late answers against
+ * the server's `timing.totalMs`, and as the client saw them) and shed, the models that answered, and the mean of each stage for the late answers against
  * those in time. --client-nice lowers the load generator's CPU priority once the service has
  * started (a client on another machine would not compete for its cores); --service-env passes
  * settings to the service (for example NODE_OPTIONS=--max-semi-space-size=4).
@@ -48,8 +48,14 @@ try {
   console.log(`${task}, ${values.connections} connections, maxLatencyMs ${budgetMs}: ${answers.timings.length} answered 200, ` +
     `${pct(late.length, answers.timings.length)} of them late (${pct(clientLate, answers.timings.length)} as the client saw them); ` +
     `${shed} shed (${pct(shed, shed + answers.timings.length)})`);
+  const mix = [...answers.models].sort((a, b) => b[1] - a[1]).map(([model, n]) => `${model} ${pct(n, answers.timings.length)}`);
+  console.log(`models that answered: ${mix.join(', ')}`);
   const mean = (timings: readonly StageTiming[], stage: (t: StageTiming) => number) =>
     (timings.reduce((sum, t) => sum + stage(t), 0) / Math.max(1, timings.length)).toFixed(3);
+  const clientOver = answers.timings.length === 0 ? 0 :
+    (answers.clientMs.get(200) ?? []).reduce((a, b) => a + b, 0) / answers.timings.length - answers.timings.reduce((a, t) => a + t.totalMs, 0) / answers.timings.length;
+  console.log(`mean ms beyond the server's totalMs, as the client saw them: ${clientOver.toFixed(3)}; estimated wait to be read (queuedMs): ` +
+    `${(answers.timings.reduce((a, t) => a + t.queuedMs, 0) / Math.max(1, answers.timings.length)).toFixed(3)}`);
   console.log('mean ms       decode features select inference other  total');
   for (const [name, timings] of [['late', late], ['in time', inTime]] as const) {
     const other = (t: StageTiming) => t.totalMs - t.decodeMs - t.featuresMs - t.selectMs - t.inferenceMs;

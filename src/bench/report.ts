@@ -72,16 +72,17 @@ export function renderResults(r: BenchResults): string {
     '',
     'Rising concurrency; every request carries `maxLatencyMs`. Adaptation on: the expected latency follows the load and what cannot',
     'be answered in time is shed (503); off (`ADAPTIVE_LATENCY=0`): the profiled p50 alone, nothing shed. "In budget" is the share of',
-    'the 200 answers within the budget, by the server\'s `timing.totalMs` and as the client saw them.',
+    'the 200 answers within the budget, by the server\'s `timing.totalMs` (from the moment the worker read the request) and as the client',
+    'saw them; "queued" is the server\'s estimate of how long they had waited to be read (`timing.queuedMs`), on which adaptation plans the budget too.',
     '',
-    '| task | budget ms | adaptation | connections | answers | 200 | shed 503 | in budget (server) | in budget (client) | server p50 / p99 ms | 503 p50 ms | models |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| task | budget ms | adaptation | connections | answers | 200 | shed 503 | in budget (server) | in budget (client) | server p50 / p99 ms | queued p50 / p99 ms | 503 p50 ms | models |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const ramp of r.ramp) {
     for (const s of ramp.steps) {
       lines.push(
         `| ${ramp.task} | ${ramp.budgetMs} | ${ramp.adaptive ? 'on' : 'off'} | ${s.connections} | ${s.answered} | ${pct(s.okShare)} | ${pct(s.shedShare)} | ` +
-          `${pct(s.withinBudgetServer)} | ${pct(s.withinBudgetClient)} | ${p50p99(s.serverMs)} | ${ms(s.shedClientMs.p50)} | ${mix(s.models)} |`,
+          `${pct(s.withinBudgetServer)} | ${pct(s.withinBudgetClient)} | ${p50p99(s.serverMs)} | ${p50p99(s.queuedMs)} | ${ms(s.shedClientMs.p50)} | ${mix(s.models)} |`,
       );
     }
   }

@@ -160,6 +160,8 @@ export interface RampStep {
   withinBudgetServer: number;
   withinBudgetClient: number;
   serverMs: Summary;
+  /** The server's estimate of how long the 200 answers had waited to be read (timing.queuedMs). */
+  queuedMs: Summary;
   /** How fast a shed request got its 503, as the client saw it. */
   shedClientMs: Summary;
   models: Record<string, number>;
@@ -193,6 +195,7 @@ export async function measureRamp(
       withinBudgetServer: within(answers.timings.map((t) => t.totalMs)),
       withinBudgetClient: within(answers.clientMs.get(200) ?? []),
       serverMs: summarise(answers.timings.map((t) => t.totalMs)),
+      queuedMs: summarise(answers.timings.map((t) => t.queuedMs)),
       shedClientMs: summarise(answers.clientMs.get(503) ?? []),
       models: counts(answers.models),
     });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import express, { type Express, type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import type { DataPlane } from '../serve/dataplane.js';
-import type { AppContext, HttpConfig } from './context.js';
+import { ReadWaitClock, type AppContext, type HttpConfig } from './context.js';
 import { errorHandler, notFound } from './errors.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -104,6 +104,7 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
     metrics,
     logger: options.logger ?? pino({ level: 'silent' }),
     version: VERSION,
+    readWait: new ReadWaitClock(),
     ...(options.reload === undefined ? {} : { reload: options.reload }),
   };
   const openapi = JSON.stringify(openApiDocument(VERSION));

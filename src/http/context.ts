@@ -3,12 +3,15 @@
  * and the logger; and the middleware common to the inference routes: admission (load shedding,
  * shutdown) and the recording of a served prediction.
  */
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { BadRequestError, OverloadedError, UnsupportedMediaTypeError } from '../errors/index.js';
 import type { ModelInput } from '../inputs/index.js';
 import type { Constraint } from '../select/policy.js';
 import type { DataPlane } from '../serve/dataplane.js';
+import { ReadWait } from '../serve/read-wait.js';
 import type { Prediction, ServedTask } from '../serve/task.js';
 import type { Metrics } from './metrics.js';
 import type { Lease, PlaneLoader, Service } from './service.js';
@@ -36,15 +39,46 @@ export interface AppContext {
   version: string;
   /** How to load a fresh data plane for a reload; none: reload is off. */
   reload?: PlaneLoader;
+  /** How long the request read now had waited to be read (see serve/read-wait.ts). */
+  readWait: ReadWaitClock;
+}
+
+/** `ReadWait` on this process's clock, event loop and connections: one per app, so that each turn ends once. */
+export class ReadWaitClock {
+  private readonly estimate = new ReadWait();
+  private turnEndPending = false;
+  private readonly lastAnswerAt = new WeakMap<Socket, number>();
+
+  /** Estimated wait, in ms, of a request read at `atMs` (performance.now()) on `socket`. */
+  waitedMs(atMs: number, socket: Socket): number {
+    const waited = this.estimate.waitedMs(atMs, performance.eventLoopUtilization().idle, this.lastAnswerAt.get(socket));
+    if (!this.turnEndPending) {
+      this.turnEndPending = true;
+      // The check phase: after this turn has read, and served, every request that was ready.
+      setImmediate(() => {
+        this.turnEndPending = false;
+        this.estimate.endTurn(performance.now(), performance.eventLoopUtilization().idle);
+      });
+    }
+    return waited;
+  }
+
+  /** The answer to a request on `socket` went out at `atMs`. */
+  answered(socket: Socket, atMs: number): void {
+    this.lastAnswerAt.set(socket, atMs);
+  }
 }
 
 export type Endpoint = 'v1_predict' | 'v2_infer';
 
 /** Admits an inference request (or 503) and leases the current data plane until the response closes. */
 export function admit(ctx: AppContext, endpoint: Endpoint): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
     res.locals.endpoint = endpoint;
-    res.locals.started = performance.now();
+    const started = performance.now();
+    res.locals.started = started;
+    res.locals.waitedMs = ctx.readWait.waitedMs(started, req.socket);
+    res.on('finish', () => ctx.readWait.answered(req.socket, performance.now()));
     const lease = ctx.service.admit();
     res.locals.lease = lease;
     res.on('close', () => lease.release());
@@ -71,7 +105,7 @@ export async function predict(
 ): Promise<Prediction> {
   // Pinned: a client that goes away mid-inference does not free the plane under the sessions.
   const lease = res.locals.lease as Lease;
-  const prediction = await lease.pin(task.predict(input, constraint, res.locals.started as number)).catch((err: unknown) => {
+  const prediction = await lease.pin(task.predict(input, constraint, res.locals.started as number, res.locals.waitedMs as number)).catch((err: unknown) => {
     // The task sheds a request that the load leaves no model able to answer within its budget.
     if (err instanceof OverloadedError) ctx.metrics.rejected.inc({ reason: 'deadline' });
     throw err;

@@ -11,7 +11,7 @@ import type { Prediction } from '../serve/task.js';
 /** Seconds: from 50 µs (features of a window) to 5 s (an overloaded request). */
 const STAGE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export const STAGES = ['decode', 'features', 'select', 'inference', 'total'] as const;
+export const STAGES = ['queued', 'decode', 'features', 'select', 'inference', 'total'] as const;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -34,7 +34,7 @@ export class Metrics {
 
   readonly stageDuration = new Histogram({
     name: 'adaptive_zoo_stage_duration_seconds',
-    help: 'Duration of each pipeline stage of a served request (decode, features, select, inference, total); features only where computed',
+    help: 'Duration of each pipeline stage of a served request (queued: the estimated wait before the worker read it; decode, features, select, inference, total: from the read); features only where computed',
     labelNames: ['task', 'stage'] as const,
     buckets: STAGE_BUCKETS,
     registers: [this.registry],
@@ -79,7 +79,7 @@ export class Metrics {
 
   readonly expectedLatency = new Gauge({
     name: 'adaptive_zoo_expected_latency_seconds',
-    help: 'Expected time, receipt to answer, of a request that each model would answer now, under the current load, by task and model',
+    help: 'Expected time, read to answer, of a request that each model would answer now, under the current load, by task and model',
     labelNames: ['task', 'model'] as const,
     registers: [this.registry],
     collect: () => {
@@ -107,6 +107,7 @@ export class Metrics {
   observePrediction(prediction: Prediction, forced: boolean): void {
     const { task, model, timing, selection } = prediction;
     const byStage = {
+      queued: timing.queuedMs,
       decode: timing.decodeMs,
       features: timing.featuresMs,
       select: timing.selectMs,

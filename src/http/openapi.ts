@@ -34,8 +34,10 @@ const v2ErrorSchema = { type: 'object', required: ['error'], properties: { error
 
 const timingSchema = {
   type: 'object',
-  description: 'Milliseconds spent in each stage of this request.',
-  properties: Object.fromEntries(['decodeMs', 'featuresMs', 'selectMs', 'inferenceMs', 'totalMs'].map((k) => [k, { type: 'number' }])),
+  description:
+    'Milliseconds spent in each stage of this request; totalMs from the moment the worker read it. queuedMs estimates how long it ' +
+    'had waited to be read (a busy worker reads the next request once it has answered those before it); maxLatencyMs is planned on both.',
+  properties: Object.fromEntries(['queuedMs', 'decodeMs', 'featuresMs', 'selectMs', 'inferenceMs', 'totalMs'].map((k) => [k, { type: 'number' }])),
 };
 
 const predictionSchema = {

@@ -1,8 +1,11 @@
 /**
- * The live latency model behind `maxLatencyMs`: how long a request would take, receipt to
- * answer, if this process answered it now with a given model.
+ * The live latency model behind `maxLatencyMs`: how long a request would take, from its arrival
+ * to its answer, if this process answered it now with a given model.
  *
  *   expected = elapsed so far + profiled p50 of the model x slowdown + margin
+ *
+ * The time elapsed counts from the request's arrival: its estimated wait to be read (read-wait.ts)
+ * and the time since.
  *
  * Models run synchronously (zoo/onnx.ts): once a request's model is chosen, nothing else runs in
  * this process until it is answered, so what is left is the run itself. On an idle service it
@@ -33,7 +36,7 @@ export interface LatencyModelOptions {
 export interface Moment {
   /** The clock (performance.now()), in ms. */
   atMs: number;
-  /** Since the request's receipt, in ms. */
+  /** Since the request arrived, in ms: since it was read, plus its estimated wait to be read. */
   elapsedMs: number;
 }
 
@@ -72,7 +75,7 @@ export class LatencyModel {
     return this.margin * Math.exp(-Math.max(0, atMs - this.marginAtMs) / this.options.memoryMs);
   }
 
-  /** Expected ms from receipt to answer of a request at `now`, answered by a model of p50 `profiledMs`. */
+  /** Expected ms from arrival to answer of a request at `now`, answered by a model of p50 `profiledMs`. */
   expectedMs(profiledMs: number, now: Moment): number {
     if (!this.options.adaptive) return profiledMs;
     return now.elapsedMs + profiledMs * this.slowdown(now.atMs) + this.marginMs(now.atMs);

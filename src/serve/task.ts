@@ -15,6 +15,8 @@ import type { Zoo, ZooModel } from '../zoo/repository.js';
 import type { LatencyModel, Moment } from './latency.js';
 
 export interface StageTiming {
+  /** Estimated wait before the worker read the request (serve/read-wait.ts); not part of totalMs. */
+  queuedMs: number;
   decodeMs: number;
   featuresMs: number;
   selectMs: number;
@@ -64,7 +66,7 @@ export class ServedTask {
     return this.zoo.task;
   }
 
-  /** Expected latency, receipt to answer, of a request at `now` if `model` answered it, in ms. */
+  /** Expected latency, arrival to answer, of a request at `now` if `model` answered it, in ms. */
   expectedLatencyMs(model: ZooModel, now: Moment): number {
     return this.latency.expectedMs(profiledMs(model), now);
   }
@@ -87,10 +89,10 @@ export class ServedTask {
     });
   }
 
-  /** Where a request that arrived at `started` stands now. */
-  private moment(started: number): Moment {
+  /** Where a request read at `started`, after waiting `waitedMs` to be read, stands now. */
+  private moment(started: number, waitedMs: number): Moment {
     const atMs = performance.now();
-    return { atMs, elapsedMs: atMs - started };
+    return { atMs, elapsedMs: waitedMs + atMs - started };
   }
 
   /**
@@ -102,7 +104,8 @@ export class ServedTask {
     if (!this.latency.unreachable(budget, profiledMs(fastest), now)) return;
     throw new OverloadedError(
       `no model can answer within maxLatencyMs ${budget} ms under the current load: the fastest, ${fastest.id}, ` +
-        `is expected to take ${this.expectedLatencyMs(fastest, now).toFixed(3)} ms from receipt now ` +
+        `is expected to take ${this.expectedLatencyMs(fastest, now).toFixed(3)} ms from the request's arrival ` +
+        `(${now.elapsedMs.toFixed(3)} ms of it already spent, waiting to be read and since) ` +
         `(${profiledMs(fastest).toFixed(3)} ms on an idle service); retry in ${this.retryAfterS} s`,
       this.retryAfterS,
     );
@@ -128,8 +131,12 @@ export class ServedTask {
     return { kind: 'image', image: ImageInput.fromRaw({ pixels: new Uint8Array(width * height), width, height, channels: 1 }) };
   }
 
-  /** Answers `input`; `started` is when the request arrived (performance.now()), for its budget. */
-  async predict(input: ModelInput, constraint: Constraint, started = performance.now()): Promise<Prediction> {
+  /**
+   * Answers `input`. `started` is when the request was read (performance.now()): `timing.totalMs`
+   * counts from there. Its budget is planned from `waitedMs` earlier, the estimated wait before it
+   * was read, so that a busy worker sheds, or serves cheaper, what its queue has made late.
+   */
+  async predict(input: ModelInput, constraint: Constraint, started = performance.now(), waitedMs = 0): Promise<Prediction> {
     const t0 = performance.now();
     if (input.kind !== this.view.kind) {
       throw new InvalidInputError(`task "${this.name}" takes ${this.view.kind}s, not ${input.kind}s`);
@@ -138,7 +145,7 @@ export class ServedTask {
     const budget = constraint.maxLatencyMs ?? this.defaults.maxLatencyMs;
     // A point that starts at the cheapest rung and trusts the models' own confidence needs no features.
     const consulted = routeConsultsPremodel(constraint, this.operatingPointFor, this.defaults);
-    const arrived = this.moment(started);
+    const arrived = this.moment(started, waitedMs);
     this.shedIfUnreachable(budget, forced, arrived);
     // An image decodes on its first conversion: ask for the feature plane here so that decoding is
     // timed as its own stage (the features, and models of the same preprocessing, reuse it).
@@ -146,7 +153,7 @@ export class ServedTask {
     const t1 = performance.now();
     const features = consulted ? await extractFeatures(input, this.view) : undefined;
     const t2 = performance.now();
-    const selectedAt = this.moment(started);
+    const selectedAt = this.moment(started, waitedMs);
     this.shedIfUnreachable(budget, forced, selectedAt);
     const steps = route(
       this.premodel.models,
@@ -181,7 +188,8 @@ export class ServedTask {
     const result = step.value;
     const top = topTwo(probabilities);
     const done = performance.now();
-    if (Number.isFinite(budget)) this.latency.observeAnswer(done - started > budget, done);
+    // Late on the clock the budget was planned on: from the request's arrival, its wait to be read included.
+    if (Number.isFinite(budget)) this.latency.observeAnswer(waitedMs + done - started > budget, done);
     const answered = this.zoo.model(result.model);
     return {
       task: this.name,
@@ -200,7 +208,7 @@ export class ServedTask {
             `(profiled ${profiledMs(answered).toFixed(3)} ms)`
           : result.reason,
       },
-      timing: { decodeMs: t1 - t0, featuresMs: features === undefined ? 0 : t2 - t1, selectMs, inferenceMs, totalMs: done - started },
+      timing: { queuedMs: waitedMs, decodeMs: t1 - t0, featuresMs: features === undefined ? 0 : t2 - t1, selectMs, inferenceMs, totalMs: done - started },
     };
   }
 }

@@ -40,7 +40,7 @@ describe('http operations', function () {
     const model = ok.body.model as string;
     expect(r.text).to.contain(`adaptive_zoo_requests_total{endpoint="v1_predict",task="${task}",model="${model}",status="200"} 1`);
     expect(r.text).to.contain(`adaptive_zoo_requests_total{endpoint="v1_predict",task="${task}",model="",status="400"} 1`);
-    for (const stage of ['decode', 'select', 'inference', 'total']) {
+    for (const stage of ['queued', 'decode', 'select', 'inference', 'total']) {
       expect(r.text).to.contain(`adaptive_zoo_stage_duration_seconds_count{task="${task}",stage="${stage}"} 1`);
     }
     // Features only where the route consulted the premodel (a plain cascade computes none).

@@ -16,7 +16,7 @@ function expectPrediction(body: any, task: { task: string; classes: string[]; mo
   expect(s.constraintMet).to.be.a('boolean');
   expect(s.reason).to.be.a('string').and.not.equal('');
   for (const c of s.candidates) expect(c).to.have.keys('model', 'pCorrect', 'latencyMs');
-  for (const k of ['decodeMs', 'featuresMs', 'selectMs', 'inferenceMs', 'totalMs']) {
+  for (const k of ['queuedMs', 'decodeMs', 'featuresMs', 'selectMs', 'inferenceMs', 'totalMs']) {
     expect(body.timing[k], k).to.be.a('number').and.at.least(0);
   }
   expect(body.timing.totalMs).to.be.at.least(body.timing.inferenceMs);

@@ -155,12 +155,12 @@ describe('http v2 (Open Inference Protocol)', function () {
       const t = srv.windowTask!;
       const window = windowArray();
       const r = await postJson(`${srv.base}/v2/models/${t.task}/infer`, {
-        parameters: { maxLatencyMs: 5 },
+        parameters: { maxLatencyMs: 1000 },
         inputs: [{ name: 'window', shape: [1, 128, 6], datatype: 'FP32', data: [window] }],
       });
       expect(r.status, r.text).to.equal(200);
       expect(r.body.outputs[0].shape).to.deep.equal([1, t.classes.length]);
-      const v1 = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { window }, constraint: { maxLatencyMs: 5 } });
+      const v1 = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { window }, constraint: { maxLatencyMs: 1000 } });
       expect(v1.body.model).to.equal(r.body.parameters.model);
       expect(v1.body.classIndex).to.equal(r.body.outputs[1].data[0]);
       const m = t.models[0]!;

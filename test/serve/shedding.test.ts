@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { LATENCY_DEFAULTS } from '../../src/config/defaults.js';
+import { OverloadedError } from '../../src/errors/index.js';
 import { DataPlane } from '../../src/serve/dataplane.js';
 import { LatencyModel } from '../../src/serve/latency.js';
 import { config, expectError, postJson, request, serverPerSuite, startServer, validPredictBody, type TestServer } from '../http/server.js';
@@ -41,6 +42,18 @@ describe('serve: maxLatencyMs under load (HTTP)', function () {
     const r = await postJson(url, { ...body, constraint: { maxLatencyMs: fastestP50(srv) / 2 } });
     expect(r.status, r.text).to.equal(200);
     expect(r.body.selection.constraintMet).to.equal(false);
+  });
+
+  it('plans on the wait before the request was read: one that waited out its budget is shed', async () => {
+    slowDown(srv, 1);
+    const task = srv.app.service.plane.tasks.find((t) => t.view.kind === 'window')!;
+    if (task.view.kind !== 'window') return;
+    const input = { kind: 'window' as const, window: new Float32Array(task.view.length * task.view.channels) };
+    const shed = await task.predict(input, { maxLatencyMs: 20 }, performance.now(), 25).catch((err: unknown) => err);
+    expect(shed).to.be.instanceOf(OverloadedError);
+    const answered = await task.predict(input, { maxLatencyMs: 20 }, performance.now(), 5);
+    expect(answered.timing.queuedMs).to.equal(5);
+    expect(answered.timing.totalMs, 'totalMs counts from the read').to.be.below(5);
   });
 
   it('plans with the latency expected now, and says so', async () => {
