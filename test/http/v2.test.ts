@@ -83,7 +83,7 @@ describe('http v2 (Open Inference Protocol)', function () {
         expect(r.status, r.text).to.equal(200);
         expect(r.body.model_name).to.equal(t.task);
         expect(r.body.id).to.equal('req-1');
-        expect(r.body.parameters).to.include.keys('model', 'constraintMet', 'predictedAccuracy', 'predictedLatencyMs', 'reason', 'totalMs');
+        expect(r.body.parameters).to.include.keys('model', 'constraintMet', 'predictedAccuracy', 'predictedLatencyMs', 'reason', 'queuedMs', 'totalMs');
         const names = r.body.outputs.map((o: any) => o.name);
         expect(names).to.deep.equal(['scores', 'class_index', 'label']);
         const scores = r.body.outputs[0];
