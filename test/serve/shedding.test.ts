@@ -44,6 +44,15 @@ describe('serve: maxLatencyMs under load (HTTP)', function () {
     expect(r.body.selection.constraintMet).to.equal(false);
   });
 
+  it('a request read after the service idled had waited for nothing (timing.queuedMs 0)', async () => {
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const r = await postJson(url, body);
+      expect(r.status, r.text).to.equal(200);
+      expect(r.body.timing.queuedMs).to.equal(0);
+    }
+  });
+
   it('plans on the wait before the request was read: one that waited out its budget is shed', async () => {
     slowDown(srv, 1);
     const task = srv.app.service.plane.tasks.find((t) => t.view.kind === 'window')!;
