@@ -8,7 +8,9 @@
  * so its budget was spent after the choice that was meant to keep it (`npm run bench:late`, fashion,
  * 16 connections, maxLatencyMs 10: 8.2% of answers late and 75% shed through the public run, 0.2 to
  * 0.4% late and 0.2% shed through the native one). Run to completion, a request is answered as soon
- * as its model has run.
+ * as its model has run. The native session (`dist/binding`) is the package's own, not its documented
+ * API: an upgrade of onnxruntime-node must keep it (every zoo model runs through it in
+ * test/zoo/repository.test.ts).
  */
 import { Tensor } from 'onnxruntime-node';
 import { binding, initOrt, type Binding } from 'onnxruntime-node/dist/binding.js';
