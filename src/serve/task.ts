@@ -104,9 +104,9 @@ export class ServedTask {
     if (!this.latency.unreachable(budget, profiledMs(fastest), now)) return;
     throw new OverloadedError(
       `no model can answer within maxLatencyMs ${budget} ms under the current load: the fastest, ${fastest.id}, ` +
-        `is expected to take ${this.expectedLatencyMs(fastest, now).toFixed(3)} ms from the request's arrival ` +
-        `(${now.elapsedMs.toFixed(3)} ms of it already spent, waiting to be read and since) ` +
-        `(${profiledMs(fastest).toFixed(3)} ms on an idle service); retry in ${this.retryAfterS} s`,
+        `is expected to answer ${this.expectedLatencyMs(fastest, now).toFixed(3)} ms after the request's arrival, ` +
+        `${now.elapsedMs.toFixed(3)} ms of which are already spent waiting to be read and since ` +
+        `(it takes ${profiledMs(fastest).toFixed(3)} ms on an idle service); retry in ${this.retryAfterS} s`,
       this.retryAfterS,
     );
   }
