@@ -1,23 +1,26 @@
 /**
- * npx tsx scripts/bench-features.ts [--inputs 2000] [--warmup 2000]
+ * npm run bench:features -- [--inputs 2000] [--warmup 2000]
  *
  * Measures the cost of the cheap features on the request path: microseconds per input (mean and
  * p50) of imageFeatures on 28x28 planes and of windowFeatures on 128 x 6 windows at 50 Hz. The
  * inputs are synthetic (a garment-like blob with texture; gravity plus a gait oscillation and
  * noise), made here with a fixed seed, and each extractor is warmed up before it is timed.
  */
-import { parseArgs } from 'node:util';
-import { imageFeatures, windowFeatures } from '../src/features/index.js';
+import { imageFeatures } from '../src/inputs/image/features.js';
+import { windowFeatures } from '../src/inputs/window/features.js';
 import { seededRandom } from '../src/premodel/forest.js';
+import { parseCli } from './cli.js';
 
-const { values } = parseArgs({
+const values = parseCli({
+  name: 'npm run bench:features --',
+  summary: 'Times the cheap premodel features per input: image features of 28x28 planes, window features of 128 x 6 windows at 50 Hz.',
   options: {
-    inputs: { type: 'string', default: '2000' },
-    warmup: { type: 'string', default: '2000' },
+    inputs: { type: 'int', default: 2000, min: 1, max: 10_000_000, help: 'synthetic inputs timed per extractor' },
+    warmup: { type: 'int', default: 2000, min: 0, max: 10_000_000, help: 'untimed calls first' },
   },
 });
-const inputCount = Number(values.inputs);
-const warmupRuns = Number(values.warmup);
+const inputCount = values.inputs;
+const warmupRuns = values.warmup;
 
 const random = seededRandom(42); // deterministic, so that runs compare
 

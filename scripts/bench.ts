@@ -14,110 +14,116 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { SERVICE_DEFAULTS } from '../src/config/defaults.js';
-import { sampleTestInputs, type BenchInput } from '../src/bench/inputs.js';
-import { renderResults, type BenchResults } from '../src/bench/report.js';
-import { parseServiceEnv, startService } from '../src/bench/service.js';
-import { describeTasks, measureOverhead, measureRamp, measureThroughput, measureTraining } from '../src/bench/suite.js';
+import { sampleTestInputs, type BenchInput } from './bench/inputs.js';
+import { renderResults, type BenchResults } from './bench/report.js';
+import { parseServiceEnv, startService } from './bench/service.js';
+import { describeTasks, measureOverhead, measureRamp, measureThroughput, measureTraining } from './bench/suite.js';
 import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
 import { host } from '../src/pipeline/profile.js';
+import { parseCli, runMain, UsageError } from './cli.js';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    workers: { type: 'string', default: String(SERVICE_DEFAULTS.workers) },
-    connections: { type: 'string', default: '16' },
-    seconds: { type: 'string' },
-    rounds: { type: 'string' },
-    'budget-ms': { type: 'string', default: '10,2' },
-    inputs: { type: 'string', default: '200' },
-    'fashion-data': { type: 'string', default: FASHION_DEFAULT_DIR },
-    'har-data': { type: 'string', default: '../shared/data/hapt' },
-    out: { type: 'string', default: 'bench' },
-    parts: { type: 'string', default: 'overhead,throughput,ramp,training' },
-    'service-env': { type: 'string', multiple: true, default: [] },
-  },
-});
 const PARTS = ['overhead', 'throughput', 'ramp', 'training'] as const;
-const parts = new Set(values.parts.split(',').map((p) => p.trim()));
-for (const part of parts) {
-  if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--parts: unknown part "${part}"; the parts are ${PARTS.join(', ')}`);
-}
-const quick = values.quick;
-const seconds = Number(values.seconds ?? (quick ? 2 : 5));
-const rounds = Number(values.rounds ?? (quick ? 1 : 3));
-const connections = Number(values.connections);
-const rampBudgetsMs = values['budget-ms'].split(',').map(Number);
-if (rampBudgetsMs.some((ms) => !(ms > 0))) throw new Error(`--budget-ms: latency budgets in ms, comma-separated, not "${values['budget-ms']}"`);
-const rampConnections = quick ? [1, 16] : [1, 4, 16, 64];
-const serviceEnv = { WORKERS: values.workers, ...parseServiceEnv(values['service-env']) };
-const log = (line: string) => process.stderr.write(`${line}\n`);
-
-const inputCount = Number(values.inputs);
-const inputs: Record<string, BenchInput[]> = {
-  fashion: await sampleTestInputs('fashion', inputCount, values['fashion-data']),
-  har: await sampleTestInputs('har', inputCount, values['har-data']),
-};
-
-const results: BenchResults = {
-  generated: new Date().toISOString(),
-  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  host: host(),
-  quick,
-  service: { workers: Number(values.workers), intraOpThreads: SERVICE_DEFAULTS.intraOpThreads, maxInFlight: SERVICE_DEFAULTS.maxInFlight },
-  inputs: {
-    fashion: `${inputs.fashion!.length} test-split images as 8-bit greyscale PNG uploads`,
-    har: `${inputs.har!.length} test-split windows as JSON`,
+const command = {
+  name: 'npm run bench --',
+  summary: 'Benchmarks the service as npm start runs it, on loopback, and writes RESULTS.md and results.json.',
+  options: {
+    quick: { type: 'boolean', help: 'short runs and no training: a smoke test of the whole bench' },
+    workers: { type: 'int', default: SERVICE_DEFAULTS.workers, min: 1, max: 256, help: 'service worker processes' },
+    connections: { type: 'int', default: 16, min: 1, max: 10_000, help: 'connections of the throughput runs' },
+    seconds: { type: 'number', min: 0, exclusiveMin: true, help: 'seconds per load run (default 5, 2 with --quick)' },
+    rounds: { type: 'int', min: 1, max: 100, help: 'rounds of the throughput comparison (default 3, 1 with --quick)' },
+    'budget-ms': { type: 'strings', default: ['10', '2'], placeholder: 'MS,...', help: 'latency budgets of the load ramp, in ms' },
+    inputs: { type: 'int', default: 200, min: 1, max: 100_000, help: 'test-split inputs sampled per task' },
+    'fashion-data': { type: 'string', default: FASHION_DEFAULT_DIR, placeholder: 'DIR', help: "fashion's data set" },
+    'har-data': { type: 'string', default: '../shared/data/hapt', placeholder: 'DIR', help: "har's data set" },
+    out: { type: 'string', default: 'bench', placeholder: 'DIR', help: 'where RESULTS.md and results.json go' },
+    parts: { type: 'strings', default: [...PARTS], placeholder: 'PART,...', help: `measurements to run, of ${PARTS.join(', ')}` },
+    'service-env': { type: 'strings', placeholder: 'KEY=VALUE', help: 'an environment variable for the service only (not the load generator)' },
   },
-  overhead: [],
-  throughput: [],
-  ramp: [],
-};
+} as const;
 
-for (const adaptive of parts.has('ramp') ? [true, false] : [true]) {
-  const service = await startService({ ...serviceEnv, ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
-  try {
-    const tasks = (await describeTasks(service.base)).filter((t) => inputs[t.task] !== undefined);
-    for (const task of tasks) {
-      const taskInputs = inputs[task.task]!;
-      if (adaptive && parts.has('overhead')) {
-        log(`${task.task}: selection overhead`);
-        results.overhead.push(await measureOverhead(service.base, task, taskInputs, quick ? 300 : 2000));
-      }
-      if (adaptive && parts.has('throughput')) {
-        log(`${task.task}: throughput, routed against the most accurate and the cheapest model`);
-        results.throughput.push(await measureThroughput(service.base, task, taskInputs, { connections, seconds, rounds }));
-      }
-      if (parts.has('ramp')) {
-        for (const budgetMs of rampBudgetsMs) {
-          log(`${task.task}: load ramp under ${budgetMs} ms, adaptation ${adaptive ? 'on' : 'off'}`);
-          results.ramp.push(await measureRamp(service.base, task, taskInputs, { adaptive, budgetMs, connections: rampConnections, seconds }));
+runMain(command.name, async () => {
+  const values = parseCli(command);
+  const parts = new Set(values.parts);
+  for (const part of parts) {
+    if (!(PARTS as readonly string[]).includes(part)) throw new UsageError(`--parts: unknown part "${part}"; the parts are ${PARTS.join(', ')}`);
+  }
+  const quick = values.quick;
+  const seconds = values.seconds ?? (quick ? 2 : 5);
+  const rounds = values.rounds ?? (quick ? 1 : 3);
+  const connections = values.connections;
+  const rampBudgetsMs = values['budget-ms'].map(Number);
+  if (rampBudgetsMs.some((ms) => !(ms > 0))) throw new UsageError(`--budget-ms: latency budgets in ms, comma-separated, not "${values['budget-ms'].join(',')}"`);
+  const rampConnections = quick ? [1, 16] : [1, 4, 16, 64];
+  const serviceEnv = { WORKERS: String(values.workers), ...parseServiceEnv(values['service-env']) };
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  const inputCount = values.inputs;
+  const inputs: Record<string, BenchInput[]> = {
+    fashion: await sampleTestInputs('fashion', inputCount, values['fashion-data']),
+    har: await sampleTestInputs('har', inputCount, values['har-data']),
+  };
+
+  const results: BenchResults = {
+    generated: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    host: host(),
+    quick,
+    service: { workers: values.workers, intraOpThreads: SERVICE_DEFAULTS.intraOpThreads, maxInFlight: SERVICE_DEFAULTS.maxInFlight },
+    inputs: {
+      fashion: `${inputs.fashion!.length} test-split images as 8-bit greyscale PNG uploads`,
+      har: `${inputs.har!.length} test-split windows as JSON`,
+    },
+    overhead: [],
+    throughput: [],
+    ramp: [],
+  };
+
+  for (const adaptive of parts.has('ramp') ? [true, false] : [true]) {
+    const service = await startService({ ...serviceEnv, ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
+    try {
+      const tasks = (await describeTasks(service.base)).filter((t) => inputs[t.task] !== undefined);
+      for (const task of tasks) {
+        const taskInputs = inputs[task.task]!;
+        if (adaptive && parts.has('overhead')) {
+          log(`${task.task}: selection overhead`);
+          results.overhead.push(await measureOverhead(service.base, task, taskInputs, quick ? 300 : 2000));
+        }
+        if (adaptive && parts.has('throughput')) {
+          log(`${task.task}: throughput, routed against the most accurate and the cheapest model`);
+          results.throughput.push(await measureThroughput(service.base, task, taskInputs, { connections, seconds, rounds }));
+        }
+        if (parts.has('ramp')) {
+          for (const budgetMs of rampBudgetsMs) {
+            log(`${task.task}: load ramp under ${budgetMs} ms, adaptation ${adaptive ? 'on' : 'off'}`);
+            results.ramp.push(await measureRamp(service.base, task, taskInputs, { adaptive, budgetMs, connections: rampConnections, seconds }));
+          }
         }
       }
+    } finally {
+      await service.stop();
     }
-  } finally {
-    await service.stop();
   }
-}
 
-if (!quick && parts.has('training')) {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-bench-'));
-  try {
-    results.training = [];
-    for (const task of Object.keys(inputs)) {
-      log(`${task}: premodel training`);
-      results.training.push(await measureTraining(task, scratch));
+  if (!quick && parts.has('training')) {
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-bench-'));
+    try {
+      results.training = [];
+      for (const task of Object.keys(inputs)) {
+        log(`${task}: premodel training`);
+        results.training.push(await measureTraining(task, scratch));
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
   }
-}
 
-await mkdir(values.out, { recursive: true });
-await writeFile(path.join(values.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-await writeFile(path.join(values.out, 'RESULTS.md'), renderResults(results));
-log(`wrote ${path.join(values.out, 'RESULTS.md')} and results.json`);
-for (const t of results.throughput) {
-  log(`${t.task}: routed / most accurate ${t.routedOverMostAccurate.toFixed(2)}x, routed / cheapest ${t.routedOverCheapest.toFixed(2)}x`);
-}
+  await mkdir(values.out, { recursive: true });
+  await writeFile(path.join(values.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(path.join(values.out, 'RESULTS.md'), renderResults(results));
+  log(`wrote ${path.join(values.out, 'RESULTS.md')} and results.json`);
+  for (const t of results.throughput) {
+    log(`${t.task}: routed / most accurate ${t.routedOverMostAccurate.toFixed(2)}x, routed / cheapest ${t.routedOverCheapest.toFixed(2)}x`);
+  }
+});

@@ -1,13 +1,11 @@
 /**
- * npm run evaluate -- --task fashion|har [--data DIR] [--zoo-dir zoo] [--premodel-dir premodel] [--out reports]
+ * npm run evaluate -- --task <task> [--data DIR] [--zoo-dir zoo] [--premodel-dir premodel] [--out reports]
  *
  * Evaluates the premodel against every single model, the oracle and a confidence cascade on the
  * test split, and writes reports/<task>.md, .json and .svg.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULTS } from '../src/config/defaults.js';
-import { featureNamesOf, featureViewOf } from '../src/features/extract.js';
+import { taskInputs } from '../src/inputs/registry.js';
 import { datasetOf } from '../src/pipeline/datasets/index.js';
 import { evaluate } from '../src/pipeline/evaluate.js';
 import { outcomePath, readOutcomes } from '../src/pipeline/outcomes.js';
@@ -16,30 +14,31 @@ import { writeReport } from '../src/pipeline/report.js';
 import { loadPremodel } from '../src/premodel/premodel.js';
 import { routeWith } from '../src/select/route.js';
 import { loadManifest } from '../src/zoo/manifest.js';
+import { DATA_DIR, parseCli, PREMODEL_DIR, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
 
-const { values } = parseArgs({
+const command = {
+  name: 'npm run evaluate --',
+  summary: "Evaluates a task's premodel on its test split against every single model, the oracle and two confidence cascades; writes the report.",
   options: {
-    task: { type: 'string' },
-    data: { type: 'string' },
-    'zoo-dir': { type: 'string', default: DEFAULTS.zooDir },
-    'premodel-dir': { type: 'string', default: 'premodel' },
-    out: { type: 'string', default: 'reports' },
+    task: TASK,
+    data: DATA_DIR,
+    'zoo-dir': ZOO_DIR,
+    'premodel-dir': PREMODEL_DIR,
+    out: { type: 'string', default: 'reports', placeholder: 'DIR', help: 'writes <DIR>/<task>.md, .json and .svg' },
   },
-});
-if (values.task === undefined) {
-  console.error('usage: npm run evaluate -- --task <task> [--data DIR]');
-  process.exit(2);
-}
-const task = values.task;
-const dataset = datasetOf(task);
-const zooDir = path.join(values['zoo-dir'], task);
-const { manifest, zooHash } = await loadManifest(zooDir);
-const view = featureViewOf(manifest);
-const premodel = await loadPremodel(path.join(values['premodel-dir'], task), {
-  task,
-  zooHash,
-  featureNames: featureNamesOf(view),
-  modelIds: manifest.models.map((m) => m.id),
+} as const;
+
+runMain(command.name, async () => {
+  const values = parseCli(command);
+  const task = values.task;
+  const zooDir = taskFolder(values['zoo-dir'], task);
+  const dataset = datasetOf(task);
+  const { manifest, zooHash } = await loadManifest(zooDir);
+  const premodel = await loadPremodel(path.join(values['premodel-dir'], task), {
+    task,
+    zooHash,
+    featureNames: taskInputs(manifest).featureNames,
+    modelIds: manifest.models.map((m) => m.id),
 });
 const outcomes = await readOutcomes(outcomePath(zooDir, 'test'), zooHash);
 const premodelOutcomes = await readOutcomes(outcomePath(zooDir, 'premodel'), zooHash);
@@ -100,3 +99,4 @@ console.log(`premodel at that accuracy: ${ratio(h.premodelCostRatio)} its cost; 
 console.log(`premodel max accuracy ${(h.premodelMaxAccuracy * 100).toFixed(2)}%; oracle ${(result.oracle.accuracy * 100).toFixed(2)}% at ${result.oracle.meanCostMs.toFixed(4)} ms`);
 console.log(`overhead per input: route ${result.overheadUs.route.toFixed(1)} us; where consulted, features ${result.overheadUs.features.toFixed(1)} us and forests ${result.overheadUs.premodel.toFixed(1)} us`);
 console.log(`wrote ${files.join(', ')}`);
+});

@@ -2,30 +2,29 @@
  * Writes the HAPT windows of the three splits for the Python recipe (zoo/recipes/har.py), so that
  * training and serving share one windowing implementation (src/pipeline/datasets/hapt.ts).
  *
- *   npx tsx scripts/export-har-windows.ts --data ../shared/data/hapt --out .cache/har-windows
+ *   npm run export-har-windows -- --data ../shared/data/hapt --out .cache/har-windows
  *
  * For each split: `<split>.f32`, little-endian float32 of shape [n, 128, 6] (time-major, raw
  * units), and `<split>.json` with `labels` (0..5), `users` and the shape.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   HAPT_VOLUNTEERS, HAR_CHANNELS, HAR_CLASSES, SAMPLE_RATE_HZ, WINDOW_LENGTH, WINDOW_STRIDE, loadHaptSplits,
 } from '../src/pipeline/datasets/hapt.js';
+import { parseCli, runMain } from './cli.js';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      data: { type: 'string', default: '../shared/data/hapt' },
-      out: { type: 'string', default: '.cache/har-windows' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    console.log('usage: tsx scripts/export-har-windows.ts [--data ../shared/data/hapt] [--out .cache/har-windows]');
-    return;
-  }
+const command = {
+  name: 'npm run export-har-windows --',
+  summary: 'Writes the HAPT windows of the zoo, premodel and test splits (float32 + JSON) for the Python recipe zoo/recipes/har.py.',
+  options: {
+    data: { type: 'string', default: '../shared/data/hapt', placeholder: 'DIR', help: 'the HAPT recordings (RawData/)' },
+    out: { type: 'string', default: '.cache/har-windows', placeholder: 'DIR', help: 'where the windows go' },
+  },
+} as const;
+
+runMain(command.name, async () => {
+  const values = parseCli(command);
   const started = Date.now();
   const splits = await loadHaptSplits(values.data);
   await mkdir(values.out, { recursive: true });
@@ -54,13 +53,8 @@ async function main(): Promise<void> {
     console.log(`${name}: ${n} windows from ${new Set(set.users).size} volunteers, per class ${perClass.join('/')}`);
   }
   console.log(`wrote ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
+});
 
 function isLittleEndian(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});

@@ -1,59 +1,52 @@
 /**
- * npm run profile -- --task fashion [--data DIR] [--zoo-dir zoo] [--threads 1] [--runs 500]
- *                    [--warmup 50] [--dry-run]
+ * npm run profile -- --task <task> [--data DIR] [--zoo-dir zoo] [--threads 1] [--runs 500] [--warmup 50] [--dry-run]
  *
  * Measures each model of the task's zoo on this machine (batch-1 latency p50/p95, accuracy per
  * split) and writes them into zoo/<task>/manifest.json, with the per-input outcomes on the
  * premodel and test splits under zoo/<task>/outcomes/. --dry-run prints without writing.
  */
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULTS } from '../src/config/defaults.js';
 import { datasetOf } from '../src/pipeline/datasets/index.js';
 import { profileZoo, saveProfile } from '../src/pipeline/profile.js';
 import { zooTable } from '../src/pipeline/zoo-table.js';
-import type { ZooManifest } from '../src/zoo/manifest.js';
 import { loadZoo } from '../src/zoo/repository.js';
+import { DATA_DIR, parseCli, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
 
-const { values } = parseArgs({
+const command = {
+  name: 'npm run profile --',
+  summary: "Profiles every model of a task's zoo on this machine (latency, accuracy, per-input outcomes) into its manifest and outcomes/.",
   options: {
-    task: { type: 'string' },
-    data: { type: 'string' },
-    'zoo-dir': { type: 'string', default: DEFAULTS.zooDir },
-    threads: { type: 'string', default: String(DEFAULTS.intraOpThreads) },
-    runs: { type: 'string', default: String(DEFAULTS.profileRuns) },
-    warmup: { type: 'string', default: String(DEFAULTS.profileWarmupRuns) },
-    'dry-run': { type: 'boolean', default: false },
+    task: TASK,
+    data: DATA_DIR,
+    'zoo-dir': ZOO_DIR,
+    threads: { type: 'int', default: DEFAULTS.intraOpThreads, min: 1, max: 256, help: 'onnxruntime intra-op threads per session' },
+    runs: { type: 'int', default: DEFAULTS.profileRuns, min: 1, max: 1_000_000, help: 'timed runs per model' },
+    warmup: { type: 'int', default: DEFAULTS.profileWarmupRuns, min: 0, max: 1_000_000, help: 'untimed warm-up runs per model' },
+    'dry-run': { type: 'boolean', help: 'print the figures without writing anything' },
   },
-});
-if (values.task === undefined) {
-  console.error('usage: npm run profile -- --task <task> [--data DIR] [--threads N] [--dry-run]');
-  process.exit(2);
-}
-const task = values.task;
-const dataset = datasetOf(task);
-const zooDir = path.join(values['zoo-dir'], task);
-const options = {
-  intraOpThreads: Number(values.threads),
-  runs: Number(values.runs),
-  warmupRuns: Number(values.warmup),
-};
-const started = performance.now();
-const zoo = await loadZoo(zooDir, { intraOpThreads: options.intraOpThreads });
-try {
-  const splits = await dataset.load(values.data ?? dataset.defaultDir);
-  const result = await profileZoo(zoo, splits, options);
-  const profiled = structuredClone(zoo.manifest) as ZooManifest;
-  for (const model of profiled.models) {
-    model.accuracy = result.accuracy[model.id];
-    model.latency = result.latency[model.id];
+} as const;
+
+runMain(command.name, async () => {
+  const values = parseCli(command);
+  const zooDir = taskFolder(values['zoo-dir'], values.task);
+  const dataset = datasetOf(values.task);
+  const options = { intraOpThreads: values.threads, runs: values.runs, warmupRuns: values.warmup };
+  const started = performance.now();
+  const zoo = await loadZoo(zooDir, { intraOpThreads: options.intraOpThreads });
+  try {
+    const splits = await dataset.load(values.data ?? dataset.defaultDir);
+    const result = await profileZoo(zoo, splits, options);
+    const profiled = {
+      ...zoo.manifest,
+      models: zoo.manifest.models.map((m) => ({ ...m, accuracy: result.accuracy[m.id], latency: result.latency[m.id] })),
+    };
+    console.log(zooTable(profiled));
+    if (!values['dry-run']) await saveProfile(zooDir, result);
+    console.log(
+      `profiled ${zoo.models.length} models with ${options.intraOpThreads} intra-op thread(s) in ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s${values['dry-run'] ? ' (dry run: nothing written)' : ''}`,
+    );
+  } finally {
+    zoo.dispose();
   }
-  console.log(zooTable(profiled));
-  if (!values['dry-run']) await saveProfile(zooDir, result);
-  console.log(
-    `profiled ${zoo.models.length} models with ${options.intraOpThreads} intra-op thread(s) in ` +
-      `${((performance.now() - started) / 1000).toFixed(1)} s${values['dry-run'] ? ' (dry run: nothing written)' : ''}`,
-  );
-} finally {
-  zoo.dispose();
-}
+});

@@ -1,20 +1,20 @@
 /**
- * npm run zoo-table -- --task fashion|har [--zoo-dir zoo]
+ * npm run zoo-table -- --task <task> [--zoo-dir zoo]
  *
- * Prints the task's zoo as the README's markdown table, from its profiled manifest.
+ * Prints the task's zoo as zoo/README.md's markdown table, from its profiled manifest.
  */
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULTS } from '../src/config/defaults.js';
 import { zooTable } from '../src/pipeline/zoo-table.js';
 import { loadManifest } from '../src/zoo/manifest.js';
+import { parseCli, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
 
-const { values } = parseArgs({
-  options: { task: { type: 'string' }, 'zoo-dir': { type: 'string', default: DEFAULTS.zooDir } },
+const command = {
+  name: 'npm run zoo-table --',
+  summary: "Prints a task's zoo as a markdown table (method, parent, accuracy, latency, size, parameters, MACs) from its manifest.",
+  options: { task: TASK, 'zoo-dir': ZOO_DIR },
+} as const;
+
+runMain(command.name, async () => {
+  const values = parseCli(command);
+  const { manifest } = await loadManifest(taskFolder(values['zoo-dir'], values.task));
+  console.log(zooTable(manifest));
 });
-if (values.task === undefined) {
-  console.error('usage: npm run zoo-table -- --task <task>');
-  process.exit(2);
-}
-const { manifest } = await loadManifest(path.join(values['zoo-dir'], values.task));
-console.log(zooTable(manifest));

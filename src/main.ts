@@ -1,6 +1,6 @@
 /**
  * The service's entry point (`npm start`): configuration from the environment, then with
- * WORKERS > 1 a primary that runs that many worker processes (src/http/cluster.ts), each of
+ * WORKERS > 1 a primary that runs that many worker processes (src/serve/cluster.ts), each of
  * which, like a single process, loads and checks the data plane (a broken artifact stops the
  * start with a non-zero exit and every problem listed), listens, logs JSON (pino), shuts down
  * gracefully on SIGTERM / SIGINT (stop accepting, let in-flight requests finish, dispose the
@@ -10,10 +10,10 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { destination as logDestination, pino, type Logger } from 'pino';
 import { LATENCY_DEFAULTS } from './config/defaults.js';
-import { ConfigError, configFromEnv, type ServiceConfig } from './config/env.js';
+import { ConfigError, configFromEnv, usage, type ServiceConfig } from './config/env.js';
 import { ArtifactError } from './errors/index.js';
 import { buildApp, type App } from './http/app.js';
-import { runPrimary } from './http/cluster.js';
+import { runPrimary } from './serve/cluster.js';
 import { DataPlane } from './serve/dataplane.js';
 import { LatencyModel } from './serve/latency.js';
 
@@ -73,6 +73,15 @@ function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help')) {
+    process.stdout.write(`${usage()}\n`);
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    process.stderr.write(`adaptive-zoo: unknown argument "${args[0]}"; the service is configured by environment variables (see --help)\n`);
+    process.exit(2);
+  }
   let config: Readonly<ServiceConfig>;
   try {
     config = configFromEnv();

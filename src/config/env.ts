@@ -36,30 +36,35 @@ export class ConfigError extends Error {
   }
 }
 
+interface Variable {
+  env: string;
+  key: keyof ServiceConfig;
+  help: string;
+}
 type Spec =
-  | { env: string; key: keyof ServiceConfig; type: 'int'; min: number; max: number }
-  | { env: string; key: keyof ServiceConfig; type: 'number'; min: number; max: number; exclusiveMin?: boolean; infinity?: boolean }
-  | { env: string; key: keyof ServiceConfig; type: 'string'; nonEmpty: boolean }
-  | { env: string; key: keyof ServiceConfig; type: 'boolean' }
-  | { env: string; key: keyof ServiceConfig; type: 'enum'; values: readonly string[] };
+  | (Variable & { type: 'int'; min: number; max: number })
+  | (Variable & { type: 'number'; min: number; max: number; exclusiveMin?: boolean; infinity?: boolean })
+  | (Variable & { type: 'string'; nonEmpty: boolean })
+  | (Variable & { type: 'boolean' })
+  | (Variable & { type: 'enum'; values: readonly string[] });
 
 /** Each variable, the field it sets, and its range. */
 export const ENV_VARIABLES: readonly Spec[] = Object.freeze([
-  { env: 'PORT', key: 'port', type: 'int', min: 0, max: 65535 },
-  { env: 'HOST', key: 'host', type: 'string', nonEmpty: true },
-  { env: 'ZOO_DIR', key: 'zooDir', type: 'string', nonEmpty: true },
-  { env: 'PREMODEL_DIR', key: 'premodelDir', type: 'string', nonEmpty: true },
-  { env: 'INTRA_OP_THREADS', key: 'intraOpThreads', type: 'int', min: 1, max: 256 },
-  { env: 'WORKERS', key: 'workers', type: 'int', min: 1, max: 256 },
-  { env: 'ADAPTIVE_LATENCY', key: 'adaptiveLatency', type: 'boolean' },
-  { env: 'DEFAULT_MAX_LATENCY_MS', key: 'defaultMaxLatencyMs', type: 'number', min: 0, max: Number.MAX_VALUE, exclusiveMin: true, infinity: true },
-  { env: 'MAX_BODY_BYTES', key: 'maxBodyBytes', type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
-  { env: 'MAX_INPUT_PIXELS', key: 'maxInputPixels', type: 'int', min: 1, max: 268_402_689 },
-  { env: 'MAX_IN_FLIGHT', key: 'maxInFlight', type: 'int', min: 1, max: 100_000 },
-  { env: 'RETRY_AFTER_S', key: 'retryAfterS', type: 'int', min: 0, max: 3600 },
-  { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', type: 'int', min: 0, max: 600_000 },
-  { env: 'LOG_LEVEL', key: 'logLevel', type: 'enum', values: LOG_LEVELS },
-  { env: 'ADMIN_TOKEN', key: 'adminToken', type: 'string', nonEmpty: false },
+  { env: 'PORT', key: 'port', help: 'TCP port the service listens on', type: 'int', min: 0, max: 65535 },
+  { env: 'HOST', key: 'host', help: 'interface to bind (0.0.0.0: every IPv4 interface)', type: 'string', nonEmpty: true },
+  { env: 'ZOO_DIR', key: 'zooDir', help: 'folder with one sub-folder per task (manifest.json + ONNX files)', type: 'string', nonEmpty: true },
+  { env: 'PREMODEL_DIR', key: 'premodelDir', help: 'folder with one sub-folder per task holding its premodel.json', type: 'string', nonEmpty: true },
+  { env: 'INTRA_OP_THREADS', key: 'intraOpThreads', help: 'onnxruntime threads per session', type: 'int', min: 1, max: 256 },
+  { env: 'WORKERS', key: 'workers', help: 'serving processes sharing the port (default: one per core)', type: 'int', min: 1, max: 256 },
+  { env: 'ADAPTIVE_LATENCY', key: 'adaptiveLatency', help: '1: maxLatencyMs follows the observed load and sheds what it cannot meet; 0: profiled p50 only', type: 'boolean' },
+  { env: 'DEFAULT_MAX_LATENCY_MS', key: 'defaultMaxLatencyMs', help: 'latency budget of requests that give none, in ms (Infinity: none)', type: 'number', min: 0, max: Number.MAX_VALUE, exclusiveMin: true, infinity: true },
+  { env: 'MAX_BODY_BYTES', key: 'maxBodyBytes', help: 'largest request body, in bytes', type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
+  { env: 'MAX_INPUT_PIXELS', key: 'maxInputPixels', help: 'largest image accepted, width x height, read from its header', type: 'int', min: 1, max: 268_402_689 },
+  { env: 'MAX_IN_FLIGHT', key: 'maxInFlight', help: 'inference requests served at once; more get 503 with Retry-After', type: 'int', min: 1, max: 100_000 },
+  { env: 'RETRY_AFTER_S', key: 'retryAfterS', help: 'Retry-After of a 503, in seconds', type: 'int', min: 0, max: 3600 },
+  { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', help: 'on SIGTERM, how long requests in flight may take to finish, in ms', type: 'int', min: 0, max: 600_000 },
+  { env: 'LOG_LEVEL', key: 'logLevel', help: 'pino log level', type: 'enum', values: LOG_LEVELS },
+  { env: 'ADMIN_TOKEN', key: 'adminToken', help: 'bearer token of POST /v1/admin/reload; empty: the route is off', type: 'string', nonEmpty: false },
 ] satisfies Spec[]);
 
 function parse(spec: Spec, raw: string): { value: unknown } | { problem: string } {
@@ -113,4 +118,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Se
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** What `npm start -- --help` prints: every variable, its meaning and its default. */
+export function usage(): string {
+  const rows = ENV_VARIABLES.map((spec) => {
+    const value = SERVICE_DEFAULTS[spec.key];
+    const shown = value === '' ? '(empty)' : String(value);
+    return [spec.env, `${spec.help} (default ${shown})`] as const;
+  });
+  const width = Math.max(...rows.map(([env]) => env.length));
+  return [
+    'usage: npm start   (the service is configured by environment variables, e.g. PORT=9000 npm start)',
+    '',
+    ...rows.map(([env, text]) => `  ${env.padEnd(width)}  ${text}`),
+  ].join('\n');
 }

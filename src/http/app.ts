@@ -1,6 +1,6 @@
 /**
- * The HTTP app: the thin adapters (v1, v2, health, metrics, OpenAPI) over a loaded data plane,
- * one error middleware, request ids, access logs and request metrics. `buildApp` never listens
+ * The HTTP app: the thin adapters (v1, v2, health, metrics, OpenAPI) over a loaded data plane (the
+ * service in src/serve holds it), one error middleware, request ids, access logs and request metrics. `buildApp` never listens
  * (src/main.ts does), so tests run it on an ephemeral port. The only module tree importing
  * express is src/http/.
  */
@@ -8,12 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express, { type Express, type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
+import { Metrics } from '../metrics/index.js';
+import { systemClock, type LoopClock } from '../serve/clock.js';
 import type { DataPlane } from '../serve/dataplane.js';
-import { ReadWaitClock, type AppContext, type HttpConfig } from './context.js';
+import { ReadWaitClock } from '../serve/read-wait.js';
+import { Service, type PlaneLoader } from '../serve/service.js';
+import type { AppContext, HttpConfig } from './context.js';
 import { errorHandler, notFound } from './errors.js';
-import { Metrics } from './metrics.js';
+import { beginExchange } from './exchange.js';
 import { openApiDocument } from './openapi.js';
-import { Service, type PlaneLoader } from './service.js';
 import { v1Routes } from './v1.js';
 import { v2Routes } from './v2.js';
 
@@ -24,6 +27,8 @@ export interface BuildOptions {
   logger?: Logger;
   /** Loads a fresh data plane: enables POST /v1/admin/reload (with config.adminToken). */
   reload?: PlaneLoader;
+  /** The clock and event loop the wait to be read is estimated on; default: the process's. */
+  clock?: LoopClock;
 }
 
 /** The express app, plus the service that holds its data plane (shutdown, reload, dispose). */
@@ -63,30 +68,26 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
 /** Request id (X-Request-Id, kept when the client sent a sane one), access log, request metrics. */
 function observe(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
-    const started = performance.now();
+    const started = ctx.clock.now();
     const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.locals.requestId = id;
-    res.locals.retryAfterS = ctx.config.retryAfterS;
-    res.setHeader('X-Request-Id', id);
+    const exchange = beginExchange(res, typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(), started);
+    res.setHeader('X-Request-Id', exchange.id);
     res.on('finish', () => {
-      const ms = performance.now() - started;
+      const ms = ctx.clock.now() - started;
       const route = req.route?.path === undefined ? 'unmatched' : String(req.route.path);
       const status = String(res.statusCode);
       ctx.metrics.httpDuration.observe({ method: req.method, route, status }, ms / 1000);
-      const endpoint = res.locals.endpoint as string | undefined;
-      if (endpoint !== undefined) {
-        ctx.metrics.requests.inc({ endpoint, task: String(res.locals.task ?? ''), model: String(res.locals.model ?? ''), status });
-      }
+      const { endpoint, task, model, errorCode } = exchange;
+      if (endpoint !== undefined) ctx.metrics.requests.inc({ endpoint, task: task ?? '', model: model ?? '', status });
       const line = {
-        requestId: id,
+        requestId: exchange.id,
         method: req.method,
         url: req.originalUrl,
         status: res.statusCode,
         ms: Math.round(ms * 1000) / 1000,
-        ...(res.locals.task === undefined ? {} : { task: res.locals.task }),
-        ...(res.locals.model === undefined ? {} : { model: res.locals.model }),
-        ...(res.locals.errorCode === undefined ? {} : { error: res.locals.errorCode }),
+        ...(task === undefined ? {} : { task }),
+        ...(model === undefined ? {} : { model }),
+        ...(errorCode === undefined ? {} : { error: errorCode }),
       };
       if (QUIET.has(req.path) && res.statusCode < 400) ctx.logger.debug(line, 'request');
       else ctx.logger.info(line, 'request');
@@ -98,13 +99,15 @@ function observe(ctx: AppContext): RequestHandler {
 export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, options: BuildOptions = {}): App {
   const metrics = new Metrics();
   const service = new Service(dataPlane, config, metrics);
+  const clock = options.clock ?? systemClock;
   const ctx: AppContext = {
     service,
     config,
     metrics,
     logger: options.logger ?? pino({ level: 'silent' }),
     version: VERSION,
-    readWait: new ReadWaitClock(),
+    clock,
+    readWait: new ReadWaitClock(clock),
     ...(options.reload === undefined ? {} : { reload: options.reload }),
   };
   const openapi = JSON.stringify(openApiDocument(VERSION));
@@ -132,7 +135,7 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
   app.use(v1Routes(ctx));
   app.use(v2Routes(ctx));
   app.use(notFound);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(ctx));
 
   return Object.assign(app, { service, metrics });
 }

@@ -7,7 +7,8 @@
  * answer its `{"error": "<message>"}`.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from 'pino';
+import type { AppContext } from './context.js';
+import { exchangeOf } from './exchange.js';
 import {
   BadRequestError,
   InternalError,
@@ -80,7 +81,7 @@ export function errorBody(path: string, err: ZooError): object {
   return isV2(path) ? { error: err.message } : { error: { code: err.code, message: err.message } };
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(ctx: AppContext): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) {
       next(err);
@@ -89,17 +90,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let error: ZooError | undefined =
       err instanceof ZooError ? err : isLayerError(err) ? fromLayer(err, req.headers['content-encoding']) : undefined;
     if (error === undefined) {
-      const id = String(res.locals.requestId ?? '');
-      logger.error({ err, requestId: id, method: req.method, url: req.originalUrl }, 'internal error');
+      const id = exchangeOf(res).id;
+      ctx.logger.error({ err, requestId: id, method: req.method, url: req.originalUrl }, 'internal error');
       error = new InternalError(`internal error; the service log has the details under request id ${id}`);
     }
     if (error instanceof OverloadedError) res.setHeader('Retry-After', String(error.retryAfterS));
     else if (error instanceof UnavailableError) {
       // Not ready or shutting down: the client should go elsewhere, so do not keep this connection.
-      res.setHeader('Retry-After', String(res.locals.retryAfterS ?? 1));
+      res.setHeader('Retry-After', String(ctx.config.retryAfterS));
       res.setHeader('Connection', 'close');
     }
-    res.locals.errorCode = error.code;
+    exchangeOf(res).errorCode = error.code;
     res.status(error.status).json(errorBody(req.path, error));
   };
 }

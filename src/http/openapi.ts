@@ -10,7 +10,8 @@ import {
   modelIdSchema,
   predictBodySchema,
 } from './schemas.js';
-import { IMAGE_TYPES } from './inputs.js';
+import { ERROR_CATALOGUE, ERROR_CODES } from '../errors/index.js';
+import { UPLOAD_TYPES } from '../inputs/registry.js';
 
 const errorSchema = {
   type: 'object',
@@ -20,10 +21,7 @@ const errorSchema = {
       type: 'object',
       required: ['code', 'message'],
       properties: {
-        code: {
-          type: 'string',
-          examples: ['BAD_REQUEST', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_INPUT', 'UNAVAILABLE', 'OVERLOADED'],
-        },
+        code: { type: 'string', enum: ERROR_CODES, description: 'One of the error catalogue (docs/http.md)' },
         message: { type: 'string' },
       },
     },
@@ -83,15 +81,12 @@ const errors = (...statuses: number[]) =>
 const v2Errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [String(s), { description: STATUS_TEXT[s], content: json({ $ref: '#/components/schemas/V2Error' }) }]));
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Malformed request: not JSON, wrong types, unknown fields, values out of range',
-  401: 'Missing or wrong admin token',
-  404: 'Unknown task, model or route (the message lists the valid names)',
-  413: 'Body larger than MAX_BODY_BYTES, or image larger than MAX_INPUT_PIXELS',
-  415: 'Content-Type or Content-Encoding not accepted, or an image whose declared type is not its format',
-  422: 'Well-formed but unusable input: undecodable image, window or tensor of the wrong shape',
-  503: 'Not ready, shutting down, or more than MAX_IN_FLIGHT requests in flight (see Retry-After)',
-};
+/** Each status's description: the codes of the catalogue that answer with it. */
+const STATUS_TEXT: Record<number, string> = {};
+for (const code of ERROR_CODES) {
+  const { status, description } = ERROR_CATALOGUE[code];
+  STATUS_TEXT[status] = `${STATUS_TEXT[status] === undefined ? '' : `${STATUS_TEXT[status]} `}${code}: ${description}`;
+}
 
 const nameParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 
@@ -124,15 +119,15 @@ export function openApiDocument(version: string): object {
           summary: 'Classify one input with the cheapest model predicted right under the constraint',
           parameters: [
             nameParam('task', 'A task name of GET /v1/tasks'),
-            { name: 'minAccuracy', in: 'query', required: false, schema: minAccuracySchema, description: 'Image uploads only' },
-            { name: 'maxLatencyMs', in: 'query', required: false, schema: maxLatencyMsSchema, description: 'Image uploads only' },
-            { name: 'model', in: 'query', required: false, schema: modelIdSchema, description: 'Image uploads only' },
+            { name: 'minAccuracy', in: 'query', required: false, schema: minAccuracySchema, description: 'Raw uploads only' },
+            { name: 'maxLatencyMs', in: 'query', required: false, schema: maxLatencyMsSchema, description: 'Raw uploads only' },
+            { name: 'model', in: 'query', required: false, schema: modelIdSchema, description: 'Raw uploads only' },
           ],
           requestBody: {
             required: true,
             content: {
               'application/json': { schema: predictBodySchema },
-              ...Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: { type: 'string', contentMediaType: t } }])),
+              ...Object.fromEntries(UPLOAD_TYPES.map((t) => [t, { schema: { type: 'string', contentMediaType: t } }])),
             },
           },
           responses: {

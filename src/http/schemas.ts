@@ -5,7 +5,8 @@
  * checked after the schema, against the task's manifest, and answer 422.
  */
 import { BadRequestError } from '../errors/index.js';
-import { compileSchema, type Validator } from '../schema/index.js';
+import { INPUT_KINDS } from '../inputs/registry.js';
+import { compileSchema, type FromSchema, type Validator } from '../schema/index.js';
 
 export const minAccuracySchema = {
   type: 'number',
@@ -36,58 +37,27 @@ export const constraintSchema = {
   description: 'Either, both or neither (neither: the task\'s default, see GET /v1/tasks).',
 } as const;
 
-export interface PredictBody {
-  input: { image: string } | { window: number[][] };
-  constraint?: { minAccuracy?: number; maxLatencyMs?: number };
-  model?: string;
-}
+/** `input` of a v1 JSON body: exactly one field, that of an input kind (input/<kind>), with its schema. */
+const inputSchema = {
+  type: 'object',
+  description: `Exactly one of ${INPUT_KINDS.map((k) => k.jsonField).join(', ')}: the input of a task of that kind.`,
+  additionalProperties: false,
+  properties: Object.fromEntries(INPUT_KINDS.map((k) => [k.jsonField, k.jsonSchema])) as Record<string, object>,
+  oneOf: INPUT_KINDS.map((k) => ({ required: [k.jsonField], properties: { [k.jsonField]: true } })),
+} as const;
 
 export const predictBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['input'],
   properties: {
-    input: {
-      type: 'object',
-      description: 'Exactly one of image (base64 PNG, JPEG or WebP) and window (samples x channels).',
-      oneOf: [
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['image'],
-          properties: {
-            image: {
-              type: 'string',
-              minLength: 1,
-              contentEncoding: 'base64',
-              description: 'A PNG, JPEG or WebP file, base64 (a data: URL prefix is accepted).',
-            },
-          },
-        },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['window'],
-          properties: {
-            window: {
-              type: 'array',
-              description: 'Samples in time order, each one number per channel (har: 128 x 6).',
-              items: { type: 'array', items: { type: 'number' } },
-            },
-          },
-        },
-      ],
-    },
+    input: inputSchema,
     constraint: constraintSchema,
     model: modelIdSchema,
   },
 } as const;
 
-export interface PredictQuery {
-  minAccuracy?: number;
-  maxLatencyMs?: number;
-  model?: string;
-}
+export type PredictBody = FromSchema<typeof predictBodySchema>;
 
 /** Query string of a raw image upload (numbers arrive as text and are converted first). */
 export const predictQuerySchema = {
@@ -96,14 +66,9 @@ export const predictQuerySchema = {
   properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema, model: modelIdSchema },
 } as const;
 
-const parameterValue = { type: ['string', 'number', 'boolean'] } as const;
+export type PredictQuery = FromSchema<typeof predictQuerySchema>;
 
-export interface InferBody {
-  id?: string;
-  parameters?: { minAccuracy?: number; maxLatencyMs?: number; [name: string]: unknown };
-  inputs: { name: string; shape: number[]; datatype: 'FP32'; parameters?: Record<string, unknown>; data: unknown[] }[];
-  outputs?: { name: string; parameters?: Record<string, unknown> }[];
-}
+const parameterValue = { type: ['string', 'number', 'boolean'] } as const;
 
 /** Open Inference Protocol (v2) inference request, the FP32 subset this service serves. */
 export const inferBodySchema = {
@@ -146,6 +111,8 @@ export const inferBodySchema = {
     },
   },
 } as const;
+
+export type InferBody = FromSchema<typeof inferBodySchema>;
 
 export const reloadBodySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
 

@@ -6,11 +6,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import { BadRequestError, NotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from '../errors/index.js';
-import type { ModelInput } from '../inputs/index.js';
+import type { WireInput } from '../inputs/kind.js';
+import { kindOfUpload, UPLOAD_TYPES } from '../inputs/registry.js';
 import type { Constraint } from '../select/policy.js';
 import type { ServedTask } from '../serve/task.js';
-import { admit, bodyType, labelTask, leasedPlane, predict, type AppContext } from './context.js';
-import { IMAGE_TYPES, base64ImageInput, uploadedImageInput, windowInput } from './inputs.js';
+import { admit, bodyType, type AppContext } from './context.js';
+import { exchangeOf, leaseOf } from './exchange.js';
 import { validatePredictBody, validatePredictQuery } from './schemas.js';
 
 function constraintOf(c: { minAccuracy?: number; maxLatencyMs?: number }, model: string | undefined): Constraint {
@@ -40,12 +41,20 @@ function bearerToken(authorization: string | undefined): string {
   return space > 0 && text.slice(0, space).toLowerCase() === 'bearer' ? text.slice(space).trim() : '';
 }
 
+/** 415 for an upload of a media type that some kind takes, but not this task's. */
+function refuseUpload(task: ServedTask, mediaType: string): UnsupportedMediaTypeError {
+  const owner = kindOfUpload(mediaType)?.name ?? mediaType;
+  return new UnsupportedMediaTypeError(
+    `task "${task.name}" takes ${task.inputs.kind}s as JSON (Content-Type: application/json), not ${owner} uploads`,
+  );
+}
+
 export function v1Routes(ctx: AppContext): Router {
   const router = express.Router();
   const limits = { maxPixels: ctx.config.maxInputPixels };
   const json = express.json({ limit: ctx.config.maxBodyBytes, type: 'application/json' });
-  const raw = express.raw({ limit: ctx.config.maxBodyBytes, type: [...IMAGE_TYPES] });
-  const accepted = ['application/json', ...IMAGE_TYPES];
+  const raw = express.raw({ limit: ctx.config.maxBodyBytes, type: [...UPLOAD_TYPES] });
+  const accepted = ['application/json', ...UPLOAD_TYPES];
 
   router.get('/v1/tasks', (_req, res) => {
     res.json({ tasks: ctx.service.plane.describe() });
@@ -63,10 +72,10 @@ export function v1Routes(ctx: AppContext): Router {
     admit(ctx, 'v1_predict'),
     (req, res, next) => {
       // The task is known before the body is read: an unknown one is a 404 whatever the body.
-      labelTask(res, leasedPlane(res).task(String(req.params.task)));
+      exchangeOf(res).task = leaseOf(res).plane.task(String(req.params.task)).name;
       const type = bodyType(req, accepted);
       if (type === null) {
-        next(new BadRequestError(`the request has no body; send JSON or an image (${IMAGE_TYPES.join(', ')})`));
+        next(new BadRequestError(`the request has no body; send JSON or an upload (${UPLOAD_TYPES.join(', ')})`));
       } else if (type === false) {
         next(
           new UnsupportedMediaTypeError(
@@ -80,15 +89,18 @@ export function v1Routes(ctx: AppContext): Router {
       }
     },
     async (req, res) => {
-      const task = leasedPlane(res).task(String(req.params.task));
-      let input: ModelInput;
+      const exchange = exchangeOf(res);
+      const lease = leaseOf(res);
+      const task = lease.plane.task(String(req.params.task));
+      let wire: WireInput;
       let constraint: Constraint;
       if (Buffer.isBuffer(req.body)) {
         const query = validatePredictQuery(req.query as Record<string, unknown>);
         constraint = constraintOf(query, query.model);
         checkModel(task, constraint.model);
-        const declaredType = req.is([...IMAGE_TYPES]) || undefined;
-        input = await uploadedImageInput(task, { bytes: req.body, declaredType }, limits);
+        const mediaType = req.is([...UPLOAD_TYPES]) || '';
+        if (!task.inputs.uploadTypes.includes(mediaType)) throw refuseUpload(task, mediaType);
+        wire = { form: 'upload', bytes: req.body, mediaType };
       } else {
         if (Object.keys(req.query as object).length > 0) {
           throw new BadRequestError('with a JSON body, give the constraint and model in the body, not the query string');
@@ -96,12 +108,18 @@ export function v1Routes(ctx: AppContext): Router {
         const body = validatePredictBody(req.body);
         constraint = constraintOf(body.constraint ?? {}, body.model);
         checkModel(task, constraint.model);
-        input =
-          'image' in body.input
-            ? await base64ImageInput(task, body.input.image, limits)
-            : windowInput(task, body.input.window);
+        const [field, value] = Object.entries(body.input)[0]!;
+        wire = { form: 'json', field, value };
       }
-      res.json(await predict(ctx, res, task, input, constraint));
+      const prediction = await ctx.service.infer(lease, task, {
+        wire,
+        limits,
+        constraint,
+        readAtMs: exchange.readAtMs,
+        waitedMs: exchange.waitedMs,
+      });
+      exchange.model = prediction.model;
+      res.json(prediction);
     },
   );
 

@@ -3,18 +3,20 @@
  * health, server and model metadata, model readiness, and inference on FP32 tensors. A v2 model
  * name is a task ("fashion": the premodel chooses the zoo model) or a zoo model ("fashion.f", or
  * the bare id where unique), as DataPlane.resolve reads it. The input is the preprocessed tensor
- * with a batch of 1: an image task takes its first model's [1, C, H, W], a window task [1, 128, 6].
+ * with a batch of 1, as the task's first model (or the named model) takes it: an image task
+ * [1, C, H, W], a window task [1, length, channels]; the task's input kind decodes it.
  * Outputs: "scores" (FP32 [1, K], class probabilities), "class_index" (INT64 [1]) and "label"
  * (BYTES [1]); the selection and timings come back as response parameters.
  */
 import express, { type Router } from 'express';
 import { BadRequestError, InvalidInputError } from '../errors/index.js';
+import type { PreprocessingBase } from '../inputs/kind.js';
 import type { Constraint } from '../select/policy.js';
 import type { DataPlane } from '../serve/dataplane.js';
-import type { Prediction, ServedTask } from '../serve/task.js';
-import type { Preprocessing } from '../zoo/manifest.js';
-import { admit, jsonOnly, labelTask, leasedPlane, predict, type AppContext } from './context.js';
-import { flattenTensorData, tensorInput } from './inputs.js';
+import type { Prediction } from '../serve/request.js';
+import type { ServedTask } from '../serve/task.js';
+import { admit, jsonOnly, type AppContext } from './context.js';
+import { exchangeOf, leaseOf } from './exchange.js';
 import { validateInferBody } from './schemas.js';
 
 export const SERVER_NAME = 'adaptive-zoo';
@@ -34,32 +36,65 @@ interface Target {
   task: ServedTask;
   model?: string;
   platform: string;
-  prep: Preprocessing;
+  prep: PreprocessingBase;
   input: MetadataTensor;
   outputs: MetadataTensor[];
 }
 
 function targetOf(plane: DataPlane, name: string): Target {
   const { task, model } = plane.resolve(name);
-  const entry = model?.entry ?? task.zoo.manifest.models[0]!;
   const classes = task.zoo.manifest.classes.length;
+  const entry = model?.entry;
+  const prep = entry?.input.preprocessing ?? task.inputs.tensorPrep;
+  const shape = entry?.input.shape ?? task.zoo.manifest.models.find((m) => m.input.preprocessing === prep)!.input.shape;
   return {
     name: model === undefined ? task.name : `${task.name}.${model.id}`,
     task,
     ...(model === undefined ? {} : { model: model.id }),
     platform: model === undefined ? TASK_PLATFORM : MODEL_PLATFORM,
-    prep: entry.input.preprocessing,
-    input: {
-      name: model === undefined ? task.view.kind : entry.input.name,
-      datatype: 'FP32',
-      shape: [1, ...entry.input.shape],
-    },
+    prep,
+    input: { name: entry?.input.name ?? task.inputs.tensorName, datatype: 'FP32', shape: [1, ...shape] },
     outputs: [
       { name: 'scores', datatype: 'FP32', shape: [1, classes] },
       { name: 'class_index', datatype: 'INT64', shape: [1] },
       { name: 'label', datatype: 'BYTES', shape: [1] },
     ],
   };
+}
+
+/** A value of a request, named for an error message, without echoing a structure of any size. */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return JSON.stringify(value)?.slice(0, 40) ?? typeof value;
+}
+
+/**
+ * Row-major values of `data`, flat or nested no deeper than `shape` (so that a deeply nested body
+ * is refused before it can exhaust the stack); BadRequestError for anything but numbers.
+ * Non-finite numbers pass: the input kind's own checks name the sample or pixel.
+ */
+export function flattenTensorData(data: readonly unknown[], shape: readonly number[]): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(size);
+  let n = 0;
+  const walk = (value: unknown, depth: number): void => {
+    if (typeof value === 'number') {
+      if (n < size) out[n] = value;
+      n++;
+    } else if (Array.isArray(value)) {
+      if (depth === shape.length) {
+        throw new BadRequestError(`tensor data is nested deeper than its shape [${shape.join(', ')}]`);
+      }
+      for (const v of value) walk(v, depth + 1);
+    } else {
+      throw new BadRequestError(`tensor data must hold numbers only (FP32), found ${kindOf(value)}`);
+    }
+  };
+  walk(data, 0);
+  if (n !== size) throw new InvalidInputError(`the tensor holds ${n} values; its shape needs ${size}`);
+  return out;
 }
 
 function outputData(prediction: Prediction, name: string): (number | string)[] {
@@ -102,8 +137,10 @@ export function v2Routes(ctx: AppContext): Router {
   });
 
   router.post('/v2/models/:name/infer', admit(ctx, 'v2_infer'), jsonOnly(ctx), async (req, res) => {
-    const target = targetOf(leasedPlane(res), String(req.params.name));
-    labelTask(res, target.task);
+    const exchange = exchangeOf(res);
+    const lease = leaseOf(res);
+    const target = targetOf(lease.plane, String(req.params.name));
+    exchange.task = target.task.name;
     const body = validateInferBody(req.body);
     const tensor = body.inputs[0]!;
     if (tensor.name !== target.input.name) {
@@ -122,14 +159,21 @@ export function v2Routes(ctx: AppContext): Router {
         `model "${target.name}" has no output ${unknown.map((n) => `"${n}"`).join(', ')}; its outputs are ${target.outputs.map((o) => o.name).join(', ')}`,
       );
     }
-    const input = tensorInput(target.task, flattenTensorData(tensor.data, expected), target.prep);
+    const data = flattenTensorData(tensor.data, expected);
     const parameters = body.parameters ?? {};
     const constraint: Constraint = {
       ...(parameters.minAccuracy === undefined ? {} : { minAccuracy: parameters.minAccuracy }),
       ...(parameters.maxLatencyMs === undefined ? {} : { maxLatencyMs: parameters.maxLatencyMs }),
       ...(target.model === undefined ? {} : { model: target.model }),
     };
-    const prediction = await predict(ctx, res, target.task, input, constraint);
+    const prediction = await ctx.service.infer(lease, target.task, {
+      wire: { form: 'tensor', data, prep: target.prep },
+      limits: { maxPixels: ctx.config.maxInputPixels },
+      constraint,
+      readAtMs: exchange.readAtMs,
+      waitedMs: exchange.waitedMs,
+    });
+    exchange.model = prediction.model;
     const { selection, timing } = prediction;
     res.json({
       model_name: target.name,

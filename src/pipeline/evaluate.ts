@@ -11,8 +11,8 @@
  * place of the premodel's estimates. The second shows what the premodel's learning adds over
  * choosing a good cascade.
  */
-import { operatingPointIn, type Premodel } from '../premodel/premodel.js';
-import { consultsPremodel, type OperatingPoint, type Start, type Verifier } from '../select/route.js';
+import { consultsPremodel, operatingPointIn, type OperatingPoint, type Start, type Verifier } from '../premodel/operating-point.js';
+import type { Premodel } from '../premodel/premodel.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { OutcomeFile } from './outcomes.js';
 import { calibrate, confidences, correctness, paretoModels, replay, replayCascade, type RoutingData } from './train-premodel.js';

@@ -55,23 +55,6 @@ export function outcomePath(zooDir: string, split: SplitName): string {
   return path.join(zooDir, 'outcomes', `${split}.json`);
 }
 
-/** Top-1 index, its probability and the margin over the runner-up, of one probability row. */
-export function topTwo(probabilities: ArrayLike<number>): { index: number; confidence: number; margin: number } {
-  let best = 0;
-  let second = -Infinity;
-  for (let i = 1; i < probabilities.length; i++) {
-    const p = probabilities[i]!;
-    if (p > probabilities[best]!) {
-      second = probabilities[best]!;
-      best = i;
-    } else if (p > second) {
-      second = p;
-    }
-  }
-  const confidence = probabilities[best]!;
-  return { index: best, confidence, margin: confidence - (second === -Infinity ? 0 : second) };
-}
-
 export async function writeOutcomes(file: string, outcomes: OutcomeFile): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const round = (v: number) => Math.round(v * 1e4) / 1e4;

@@ -4,21 +4,21 @@
  * forests of a ladder's stage one plus one stage-two verdict. Training charges it to the routings
  * that consult the premodel; evaluation adds it to their cost.
  */
-import { extractFeatures, featureViewOf } from '../features/extract.js';
+import { taskInputs } from '../inputs/registry.js';
 import { PackedForest, type CompiledForest } from '../premodel/forest.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import type { LabelledInputs } from './datasets/index.js';
 
 /** Every input's features, with their mean cost in microseconds. */
 export async function timedFeatureRows(manifest: ZooManifest, data: LabelledInputs): Promise<{ rows: number[][]; featureUs: number }> {
-  const view = featureViewOf(manifest);
+  const inputs = taskInputs(manifest);
   const rows: number[][] = [];
   let ms = 0;
   for (let i = 0; i < data.labels.length; i++) {
     const input = data.input(i);
-    await extractFeatures(input, view); // decodes
+    await inputs.prepare(input); // decodes
     const t0 = performance.now();
-    const row = await extractFeatures(input, view);
+    const row = await inputs.features(input);
     ms += performance.now() - t0;
     rows.push(Array.from(row));
   }

@@ -6,11 +6,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { modelTensor, type ModelInput } from '../inputs/index.js';
+import type { Input, TaskInputs } from '../inputs/kind.js';
+import { taskInputs } from '../inputs/registry.js';
 import { MANIFEST_FILE, type ModelAccuracy, type ModelLatency, type ZooManifest } from '../zoo/manifest.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
 import { EVALUATION_SPLITS, type EvaluationSplits, type LabelledInputs, type SplitName } from './datasets/index.js';
-import { outcomePath, topTwo, writeOutcomes, type ModelOutcomes, type OutcomeFile } from './outcomes.js';
+import { topTwo } from '../zoo/scores.js';
+import { outcomePath, writeOutcomes, type ModelOutcomes, type OutcomeFile } from './outcomes.js';
 import { progress } from './progress.js';
 
 export interface LatencyOptions {
@@ -44,10 +46,11 @@ export function host(): string {
  */
 export async function measureLatency(
   models: readonly ZooModel[],
-  input: ModelInput,
+  inputs: TaskInputs,
+  input: Input,
   options: LatencyOptions,
 ): Promise<Record<string, ModelLatency>> {
-  const tensors = await Promise.all(models.map((m) => modelTensor(input, m.entry)));
+  const tensors = await Promise.all(models.map((m) => inputs.modelTensor(input, m.entry.input.preprocessing)));
   const times = models.map(() => [] as number[]);
   const bar = progress('latency', options.warmupRuns + options.runs);
   for (let run = 0; run < options.warmupRuns + options.runs; run++) {
@@ -89,11 +92,12 @@ export async function measureOutcomes(
   const models: Record<string, ModelOutcomes> = Object.fromEntries(
     zoo.models.map((m) => [m.id, { predicted: [], confidence: [], margin: [] }]),
   );
+  const inputs = taskInputs(zoo.manifest);
   const bar = progress(`outcomes (${split})`, data.labels.length);
   for (let i = 0; i < data.labels.length; i++) {
     const input = data.input(i);
     for (const model of zoo.models) {
-      const top = topTwo(model.classify(await modelTensor(input, model.entry)));
+      const top = topTwo(model.classify(await inputs.modelTensor(input, model.entry.input.preprocessing)));
       const row = models[model.id]!;
       row.predicted.push(top.index);
       row.confidence.push(top.confidence);
@@ -123,7 +127,7 @@ export async function profileZoo(
   splits: EvaluationSplits,
   options: LatencyOptions,
 ): Promise<ProfileResult> {
-  const latency = await measureLatency(zoo.models, splits.premodel.input(0), options);
+  const latency = await measureLatency(zoo.models, taskInputs(zoo.manifest), splits.premodel.input(0), options);
   const outcomes = {} as Record<SplitName, OutcomeFile>;
   for (const split of EVALUATION_SPLITS) outcomes[split] = await measureOutcomes(zoo, split, splits[split]);
   const accuracy = Object.fromEntries(
@@ -135,7 +139,7 @@ export async function profileZoo(
 /** Writes the measured figures into the manifest (other fields untouched) and the outcome files. */
 export async function saveProfile(zooDir: string, result: ProfileResult): Promise<void> {
   const file = path.join(zooDir, MANIFEST_FILE);
-  const manifest = JSON.parse(await readFile(file, 'utf8')) as ZooManifest;
+  const manifest = JSON.parse(await readFile(file, 'utf8')) as { models: { id: string; accuracy?: ModelAccuracy; latency?: ModelLatency }[] };
   for (const model of manifest.models) {
     model.accuracy = result.accuracy[model.id];
     model.latency = result.latency[model.id];

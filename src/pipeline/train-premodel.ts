@@ -5,10 +5,11 @@
  * the final forests on every row. Nothing here looks at the test split.
  */
 import { createHash } from 'node:crypto';
-import { featureNamesOf, featureViewOf } from '../features/extract.js';
+import { taskInputs } from '../inputs/registry.js';
 import { PackedForest, trainForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
-import { PREMODEL_KIND, PREMODEL_VERSION, type CalibrationPoint, type PremodelFile } from '../premodel/premodel.js';
-import { consultsPremodel, routeWith, type OperatingPointFor, type Start, type Verifier } from '../select/route.js';
+import { consultsPremodel, type CalibrationPoint, type OperatingPointFor, type Start, type Verifier } from '../premodel/operating-point.js';
+import { PREMODEL_KIND, PREMODEL_VERSION, type PremodelFile } from '../premodel/premodel.js';
+import { routeWith } from '../select/route.js';
 import type { Constraint } from '../select/policy.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import { accuracyLowerBound } from './bounds.js';
@@ -326,7 +327,7 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
     task: manifest.task,
     zooHash: inputs.zooHash,
     dataHash: createHash('sha256').update(JSON.stringify(outcomes)).digest('hex'),
-    featureNames: [...featureNamesOf(featureViewOf(manifest))],
+    featureNames: [...taskInputs(manifest).featureNames],
     models: models.map((m) => m.id),
     stage1: stage1.forests,
     stage2: stage2.forests,

@@ -10,34 +10,60 @@
  * with its out-of-bag step off (`noOOB`), which can throw on small subsets.
  */
 import { RandomForestRegression } from 'ml-random-forest';
+import type { DeepReadonly, FromSchema } from '../schema/index.js';
 
-export interface ForestOptions {
-  /** Trees in the forest. */
-  trees: number;
-  /** Training rows drawn (without replacement) for each tree. */
-  rowsPerTree: number;
-  /** Share of the features each tree may split on (0..1]. */
-  maxFeatures: number;
-  /** Deepest split level. */
-  maxDepth: number;
-  /** A node with this many rows or fewer becomes a leaf. */
-  minLeafRows: number;
-  seed: number;
-}
+export const forestOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['trees', 'rowsPerTree', 'maxFeatures', 'maxDepth', 'minLeafRows', 'seed'],
+  properties: {
+    /** Trees in the forest. */
+    trees: { type: 'integer', minimum: 1 },
+    /** Training rows drawn (without replacement) for each tree. */
+    rowsPerTree: { type: 'integer', minimum: 1 },
+    /** Share of the features each tree may split on, (0, 1]. */
+    maxFeatures: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    /** Deepest split level. */
+    maxDepth: { type: 'integer', minimum: 1 },
+    /** A node with this many rows or fewer becomes a leaf. */
+    minLeafRows: { type: 'integer', minimum: 1 },
+    seed: { type: 'integer' },
+  },
+} as const;
 
-/** One tree, flattened: node i splits on feature[i] < threshold[i] (left) or not (right); a leaf has feature -1. */
-export interface CompiledTree {
-  feature: number[];
-  threshold: number[];
-  left: number[];
-  right: number[];
-  value: number[];
-}
+export type ForestOptions = FromSchema<typeof forestOptionsSchema>;
 
-export interface CompiledForest {
-  features: number;
-  trees: CompiledTree[];
-}
+/**
+ * A compiled forest as a premodel file stores it. Each tree is flattened: node i splits on
+ * feature[i] < threshold[i] (left) or not (right); a leaf has feature -1 and its value.
+ */
+export const forestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['features', 'trees'],
+  properties: {
+    features: { type: 'integer', minimum: 1 },
+    trees: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['feature', 'threshold', 'left', 'right', 'value'],
+        properties: {
+          feature: { type: 'array', items: { type: 'integer', minimum: -1 }, minItems: 1 },
+          threshold: { type: 'array', items: { type: 'number' } },
+          left: { type: 'array', items: { type: 'integer', minimum: -1 } },
+          right: { type: 'array', items: { type: 'integer', minimum: -1 } },
+          value: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
+        },
+      },
+    },
+  },
+} as const;
+
+export type CompiledForest = FromSchema<typeof forestSchema>;
+export type CompiledTree = CompiledForest['trees'][number];
 
 interface CartNode {
   splitColumn?: number;
@@ -130,7 +156,7 @@ export class PackedForest {
   private readonly value: Float64Array;
   private readonly roots: Int32Array;
 
-  constructor(forest: CompiledForest) {
+  constructor(forest: DeepReadonly<CompiledForest>) {
     const size = forest.trees.reduce((n, t) => n + t.feature.length, 0);
     this.feature = new Int32Array(size);
     this.threshold = new Float64Array(size);

@@ -13,84 +13,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
-import { compileSchema, readJsonArtifact } from '../schema/index.js';
-import type { OperatingPoint, Start, Verifier } from '../select/route.js';
-import { PackedForest, type CompiledForest, type ForestOptions } from './forest.js';
+import { compileSchema, deepFreeze, readJsonArtifact, type DeepReadonly, type FromSchema } from '../schema/index.js';
+import { forestOptionsSchema, forestSchema, PackedForest } from './forest.js';
+import { calibrationPointSchema, operatingPointIn, type OperatingPoint } from './operating-point.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
-export const PREMODEL_VERSION = 3;
+export const PREMODEL_VERSION = 3 as const;
 export const PREMODEL_FILE = 'premodel.json';
 
-export interface CalibrationPoint {
-  /** The ladder routed: model ids, cheapest first. */
-  models: string[];
-  /** Per rung, the threshold on the chance of being right at which its answer stands. */
-  thresholds: number[];
-  /** What judges a rung's answer: stage two's forest, or the model's own top-1 confidence. */
-  verifier: Verifier;
-  /** Where a request starts: where stage one says, or at the cheapest rung. */
-  start: Start;
-  /** Accuracy and mean cost (ms) that routing this way reached on the premodel split, out of fold. */
-  accuracy: number;
-  meanCostMs: number;
-  /** One-sided 95% lower bound of that accuracy on new data (pipeline/bounds.ts): what the point vouches for. */
-  accuracyLowerBound: number;
-}
-
-export interface PremodelFile {
-  $comment: string;
-  kind: typeof PREMODEL_KIND;
-  version: typeof PREMODEL_VERSION;
-  task: string;
-  zooHash: string;
-  /** Hash of the premodel split's labels and outcomes that trained it. */
-  dataHash: string;
-  featureNames: string[];
-  /** Zoo models the premodel routes among, cheapest first. */
-  models: string[];
-  stage1: Record<string, CompiledForest>;
-  stage2: Record<string, CompiledForest>;
-  /** The operating points that no other beats on both accuracy and cost, cheapest first. */
-  calibration: CalibrationPoint[];
-  /** Accuracy of the most accurate single model on the premodel split. */
-  bestSingleAccuracy: number;
-  /** Requests with no constraint get this target: the lower bound of that model's accuracy there. */
-  defaultTarget: number;
-  training: {
-    options: ForestOptions;
-    folds: number;
-    rows: number;
-    /** Per-input cost of the features and forests, in ms, that calibration charged to routings consulting them. */
-    overheadMs: number;
-    seconds: number;
-    trainedAt: string;
-  };
-}
-
-const forestSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['features', 'trees'],
-  properties: {
-    features: { type: 'integer', minimum: 1 },
-    trees: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['feature', 'threshold', 'left', 'right', 'value'],
-        properties: {
-          feature: { type: 'array', items: { type: 'integer', minimum: -1 }, minItems: 1 },
-          threshold: { type: 'array', items: { type: 'number' } },
-          left: { type: 'array', items: { type: 'integer', minimum: -1 } },
-          right: { type: 'array', items: { type: 'integer', minimum: -1 } },
-          value: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
-        },
-      },
-    },
-  },
-} as const;
 const share = { type: 'number', minimum: 0, maximum: 1 } as const;
 const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 
@@ -107,50 +37,27 @@ export const premodelSchema = {
     version: { const: PREMODEL_VERSION },
     task: { type: 'string' },
     zooHash: hash,
+    /** Hash of the premodel split's labels and outcomes that trained it. */
     dataHash: hash,
     featureNames: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    /** Zoo models the premodel routes among, cheapest first. */
     models: { type: 'array', items: { type: 'string' }, minItems: 1 },
     stage1: { type: 'object', additionalProperties: forestSchema },
     stage2: { type: 'object', additionalProperties: forestSchema },
-    calibration: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['models', 'thresholds', 'verifier', 'start', 'accuracy', 'meanCostMs', 'accuracyLowerBound'],
-        properties: {
-          models: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
-          thresholds: { type: 'array', items: share, minItems: 1 },
-          verifier: { enum: ['premodel', 'confidence'] },
-          start: { enum: ['premodel', 'cheapest'] },
-          accuracy: share,
-          meanCostMs: { type: 'number', minimum: 0 },
-          accuracyLowerBound: share,
-        },
-      },
-    },
+    /** The operating points that no other beats on both accuracy and cost, cheapest first. */
+    calibration: { type: 'array', minItems: 1, items: calibrationPointSchema },
+    /** Accuracy of the most accurate single model on the premodel split. */
     bestSingleAccuracy: share,
+    /** Requests with no constraint get this target: the lower bound of that model's accuracy there. */
     defaultTarget: share,
     training: {
       type: 'object',
       additionalProperties: false,
       required: ['options', 'folds', 'rows', 'overheadMs', 'seconds', 'trainedAt'],
       properties: {
-        options: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['trees', 'rowsPerTree', 'maxFeatures', 'maxDepth', 'minLeafRows', 'seed'],
-          properties: {
-            trees: { type: 'integer', minimum: 1 },
-            rowsPerTree: { type: 'integer', minimum: 1 },
-            maxFeatures: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-            maxDepth: { type: 'integer', minimum: 1 },
-            minLeafRows: { type: 'integer', minimum: 1 },
-            seed: { type: 'integer' },
-          },
-        },
+        options: forestOptionsSchema,
         folds: { type: 'integer', minimum: 2 },
+        /** Per-input cost of the features and forests, in ms, that calibration charged to routings consulting them. */
         overheadMs: { type: 'number', minimum: 0 },
         rows: { type: 'integer', minimum: 1 },
         seconds: { type: 'number', minimum: 0 },
@@ -159,6 +66,10 @@ export const premodelSchema = {
     },
   },
 } as const;
+
+/** A premodel file as written by training; what `Premodel` holds, deep-frozen. */
+export type PremodelFile = FromSchema<typeof premodelSchema>;
+
 const validator = compileSchema<PremodelFile>(premodelSchema);
 
 export interface ZooIdentity {
@@ -169,7 +80,7 @@ export interface ZooIdentity {
 }
 
 /** Problems that make `file` unusable with the zoo `zoo`: other zoo, other features, broken forests. */
-function consistencyProblems(file: PremodelFile, zoo: ZooIdentity): string[] {
+function consistencyProblems(file: DeepReadonly<PremodelFile>, zoo: ZooIdentity): string[] {
   const problems: string[] = [];
   if (file.task !== zoo.task) problems.push(`was trained for task "${file.task}", not "${zoo.task}"`);
   if (file.zooHash !== zoo.zooHash) {
@@ -218,7 +129,7 @@ export class Premodel {
   /** The models some operating point's ladder climbs: the ones accuracy targets are served from. */
   readonly ladderModels: ReadonlySet<string>;
 
-  private constructor(readonly file: Readonly<PremodelFile>) {
+  private constructor(readonly file: DeepReadonly<PremodelFile>) {
     this.stage1 = new Map(file.models.map((id) => [id, new PackedForest(file.stage1[id]!)]));
     this.stage2 = new Map(file.models.map((id) => [id, new PackedForest(file.stage2[id]!)]));
     this.confirmRow = new Float64Array(file.featureNames.length + 2);
@@ -231,18 +142,16 @@ export class Premodel {
     if (problems.length > 0 || !validator.is(value)) throw new ArtifactError(source, problems);
     const mismatch = consistencyProblems(value, zoo);
     if (mismatch.length > 0) throw new ArtifactError(source, mismatch);
-    return new Premodel(Object.freeze(value));
+    return new Premodel(deepFreeze(value));
   }
 
-  toJSON(): PremodelFile {
+  toJSON(): DeepReadonly<PremodelFile> {
     return this.file;
   }
 
   get models(): readonly string[] {
     return this.file.models;
   }
-
-
 
   /** Stage one: the chance of each of `models` (by default all it has forests for) of being right, from the features alone. */
   estimate(features: ArrayLike<number>, models: readonly string[] = this.file.models): Map<string, number> {
@@ -277,13 +186,7 @@ export class Premodel {
   }
 }
 
-/** The cheapest of `points` (cheapest first) whose accuracy bound reaches `target`, else the most accurate. */
-export function operatingPointIn(points: readonly CalibrationPoint[], target: number): OperatingPoint {
-  const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
-  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, start: point.start, accuracy: point.accuracyLowerBound };
-}
-
-export async function savePremodel(dir: string, file: PremodelFile): Promise<string> {
+export async function savePremodel(dir: string, file: DeepReadonly<PremodelFile>): Promise<string> {
   await mkdir(dir, { recursive: true });
   const target = path.join(dir, PREMODEL_FILE);
   await writeFile(target, `${JSON.stringify(file)}\n`);

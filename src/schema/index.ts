@@ -9,6 +9,12 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { ArtifactError } from '../errors/index.js';
 
+/**
+ * The TypeScript type of the values a schema accepts, derived from the schema itself (declared
+ * `as const`), so that no boundary has its type written out twice.
+ */
+export type { FromSchema } from 'json-schema-to-ts';
+
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module namespace.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -61,4 +67,20 @@ export async function readJsonArtifact(file: string): Promise<unknown> {
   } catch (err) {
     throw new ArtifactError(file, [`cannot be read as JSON: ${(err as Error).message}`]);
   }
+}
+
+/** Read-only all the way down: what a loaded artifact is. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** Freezes `value` and everything it holds, once, at load: artifacts never change while served. */
+export function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value as DeepReadonly<T>;
 }

@@ -3,10 +3,7 @@
  * calibration and evaluation (which replay recorded outcomes) follow one implementation (for plain
  * cascades calibration uses `replayCascade`, 20x faster, which a test holds equal to this).
  *
- * An accuracy target maps, through calibration, to an operating point: a ladder of models (a few
- * rungs of the zoo, cheapest first) and, for each rung, a threshold on the premodel's chance of
- * being right (a cheap rung must be surer than a dear one before its answer stands: escalating
- * from it costs little, and from a dear one, much).
+ * An accuracy target maps, through calibration, to an operating point (premodel/operating-point.ts).
  * Stage one: `selectModel` on the premodel's feature-only estimates picks where on the ladder to
  * start. Each time a model has run, the caller sends back the point's verifier's estimate that its
  * answer is right; at or above that rung's threshold the route stops there, otherwise it escalates to the
@@ -14,49 +11,13 @@
  * A point that starts at the cheapest rung (a cascade) needs no policy: it starts at the cheapest
  * rung that fits and climbs to the next one that fits.
  */
+import { consultsPremodel, thresholdAt, type OperatingPoint, type OperatingPointFor, type Verifier } from '../premodel/operating-point.js';
 import { selectModel, targetOf, type Candidate, type Constraint, type PolicyDefaults, type Selection, type ThresholdFor } from './policy.js';
-
-/**
- * What says, once a model has run, how likely its answer is right: the premodel's stage two (the
- * input's features and the model's output), or the model's own top-1 confidence. Calibration keeps
- * whichever serves a point for less.
- */
-export type Verifier = 'premodel' | 'confidence';
 
 /** A model for the caller to run, and what should judge its answer. */
 export interface Step {
   model: string;
   verifier: Verifier;
-}
-
-/**
- * Where a request starts on the ladder: where the premodel's stage one expects the first rung
- * right enough, or always at the cheapest rung (a plain cascade: stage one is not consulted).
- */
-export type Start = 'premodel' | 'cheapest';
-
-/** How the premodel serves an accuracy target, as calibration found it on the premodel split. */
-export interface OperatingPoint {
-  /** The ladder: models the route may run, cheapest first. */
-  models: readonly string[];
-  /** Per rung: the chance of being right at which that model's answer stands. */
-  thresholds: readonly number[];
-  verifier: Verifier;
-  start: Start;
-  /** The accuracy calibration can vouch for at this point (a lower confidence bound). */
-  accuracy: number;
-}
-
-/** Maps an accuracy target to the operating point calibrated for it. */
-export type OperatingPointFor = (minAccuracy: number) => OperatingPoint;
-
-/**
- * Whether a routing asks the premodel's forests anything. One that starts at the cheapest rung and
- * trusts each model's own confidence (a tuned cascade) does not, so its requests skip the
- * input's features and the forests: calibration charges their cost only to routings that do.
- */
-export function consultsPremodel(routing: { start: Start; verifier: Verifier }): boolean {
-  return routing.start === 'premodel' || routing.verifier === 'premodel';
 }
 
 /**
@@ -84,12 +45,6 @@ function thresholdsOf(point: OperatingPoint): ThresholdFor {
  */
 function fastestOf(candidates: readonly Candidate[]): Candidate {
   return candidates.reduce((a, b) => (b.latencyMs < a.latencyMs ? b : a));
-}
-
-/** The threshold of `model` at `point`: its rung's; a model off the ladder (forced) gets the top rung's. */
-export function thresholdAt(point: OperatingPoint, model: string): number {
-  const rung = point.models.indexOf(model);
-  return point.thresholds[rung === -1 ? point.thresholds.length - 1 : rung]!;
 }
 
 export interface RouteResult extends Selection {

@@ -6,10 +6,11 @@
 import path from 'node:path';
 import { LATENCY_DEFAULTS, SERVICE_DEFAULTS } from '../config/defaults.js';
 import { ArtifactError, NotFoundError } from '../errors/index.js';
-import { featureNamesOf, featureViewOf } from '../features/extract.js';
+import { taskInputs } from '../inputs/registry.js';
 import { loadPremodel } from '../premodel/premodel.js';
 import type { PolicyDefaults } from '../select/policy.js';
 import { loadZoos, type Zoo, type ZooModel } from '../zoo/repository.js';
+import type { Clock } from './clock.js';
 import { LatencyModel } from './latency.js';
 import { ServedTask } from './task.js';
 
@@ -23,11 +24,15 @@ export interface DataPlaneOptions {
   latency?: LatencyModel;
   /** Retry-After of a request shed because the load leaves no model able to meet its budget, in s. */
   retryAfterS?: number;
+  /** The request path's clock; default: the system's. */
+  clock?: Clock;
 }
 
 export interface TaskDescription {
   task: string;
-  kind: 'image' | 'window';
+  kind: string;
+  /** What a request carries and what the models take (sizes, channels, rate), from the input kind. */
+  input: Readonly<Record<string, unknown>>;
   classes: string[];
   defaultMinAccuracy: number;
   models: {
@@ -62,11 +67,18 @@ export class DataPlane {
         const premodel = await loadPremodel(path.join(options.premodelDir, zoo.task), {
           task: zoo.task,
           zooHash: zoo.loaded.zooHash,
-          featureNames: featureNamesOf(featureViewOf(zoo.manifest)),
+          featureNames: taskInputs(zoo.manifest).featureNames,
           modelIds: zoo.models.map((m) => m.id),
         });
         const defaults: PolicyDefaults = { minAccuracy: premodel.defaultTarget, maxLatencyMs: options.defaultMaxLatencyMs };
-        tasks.push(new ServedTask(zoo, premodel, defaults, latency, options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS));
+        tasks.push(
+          new ServedTask(zoo, premodel, {
+            defaults,
+            latency,
+            retryAfterS: options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS,
+            ...(options.clock === undefined ? {} : { clock: options.clock }),
+          }),
+        );
       } catch (err) {
         problems.push(err instanceof ArtifactError ? err.message : String(err));
       }
@@ -113,6 +125,14 @@ export class DataPlane {
     );
   }
 
+  /** Each model's expected latency, read to answer, of a request read now. */
+  *expectedLatencies(): Iterable<{ task: string; model: string; ms: number }> {
+    for (const task of this.tasks) {
+      const now = { atMs: task.clock.now(), elapsedMs: 0 };
+      for (const model of task.zoo.models) yield { task: task.name, model: model.id, ms: task.expectedLatencyMs(model, now) };
+    }
+  }
+
   describe(): TaskDescription[] {
     return this.tasks.map((t) => describeTask(t.zoo, t));
   }
@@ -126,6 +146,7 @@ function describeTask(zoo: Zoo, task: ServedTask): TaskDescription {
   return {
     task: zoo.task,
     kind: zoo.manifest.kind,
+    input: task.inputs.description,
     classes: [...zoo.manifest.classes],
     defaultMinAccuracy: task.premodel.defaultTarget,
     models: zoo.models.map(({ entry }) => ({

@@ -14,10 +14,11 @@
  *   answer to the one before, so a request waited at most since the last answer on its connection.
  *   This one is tight for a client that asks again at once (one that arrived at the very end of the
  *   last turn is not charged the whole turn), the first for a client that pauses.
- * Pure: the caller brings the clock, the loop's idle time (performance.eventLoopUtilization().idle)
- * and the time of the connection's last answer, and calls `endTurn` once per turn that read a
- * request (from a setImmediate callback).
+ * `ReadWait` is pure: the caller brings the clock, the loop's idle time and the time of the
+ * connection's last answer, and calls `endTurn` once per turn that read a request. `ReadWaitClock`
+ * is that caller, on an injected clock and event loop (serve/clock.ts) and the service's connections.
  */
+import type { LoopClock } from './clock.js';
 
 /** Idle time, in ms, below which the loop did not pause between two turns (a poll that found work). */
 const NO_PAUSE_MS = 0.05;
@@ -55,5 +56,33 @@ export class ReadWait {
     this.turnEndedAtMs = atMs;
     this.idleAtTurnEndMs = idleMs;
     this.firstReadOfTurn = true;
+  }
+}
+
+/** `ReadWait` on a process's clock, event loop and connections: one per app, so that each turn ends once. */
+export class ReadWaitClock {
+  private readonly estimate = new ReadWait();
+  private turnEndPending = false;
+  /** Keyed by connection (a socket), forgotten with it. */
+  private readonly lastAnswerAt = new WeakMap<object, number>();
+
+  constructor(private readonly clock: LoopClock) {}
+
+  /** Estimated wait, in ms, of a request read at `atMs` on `connection`. */
+  waitedMs(atMs: number, connection: object): number {
+    const waited = this.estimate.waitedMs(atMs, this.clock.idleMs(), this.lastAnswerAt.get(connection));
+    if (!this.turnEndPending) {
+      this.turnEndPending = true;
+      this.clock.afterTurn(() => {
+        this.turnEndPending = false;
+        this.estimate.endTurn(this.clock.now(), this.clock.idleMs());
+      });
+    }
+    return waited;
+  }
+
+  /** The answer to a request on `connection` went out at `atMs`. */
+  answered(connection: object, atMs: number): void {
+    this.lastAnswerAt.set(connection, atMs);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The JSON schema of a zoo manifest (`zoo/<task>/manifest.json`), the one description of a task's
- * models that the service, the profiler and premodel training all read. `manifest.ts` holds the
- * matching TypeScript type and the checks that a schema cannot express (files, hashes, references).
+ * models that the service, the profiler and premodel training all read. Its TypeScript type is
+ * derived from it (`manifest.ts`, with the checks that a schema cannot express: files, hashes,
+ * references); each model's input preprocessing is one of the input kinds' own schemas.
  */
+import { KIND_NAMES, PREPROCESSING_SCHEMAS } from '../inputs/registry.js';
+
 export const COMPRESSION_METHODS = [
   'none',
   'int8-static',
@@ -20,39 +23,6 @@ const nonNegativeInteger = { type: 'integer', minimum: 0 } as const;
 const positiveInteger = { type: 'integer', minimum: 1 } as const;
 const share = { type: 'number', minimum: 0, maximum: 1 } as const;
 const label = { type: 'string', minLength: 1, maxLength: 64 } as const;
-
-const imagePreprocessing = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'width', 'height', 'channels', 'fit', 'background', 'mean', 'std'],
-  properties: {
-    type: { const: 'image' },
-    width: { type: 'integer', minimum: 1, maximum: 4096 },
-    height: { type: 'integer', minimum: 1, maximum: 4096 },
-    channels: { enum: [1, 3] },
-    // How an image of another aspect ratio is brought to width x height (sharp's `fit`).
-    fit: { enum: ['contain', 'cover', 'fill'] },
-    // Grey level (0-255) of letterbox bars and of transparent pixels.
-    background: { type: 'integer', minimum: 0, maximum: 255 },
-    // Tensor value = (pixel / 255 - mean[c]) / std[c].
-    mean: { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 3 },
-    std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1, maxItems: 3 },
-  },
-} as const;
-
-const windowPreprocessing = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'length', 'channels', 'channelNames', 'sampleRateHz'],
-  properties: {
-    type: { const: 'window' },
-    // Samples a request carries, each with `channels` values; the model input is [length, channels].
-    length: { type: 'integer', minimum: 1, maximum: 65536 },
-    channels: { type: 'integer', minimum: 1, maximum: 64 },
-    channelNames: { type: 'array', items: label, minItems: 1 },
-    sampleRateHz: { type: 'number', exclusiveMinimum: 0 },
-  },
-} as const;
 
 export const modelEntrySchema = {
   type: 'object',
@@ -79,7 +49,7 @@ export const modelEntrySchema = {
         // One example's shape, without the batch dimension that every model has first.
         shape: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
         dtype: { const: 'float32' },
-        preprocessing: { oneOf: [imagePreprocessing, windowPreprocessing] },
+        preprocessing: { oneOf: PREPROCESSING_SCHEMAS },
       },
     },
     output: {
@@ -140,7 +110,7 @@ export const manifestSchema = {
   properties: {
     $comment: { type: 'string' },
     task: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
-    kind: { enum: ['image', 'window'] },
+    kind: { type: 'string', enum: KIND_NAMES },
     classes: { type: 'array', items: label, minItems: 2, uniqueItems: true },
     splits: {
       type: 'object',

@@ -7,74 +7,23 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
-import { compileSchema, readJsonArtifact } from '../schema/index.js';
+import { preprocessingProblems, type Preprocessing } from '../inputs/registry.js';
+import { compileSchema, deepFreeze, readJsonArtifact, type DeepReadonly, type FromSchema } from '../schema/index.js';
 import { COMPRESSION_METHODS, manifestSchema } from './manifest-schema.js';
 
 export type CompressionMethod = (typeof COMPRESSION_METHODS)[number];
 
-export interface ImagePreprocessing {
-  type: 'image';
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  fit: 'contain' | 'cover' | 'fill';
-  background: number;
-  mean: number[];
-  std: number[];
-}
-
-export interface WindowPreprocessing {
-  type: 'window';
-  length: number;
-  channels: number;
-  channelNames: string[];
-  sampleRateHz: number;
-}
-
-export type Preprocessing = ImagePreprocessing | WindowPreprocessing;
-
-export interface ModelAccuracy {
-  premodel: number;
-  test: number;
-}
-
-export interface ModelLatency {
-  p50Ms: number;
-  p95Ms: number;
-  meanMs: number;
-  runs: number;
-  intraOpThreads: number;
-  profiledAt: string;
-  host?: string;
-}
-
-export interface ModelEntry {
-  id: string;
-  description: string;
-  file: string;
-  sha256: string;
-  bytes: number;
-  parameters: number;
-  macs: number;
-  input: { name: string; shape: number[]; dtype: 'float32'; preprocessing: Preprocessing };
-  output: { name: string; kind: 'logits' | 'probabilities'; labels: string[] };
-  compression: { method: CompressionMethod; parent: string | null };
-  trainedOn: { split: 'zoo'; seed?: number };
-  accuracy?: ModelAccuracy;
-  latency?: ModelLatency;
-}
-
-export interface ZooManifest {
-  $comment?: string;
-  task: string;
-  kind: 'image' | 'window';
-  classes: string[];
-  splits: { zoo: string; premodel: string; test: string };
-  models: ModelEntry[];
-}
+/** A zoo manifest as its schema describes it, as tools write it. */
+export type ManifestFile = FromSchema<typeof manifestSchema>;
+/** A loaded manifest: frozen. */
+export type ZooManifest = DeepReadonly<ManifestFile>;
+export type ModelEntry = ZooManifest['models'][number];
+export type ModelAccuracy = NonNullable<ModelEntry['accuracy']>;
+export type ModelLatency = NonNullable<ModelEntry['latency']>;
+export type { Preprocessing };
 
 export interface LoadedManifest {
-  manifest: Readonly<ZooManifest>;
+  manifest: ZooManifest;
   /** Folder of the manifest; model files are resolved inside it. */
   dir: string;
   /** Hash of the models' ids and file hashes: what a premodel was trained against. */
@@ -103,20 +52,7 @@ export function crossCheck(manifest: ZooManifest): string[] {
     if (prep.type !== manifest.kind) {
       problems.push(`${where}: ${prep.type} preprocessing in a task of kind ${manifest.kind}`);
     }
-    const expected =
-      prep.type === 'image' ? [prep.channels, prep.height, prep.width] : [prep.length, prep.channels];
-    if (JSON.stringify(model.input.shape) !== JSON.stringify(expected)) {
-      problems.push(
-        `${where}: input shape [${model.input.shape.join(', ')}] does not match its preprocessing ` +
-          `(expected [${expected.join(', ')}])`,
-      );
-    }
-    if (prep.type === 'image' && (prep.mean.length !== prep.channels || prep.std.length !== prep.channels)) {
-      problems.push(`${where}: mean and std need one value per channel (${prep.channels})`);
-    }
-    if (prep.type === 'window' && prep.channelNames.length !== prep.channels) {
-      problems.push(`${where}: channelNames needs ${prep.channels} names`);
-    }
+    problems.push(...preprocessingProblems(prep, model.input.shape).map((p) => `${where}: ${p}`));
   }
   for (const model of manifest.models) {
     const parent = model.compression.parent;
@@ -159,14 +95,6 @@ export function hashZoo(manifest: ZooManifest): string {
     h.update(`${m.id}\0${m.sha256}\n`);
   }
   return h.digest('hex');
-}
-
-function deepFreeze<T>(value: T): Readonly<T> {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Validates an already parsed manifest against the schema and itself (no file checks). */

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { ArtifactError, NotFoundError } from '../errors/index.js';
 import { loadManifest, MANIFEST_FILE, type LoadedManifest, type ModelEntry } from './manifest.js';
 import { openOnnxModel, type OnnxModel, type SessionOptions } from './onnx.js';
+import { softmaxRows } from './scores.js';
 
 export class ZooModel {
   readonly classes: number;
 
   constructor(
-    readonly entry: Readonly<ModelEntry>,
+    readonly entry: ModelEntry,
     private readonly session: OnnxModel,
   ) {
     this.classes = entry.output.labels.length;
@@ -35,23 +36,6 @@ export class ZooModel {
   dispose(): void {
     this.session.dispose();
   }
-}
-
-/** Row-wise softmax, numerically stable (max subtracted). */
-export function softmaxRows(values: Float32Array, width: number): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let row = 0; row < values.length; row += width) {
-    let max = -Infinity;
-    for (let i = row; i < row + width; i++) max = Math.max(max, values[i]!);
-    let sum = 0;
-    for (let i = row; i < row + width; i++) {
-      const e = Math.exp(values[i]! - max);
-      out[i] = e;
-      sum += e;
-    }
-    for (let i = row; i < row + width; i++) out[i]! /= sum;
-  }
-  return out;
 }
 
 export class Zoo {

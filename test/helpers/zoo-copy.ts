@@ -2,11 +2,11 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ZooManifest } from '../../src/zoo/manifest.js';
+import type { ManifestFile } from '../../src/zoo/manifest.js';
 
 export interface ZooCopy {
   dir: string;
-  manifest: ZooManifest;
+  manifest: ManifestFile;
   /** Writes `manifest` (after the test changed it) back into the copy. */
   save(): Promise<void>;
   remove(): Promise<void>;
@@ -16,7 +16,7 @@ export async function copyZoo(task: string): Promise<ZooCopy> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-'));
   const dir = path.join(root, task);
   await cp(path.join('zoo', task), dir, { recursive: true, filter: (src) => !src.includes('outcomes') });
-  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as ZooManifest;
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestFile;
   return {
     dir,
     manifest,

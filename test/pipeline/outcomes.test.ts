@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ArtifactError } from '../../src/errors/index.js';
-import { readOutcomes, topTwo, writeOutcomes, type OutcomeFile } from '../../src/pipeline/outcomes.js';
+import { readOutcomes, writeOutcomes, type OutcomeFile } from '../../src/pipeline/outcomes.js';
 import { quantile } from '../../src/pipeline/profile.js';
 
 describe('pipeline/outcomes', () => {
@@ -22,12 +22,6 @@ describe('pipeline/outcomes', () => {
     labels: [0, 1, 2],
     models: { m: { predicted: [0, 1, 1], confidence: [0.912345, 0.5, 0.4], margin: [0.8, 0.1, 0.05] } },
   };
-
-  it('finds the top class, its probability and the margin over the runner-up', () => {
-    expect(topTwo([0.1, 0.6, 0.3])).to.deep.include({ index: 1, confidence: 0.6 });
-    expect(topTwo([0.1, 0.6, 0.3]).margin).to.be.closeTo(0.3, 1e-12);
-    expect(topTwo([0.7, 0.2, 0.1]).margin).to.be.closeTo(0.5, 1e-12);
-  });
 
   it('round-trips through a file, rounded to 4 decimals', async () => {
     const f = path.join(dir, 'a', 'premodel.json');

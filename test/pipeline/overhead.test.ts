@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { extractFeatures, featureViewOf } from '../../src/features/extract.js';
+import { taskInputs } from '../../src/inputs/registry.js';
+import { WindowInput } from '../../src/inputs/window/decode.js';
 import type { LabelledInputs } from '../../src/pipeline/datasets/index.js';
 import { forestUs, timedFeatureRows } from '../../src/pipeline/overhead.js';
 import { seededRandom, trainForest } from '../../src/premodel/forest.js';
@@ -9,14 +10,14 @@ import { syntheticWindow } from '../helpers/windows.js';
 describe('pipeline/overhead', () => {
   it('timedFeatureRows: the features the request path computes, with their mean cost', async () => {
     const { manifest } = await loadManifest('zoo/har');
-    const view = featureViewOf(manifest);
-    if (view.kind !== 'window') throw new Error('har takes windows');
-    const windows = (['walking', 'still', 'walking'] as const).map((a) => syntheticWindow(view.length, view.channels, a));
-    const data: LabelledInputs = { labels: [0, 1, 0], input: (i) => ({ kind: 'window', window: windows[i]! }) };
+    const inputs = taskInputs(manifest);
+    const windows = (['walking', 'still', 'walking'] as const).map((a) => new WindowInput(syntheticWindow(128, 6, a)));
+    const data: LabelledInputs = { labels: [0, 1, 0], input: (i) => windows[i]! };
     const { rows, featureUs } = await timedFeatureRows(manifest, data);
     expect(rows).to.have.length(3);
-    expect(rows[1]).to.deep.equal(Array.from(await extractFeatures(data.input(1), view)));
-    expect(featureUs).to.be.above(0).and.below(10_000);
+    expect(rows[1]).to.deep.equal(Array.from(await inputs.features(data.input(1))));
+    // A cost, in microseconds: how large it is depends on the machine, so only its kind is checked.
+    expect(Number.isFinite(featureUs) && featureUs >= 0).to.equal(true);
   });
 
   it('forestUs: a positive, finite cost per row of a ladder of forests', () => {
@@ -27,6 +28,6 @@ describe('pipeline/overhead', () => {
     const stage1 = trainForest(rows, targets, options);
     const stage2 = trainForest(rows.map((r) => [...r, 0.9, 0.5]), targets, options);
     const us = forestUs([stage1, stage1, stage1], stage2, rows, 100);
-    expect(us).to.be.above(0).and.below(10_000);
+    expect(Number.isFinite(us) && us >= 0).to.equal(true);
   });
 });

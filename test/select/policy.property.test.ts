@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { selectModel, type Candidate, type Constraint, type PolicyDefaults, type ThresholdFor } from '../../src/select/policy.js';
-import { routeWith, thresholdAt, type OperatingPoint } from '../../src/select/route.js';
+import { thresholdAt, type OperatingPoint } from '../../src/premodel/operating-point.js';
+import { routeWith } from '../../src/select/route.js';
 
 const probability = fc.double({ min: 0, max: 1, noNaN: true });
 const latency = fc.double({ min: 0.001, max: 10, noNaN: true });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Candidate, PolicyDefaults } from '../../src/select/policy.js';
-import { consultsPremodel, routeConsultsPremodel, routeWith, type EstimateFor, type OperatingPoint } from '../../src/select/route.js';
+import { consultsPremodel, type OperatingPoint } from '../../src/premodel/operating-point.js';
+import { routeConsultsPremodel, routeWith, type EstimateFor } from '../../src/select/route.js';
 
 const all: Candidate[] = [
   { model: 'tiny', pCorrect: 0.8, latencyMs: 0.02 },

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { consultsPremodel } from '../../src/select/route.js';
+import { consultsPremodel } from '../../src/premodel/operating-point.js';
 import type { ServedTask } from '../../src/serve/task.js';
 import { postJson, serverPerSuite, validPredictBody, type TestServer } from '../http/server.js';
 

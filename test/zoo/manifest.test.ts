@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { appendFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../../src/errors/index.js';
-import { loadManifest, manifestProblems, type ZooManifest } from '../../src/zoo/manifest.js';
+import { loadManifest, manifestProblems, type ManifestFile } from '../../src/zoo/manifest.js';
 import { loadZoo } from '../../src/zoo/repository.js';
 import { copyZoo, type ZooCopy } from '../helpers/zoo-copy.js';
 
@@ -87,7 +87,7 @@ describe('zoo/manifest', () => {
     }
   });
 
-  const typeCases: [string, (m: ZooManifest) => void, RegExp][] = [
+  const typeCases: [string, (m: ManifestFile) => void, RegExp][] = [
     ['an unknown field', (m) => Object.assign(m.models[0]!, { colour: 'red' }), /unknown field "colour"/],
     ['a string where a number belongs', (m) => Object.assign(m.models[0]!, { bytes: '12' }), /\/models\/0\/bytes must be integer/],
     ['an unknown compression method', (m) => Object.assign(m.models[0]!.compression, { method: 'magic' }), /method must be one of/],
@@ -96,7 +96,7 @@ describe('zoo/manifest', () => {
     ['a parent that is not in the zoo', (m) => Object.assign(m.models[1]!.compression, { parent: 'nope' }), /parent "nope" is not a model of this zoo/],
     ['a duplicate id', (m) => Object.assign(m.models[1]!, { id: m.models[0]!.id }), /is listed twice/],
     ['labels that differ from the classes', (m) => m.models[0]!.output.labels.reverse(), /output labels differ/],
-    ['a missing field', (m) => delete (m.models[0] as Partial<ZooManifest['models'][0]>).sha256, /must have required property 'sha256'/],
+    ['a missing field', (m) => delete (m.models[0] as Partial<ManifestFile['models'][0]>).sha256, /must have required property 'sha256'/],
   ];
   for (const [what, change, message] of typeCases) {
     it(`refuses ${what}`, async () => {

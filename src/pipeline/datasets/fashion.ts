@@ -1,13 +1,13 @@
 /**
  * Fashion-MNIST from its IDX files (Debian's dataset-fashion-mnist puts them, gzipped, under
- * /usr/share/datasets/fashion-mnist). Splits follow ../shared/MISSION.md: the zoo trains on the
- * first 50,000 training images, the premodel on the last 10,000, and evaluation uses the test set.
+ * /usr/share/datasets/fashion-mnist). The splits (docs/premodel.md): the zoo trains on the first
+ * 50,000 training images, the premodel on the last 10,000, and evaluation uses the 10,000 test images.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { RawImage } from '../../inputs/image.js';
+import type { RawImage } from '../../inputs/image/decode.js';
 
 export const FASHION_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_ZOO_SPLIT = 50_000;

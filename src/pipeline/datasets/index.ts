@@ -3,8 +3,9 @@
  * read it: the premodel split and the test split, each input in the form a request carries.
  * A team that brings its own zoo adds its loader here.
  */
-import { ImageInput } from '../../inputs/image.js';
-import type { ModelInput } from '../../inputs/index.js';
+import { ImageInput } from '../../inputs/image/decode.js';
+import type { Input } from '../../inputs/kind.js';
+import { WindowInput } from '../../inputs/window/decode.js';
 import { FASHION_DEFAULT_DIR, loadFashionSplits, type ImageSet } from './fashion.js';
 import { loadHaptSplits, type WindowSet } from './hapt.js';
 
@@ -12,7 +13,7 @@ export interface LabelledInputs {
   labels: readonly number[];
   /** Who each input came from (a volunteer), where inputs of one source are alike: folds keep a group together. */
   groups?: readonly number[];
-  input(index: number): ModelInput;
+  input(index: number): Input;
 }
 
 export interface EvaluationSplits {
@@ -30,11 +31,11 @@ export interface Dataset {
 }
 
 function imageInputs(set: ImageSet): LabelledInputs {
-  return { labels: set.labels, input: (i) => ({ kind: 'image', image: ImageInput.fromRaw(set.images[i]!) }) };
+  return { labels: set.labels, input: (i) => ImageInput.fromRaw(set.images[i]!) };
 }
 
 function windowInputs(set: WindowSet): LabelledInputs {
-  return { labels: set.labels, groups: set.users, input: (i) => ({ kind: 'window', window: set.windows[i]! }) };
+  return { labels: set.labels, groups: set.users, input: (i) => new WindowInput(set.windows[i]!) };
 }
 
 export const DATASETS: Readonly<Record<string, Dataset>> = Object.freeze({

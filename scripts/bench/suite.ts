@@ -1,0 +1,226 @@
+/**
+ * The measurements of `npm run bench`, each against a live service on loopback and bounded in
+ * time: the selection overhead per request, throughput side by side (routed at matched accuracy,
+ * always the most accurate model, always the cheapest), a load ramp under a latency budget, and
+ * the premodel's training time.
+ */
+import { spawn } from 'node:child_process';
+import { quantile } from '../../src/pipeline/profile.js';
+import type { TaskDescription } from '../../src/serve/dataplane.js';
+import { predictRequests, type BenchInput } from './inputs.js';
+import { answerCount, runLoad, type LoadRequest } from './load.js';
+
+export interface Summary {
+  n: number;
+  mean: number;
+  p50: number;
+  p99: number;
+}
+
+export function summarise(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return { n: sorted.length, mean, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+}
+
+export async function describeTasks(base: string): Promise<TaskDescription[]> {
+  const res = await fetch(`${base}/v1/tasks`);
+  if (!res.ok) throw new Error(`GET /v1/tasks answered ${res.status}`);
+  return ((await res.json()) as { tasks: TaskDescription[] }).tasks;
+}
+
+/**
+ * The models a comparison pits the premodel against: the most accurate on the test split (the
+ * faster of a tie), as the evaluation's best single model, and the fastest.
+ */
+export function referenceModels(task: TaskDescription): { mostAccurate: string; cheapest: string } {
+  const profiled = task.models.filter((m) => m.accuracy !== null && m.latencyMs !== null);
+  const mostAccurate = profiled.reduce((a, b) =>
+    b.accuracy!.test > a.accuracy!.test || (b.accuracy!.test === a.accuracy!.test && b.latencyMs!.p50 < a.latencyMs!.p50) ? b : a,
+  );
+  const cheapest = profiled.reduce((a, b) => (b.latencyMs!.p50 < a.latencyMs!.p50 ? b : a));
+  return { mostAccurate: mostAccurate.id, cheapest: cheapest.id };
+}
+
+/** Most frequent first. */
+function counts(map: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...map].sort((a, b) => b[1] - a[1]));
+}
+
+export interface OverheadResult {
+  task: string;
+  /** Server stage timings of routed requests sent one at a time, in ms. */
+  featuresMs: Summary;
+  selectMs: Summary;
+  /** Features plus premodel and policy: what choosing the model costs a request. */
+  selectionMs: Summary;
+  decodeMs: Summary;
+  inferenceMs: Summary;
+  totalMs: Summary;
+  clientMs: Summary;
+}
+
+/** Where a routed request's time goes, one request at a time (no queueing). */
+export async function measureOverhead(base: string, task: TaskDescription, inputs: readonly BenchInput[], requests: number): Promise<OverheadResult> {
+  const load = { base, requests: predictRequests(task.task, inputs, 'routed'), connections: 1, durationS: 120 };
+  await runLoad({ ...load, amount: Math.ceil(requests / 5) }); // warm-up
+  const answers = (await runLoad({ ...load, amount: requests })).byLabel.get('routed')!;
+  const t = answers.timings;
+  return {
+    task: task.task,
+    featuresMs: summarise(t.map((x) => x.featuresMs)),
+    selectMs: summarise(t.map((x) => x.selectMs)),
+    selectionMs: summarise(t.map((x) => x.featuresMs + x.selectMs)),
+    decodeMs: summarise(t.map((x) => x.decodeMs)),
+    inferenceMs: summarise(t.map((x) => x.inferenceMs)),
+    totalMs: summarise(t.map((x) => x.totalMs)),
+    clientMs: summarise(answers.clientMs.get(200) ?? []),
+  };
+}
+
+export interface ThroughputRow {
+  config: string;
+  requestsPerS: number;
+  clientMs: Summary;
+  /** Answers other than 200. */
+  failed: number;
+  /** Answers by the model that gave them. */
+  models: Record<string, number>;
+}
+
+export interface ThroughputResult {
+  task: string;
+  /** The accuracy target of the routed requests: the task's default, the most accurate model's. */
+  minAccuracy: number;
+  mostAccurate: string;
+  cheapest: string;
+  connections: number;
+  /** Measured seconds per configuration. */
+  seconds: number;
+  rows: ThroughputRow[];
+  routedOverMostAccurate: number;
+  routedOverCheapest: number;
+}
+
+export interface RunShape {
+  connections: number;
+  /** Seconds per measured run. */
+  seconds: number;
+  /** Runs per configuration, interleaved, so that a change of the machine's load hits all alike. */
+  rounds: number;
+}
+
+/** Requests per second and latency of routed, most accurate and cheapest, measured in alternation. */
+export async function measureThroughput(base: string, task: TaskDescription, inputs: readonly BenchInput[], shape: RunShape): Promise<ThroughputResult> {
+  const { mostAccurate, cheapest } = referenceModels(task);
+  const configs: [string, LoadRequest[]][] = [
+    [`routed (minAccuracy ${task.defaultMinAccuracy})`, predictRequests(task.task, inputs, 'routed', { minAccuracy: task.defaultMinAccuracy })],
+    [`always ${mostAccurate} (most accurate)`, predictRequests(task.task, inputs, 'most accurate', { model: mostAccurate })],
+    [`always ${cheapest} (cheapest)`, predictRequests(task.task, inputs, 'cheapest', { model: cheapest })],
+  ];
+  const merged = configs.map(() => ({ ok: 0, failed: 0, seconds: 0, clientMs: [] as number[], models: new Map<string, number>() }));
+  for (const [, requests] of configs) await runLoad({ base, requests, connections: shape.connections, durationS: 1 }); // warm-up
+  for (let round = 0; round < shape.rounds; round++) {
+    for (const [i, [, requests]] of configs.entries()) {
+      const run = await runLoad({ base, requests, connections: shape.connections, durationS: shape.seconds });
+      const answers = [...run.byLabel.values()][0]!;
+      const total = merged[i]!;
+      const ok = answerCount(answers, 200);
+      total.ok += ok;
+      total.failed += answerCount(answers) - ok + run.errors;
+      total.seconds += run.durationS;
+      total.clientMs.push(...(answers.clientMs.get(200) ?? []));
+      for (const [model, n] of answers.models) total.models.set(model, (total.models.get(model) ?? 0) + n);
+    }
+  }
+  const rows = configs.map(([config], i) => {
+    const total = merged[i]!;
+    return { config, requestsPerS: total.ok / total.seconds, clientMs: summarise(total.clientMs), failed: total.failed, models: counts(total.models) };
+  });
+  return {
+    task: task.task,
+    minAccuracy: task.defaultMinAccuracy,
+    mostAccurate,
+    cheapest,
+    connections: shape.connections,
+    seconds: shape.seconds * shape.rounds,
+    rows,
+    routedOverMostAccurate: rows[0]!.requestsPerS / rows[1]!.requestsPerS,
+    routedOverCheapest: rows[0]!.requestsPerS / rows[2]!.requestsPerS,
+  };
+}
+
+export interface RampStep {
+  connections: number;
+  answered: number;
+  /** Share of answers that were 200, and that were shed (503). */
+  okShare: number;
+  shedShare: number;
+  /** Share of the 200 answers within the budget: by the server's timing.totalMs, and as the client saw them. */
+  withinBudgetServer: number;
+  withinBudgetClient: number;
+  serverMs: Summary;
+  /** The server's estimate of how long the 200 answers had waited to be read (timing.queuedMs). */
+  queuedMs: Summary;
+  /** How fast a shed request got its 503, as the client saw it. */
+  shedClientMs: Summary;
+  models: Record<string, number>;
+}
+
+export interface RampResult {
+  task: string;
+  adaptive: boolean;
+  budgetMs: number;
+  steps: RampStep[];
+}
+
+/** Rising concurrency, every request with `maxLatencyMs: budgetMs`: what is answered in time, what is shed. */
+export async function measureRamp(
+  base: string,
+  task: TaskDescription,
+  inputs: readonly BenchInput[],
+  options: { adaptive: boolean; budgetMs: number; connections: readonly number[]; seconds: number },
+): Promise<RampResult> {
+  const requests = predictRequests(task.task, inputs, 'budget', { maxLatencyMs: options.budgetMs });
+  const steps: RampStep[] = [];
+  for (const connections of options.connections) {
+    const answers = (await runLoad({ base, requests, connections, durationS: options.seconds })).byLabel.get('budget')!;
+    const total = answerCount(answers);
+    const within = (values: readonly number[]) => values.filter((ms) => ms <= options.budgetMs).length / values.length;
+    steps.push({
+      connections,
+      answered: total,
+      okShare: answerCount(answers, 200) / total,
+      shedShare: answerCount(answers, 503) / total,
+      withinBudgetServer: within(answers.timings.map((t) => t.totalMs)),
+      withinBudgetClient: within(answers.clientMs.get(200) ?? []),
+      serverMs: summarise(answers.timings.map((t) => t.totalMs)),
+      queuedMs: summarise(answers.timings.map((t) => t.queuedMs)),
+      shedClientMs: summarise(answers.clientMs.get(503) ?? []),
+      models: counts(answers.models),
+    });
+  }
+  return { task: task.task, adaptive: options.adaptive, budgetMs: options.budgetMs, steps };
+}
+
+export interface TrainingResult {
+  task: string;
+  command: string;
+  seconds: number;
+}
+
+/** Wall time of `npm run train-premodel` for `task`, writing into `outDir` (never premodel/). */
+export async function measureTraining(task: string, outDir: string): Promise<TrainingResult> {
+  const args = ['--import', 'tsx', 'scripts/train-premodel.ts', '--task', task, '--out', outDir];
+  const started = performance.now();
+  const output: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (b: Buffer) => output.push(b));
+    child.stderr.on('data', (b: Buffer) => output.push(b));
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`training ${task} failed (exit ${code}):\n${Buffer.concat(output).toString().slice(-2000)}`);
+  return { task, command: `npm run train-premodel -- --task ${task} --out <temporary folder>`, seconds: (performance.now() - started) / 1000 };
+}

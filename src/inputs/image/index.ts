@@ -1,0 +1,119 @@
+/**
+ * The image kind: PNG, JPEG or WebP of any size, grey or colour, sent as base64 in JSON
+ * (`input.image`, a data: URL prefix accepted), as a raw upload, or as the preprocessed tensor of the
+ * Open Inference Protocol. A declared media type must name the format the bytes really are: a PNG
+ * sent as image/jpeg is refused (415) rather than guessed at, so that a client's labelling bug shows
+ * at once. The premodel's features look at one grey plane at the zoo's first model's size, so that
+ * for a zoo of grey models that plane is the tensor the models get anyway (decoded and resized once).
+ */
+import { BadRequestError, InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
+import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
+import { encodePng, ImageInput, type ImageFormat } from './decode.js';
+import { IMAGE_FEATURES, imageFeatures } from './features.js';
+import { imagePreprocessingSchema, type ImagePreprocessing } from './preprocessing.js';
+
+/** The media type of each image format a request may send. */
+const MEDIA_TYPES = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const satisfies Record<ImageFormat, string>;
+
+const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)(;[\w-]+=[\w.-]+)*;base64,/;
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/**
+ * Standard or URL-safe base64, padded or not, whitespace ignored, an optional data: URL prefix
+ * (whose media type becomes the declared one).
+ */
+function decodeBase64(text: string, field: string): { bytes: Uint8Array; declaredType: string | undefined } {
+  const declaredType = DATA_URL.exec(text)?.[1]?.toLowerCase();
+  const body = text.replace(DATA_URL, '').replace(/\s+/g, '');
+  if (body.length === 0 || !BASE64.test(body) || body.replace(/=+$/, '').length % 4 === 1) {
+    throw new BadRequestError(`${field} is not valid base64`);
+  }
+  return { bytes: Buffer.from(body, 'base64'), declaredType };
+}
+
+async function decodeEncoded(bytes: Uint8Array, declaredType: string | undefined, limits: DecodeLimits): Promise<ImageInput> {
+  const decoded = await ImageInput.fromEncoded(bytes, limits);
+  const actual = decoded.format === undefined ? undefined : MEDIA_TYPES[decoded.format];
+  if (declaredType !== undefined && actual !== undefined && declaredType !== actual) {
+    throw new UnsupportedMediaTypeError(`the image is ${actual}, but it was declared as ${declaredType}; declare ${actual}`);
+  }
+  return decoded;
+}
+
+function asImage(input: Input): ImageInput {
+  if (!(input instanceof ImageInput)) throw new InvalidInputError(`an image task takes images, not ${input.kind}s`);
+  return input;
+}
+
+/** The grey plane at the first model's size on which the features are computed. */
+function featurePlane(first: ImagePreprocessing): ImagePreprocessing {
+  const { width, height, fit, background } = first;
+  return { type: 'image', width, height, channels: 1, fit, background, mean: [0], std: [1] };
+}
+
+export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingSchema> = {
+  name: 'image',
+  preprocessingSchema: imagePreprocessingSchema,
+  jsonField: 'image',
+  jsonSchema: {
+    type: 'string',
+    minLength: 1,
+    contentEncoding: 'base64',
+    description: 'A PNG, JPEG or WebP file, base64 (a data: URL prefix is accepted).',
+  },
+  uploadTypes: Object.values(MEDIA_TYPES),
+
+  shapeOf: (prep) => [prep.channels, prep.height, prep.width],
+
+  problems: (prep) =>
+    prep.mean.length !== prep.channels || prep.std.length !== prep.channels
+      ? [`mean and std need one value per channel (${prep.channels})`]
+      : [],
+
+  bind(preps): TaskInputs {
+    const first = preps[0]!;
+    const plane = featurePlane(first);
+    return {
+      kind: 'image',
+      jsonField: 'image',
+      uploadTypes: Object.values(MEDIA_TYPES),
+      featureNames: IMAGE_FEATURES,
+      description: {
+        kind: 'image',
+        formats: Object.values(MEDIA_TYPES),
+        modelInput: { width: first.width, height: first.height, channels: first.channels },
+      },
+      tensorName: 'image',
+      tensorPrep: first,
+
+      async decode(wire: WireInput, limits: DecodeLimits): Promise<Input> {
+        switch (wire.form) {
+          case 'json': {
+            if (typeof wire.value !== 'string') throw new BadRequestError('input.image must be a base64 string');
+            const { bytes, declaredType } = decodeBase64(wire.value, 'input.image');
+            return decodeEncoded(bytes, declaredType, limits);
+          }
+          case 'upload':
+            return decodeEncoded(wire.bytes, wire.mediaType, limits);
+          case 'tensor':
+            return ImageInput.fromTensor(wire.data, wire.prep as ImagePreprocessing);
+        }
+      },
+      async prepare(input) {
+        // An image decodes on its first conversion: the feature plane, which the models of the same
+        // preprocessing reuse.
+        await asImage(input).tensor(plane);
+      },
+      async features(input) {
+        return imageFeatures(await asImage(input).tensor(plane), plane.width, plane.height);
+      },
+      modelTensor: (input, prep: PreprocessingBase) => asImage(input).tensor(prep as ImagePreprocessing),
+      asWire: async (input) => ({ form: 'upload', bytes: await asImage(input).png(), mediaType: MEDIA_TYPES.png }),
+      blank: async () => ({
+        form: 'upload',
+        bytes: await encodePng({ pixels: new Uint8Array(plane.width * plane.height), width: plane.width, height: plane.height, channels: 1 }),
+        mediaType: MEDIA_TYPES.png,
+      }),
+    };
+  },
+};

@@ -1,0 +1,81 @@
+/**
+ * What an input kind is (in the spirit of transformers.js's task registry): everything the service
+ * knows about one kind of input lives in that kind's module, and nothing else switches on it. A
+ * kind owns its preprocessing schema (the manifest's `input.preprocessing`), its wire decoding and
+ * validation (a JSON field, raw uploads, an Open Inference Protocol tensor), the view its premodel
+ * features are computed on, the features, the tensor each model is fed, and a blank input for
+ * warm-up. `bind` fixes all of that for one zoo, whose manifest says sizes, channels and rates: a
+ * task of another image size or window length is data, not code.
+ */
+import type { DeepReadonly } from '../schema/index.js';
+
+/** A decoded request input of some kind; only its kind's module looks inside. */
+export interface Input {
+  readonly kind: string;
+}
+
+/** What a request carries, before its task's kind decodes it. */
+export type WireInput =
+  /** `input.<field>` of a v1 JSON body (a base64 image, a nested window, ...), as parsed. */
+  | { form: 'json'; field: string; value: unknown }
+  /** A raw body with its media type (an image upload). */
+  | { form: 'upload'; bytes: Uint8Array; mediaType: string }
+  /**
+   * An Open Inference Protocol FP32 tensor, flat and row-major, as a model of preprocessing `prep`
+   * takes it (one example: the batch dimension left out).
+   */
+  | { form: 'tensor'; data: Float32Array; prep: PreprocessingBase };
+
+export interface DecodeLimits {
+  /** Largest image, in pixels (width x height), checked from its header before any pixel is decoded. */
+  maxPixels: number;
+}
+
+/** A preprocessing of the manifest: `type` names its kind. */
+export interface PreprocessingBase {
+  readonly type: string;
+}
+
+/** A kind bound to one zoo: every size, channel count and rate fixed from its manifest. */
+export interface TaskInputs {
+  readonly kind: string;
+  /** The field of a v1 JSON body's `input` that carries it, and the media types it takes as raw uploads. */
+  readonly jsonField: string;
+  readonly uploadTypes: readonly string[];
+  /** The names of the premodel's features for this zoo, in the order `features` returns them. */
+  readonly featureNames: readonly string[];
+  /** What a client sends and what the models take, for GET /v1/tasks. */
+  readonly description: Readonly<Record<string, unknown>>;
+  /** The name of the task's Open Inference Protocol input, and the preprocessing its tensor follows (the first model's). */
+  readonly tensorName: string;
+  readonly tensorPrep: PreprocessingBase;
+  /** Decodes and checks what the request carried; a 4xx error of the catalogue when it cannot. */
+  decode(wire: WireInput, limits: DecodeLimits): Promise<Input>;
+  /** Work the decode stage finishes before the features (an image's pixels at the feature size). */
+  prepare(input: Input): Promise<void>;
+  features(input: Input): Promise<Float32Array>;
+  /** The tensor of one example for a model of preprocessing `prep`, in its layout and scaling. */
+  modelTensor(input: Input, prep: PreprocessingBase): Promise<Float32Array>;
+  /** `input` as a client sends it (an image as a PNG upload, a window as JSON): for load tests and replays. */
+  asWire(input: Input): Promise<WireInput>;
+  /** A request's input of the task's size with nothing in it, as a client would send it: warms the request path up. */
+  blank(): Promise<WireInput>;
+}
+
+export interface InputKind<P extends PreprocessingBase = PreprocessingBase, S extends object = object> {
+  /** The manifest's `kind` and the `type` of its preprocessings. */
+  readonly name: string;
+  /** The JSON schema of this kind's `input.preprocessing` in a manifest (P is derived from it). */
+  readonly preprocessingSchema: S;
+  /** The field of a v1 JSON body's `input` that carries this kind, and its JSON schema. */
+  readonly jsonField: string;
+  readonly jsonSchema: object;
+  /** Media types this kind takes as a raw upload (none: JSON only). */
+  readonly uploadTypes: readonly string[];
+  /** The model input shape (batch left out) that `prep` asks for. */
+  shapeOf(prep: DeepReadonly<P>): number[];
+  /** What the schema cannot check of `prep` (fields that must agree with each other). */
+  problems(prep: DeepReadonly<P>): string[];
+  /** The kind for a zoo whose models take `preps` (the first model's sets the features and the v2 tensor). */
+  bind(preps: readonly DeepReadonly<P>[]): TaskInputs;
+}

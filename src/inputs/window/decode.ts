@@ -1,0 +1,60 @@
+/**
+ * Sensor windows: a request's `window` (samples x channels of numbers, as the phone recorded
+ * them) checked against a model's window preprocessing and laid out as its time-major tensor.
+ * Filtering and normalisation live inside the models' ONNX graphs, so that serving feeds the
+ * models exactly what they were trained on.
+ */
+import { InvalidInputError } from '../../errors/index.js';
+import type { Input } from '../kind.js';
+import type { WindowPreprocessing } from './preprocessing.js';
+
+/** A window of samples, time-major (index t * channels + c), in the units the sensor recorded. */
+export class WindowInput implements Input {
+  readonly kind = 'window';
+  constructor(readonly samples: Float32Array) {}
+}
+
+/** Validates a nested array window and returns it as a flat time-major Float32Array. */
+export function windowTensor(window: unknown, prep: WindowPreprocessing): Float32Array {
+  if (!Array.isArray(window)) {
+    throw new InvalidInputError(`the window must be an array of ${prep.length} samples`);
+  }
+  if (window.length !== prep.length) {
+    throw new InvalidInputError(
+      `the window has ${window.length} samples; it needs ${prep.length} (${(prep.length / prep.sampleRateHz).toFixed(2)} s at ${prep.sampleRateHz} Hz)`,
+    );
+  }
+  const tensor = new Float32Array(prep.length * prep.channels);
+  for (let t = 0; t < window.length; t++) {
+    const sample: unknown = window[t];
+    if (!Array.isArray(sample) || sample.length !== prep.channels) {
+      throw new InvalidInputError(
+        `sample ${t} of the window must hold ${prep.channels} numbers (${prep.channelNames.join(', ')})`,
+      );
+    }
+    for (let c = 0; c < prep.channels; c++) {
+      const value: unknown = sample[c];
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        throw new InvalidInputError(`sample ${t}, channel ${prep.channelNames[c]} is not a finite number`);
+      }
+      tensor[t * prep.channels + c] = value;
+    }
+  }
+  return tensor;
+}
+
+/** Checks an already flat window (from a data set or a binary protocol) for size and finiteness. */
+export function checkWindowTensor(data: Float32Array, prep: WindowPreprocessing): Float32Array {
+  if (data.length !== prep.length * prep.channels) {
+    throw new InvalidInputError(
+      `the window has ${data.length} values; it needs ${prep.length} samples x ${prep.channels} channels`,
+    );
+  }
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new InvalidInputError(
+      `sample ${Math.floor(bad / prep.channels)}, channel ${prep.channelNames[bad % prep.channels]} is not a finite number`,
+    );
+  }
+  return data;
+}

@@ -1,0 +1,68 @@
+/**
+ * The window kind: a window of wearable-sensor samples (samples x channels, in the units the
+ * sensor recorded), sent as a nested JSON array (`input.window`) or as the Open Inference Protocol's
+ * [length, channels] tensor. Filtering and normalisation live inside the models' ONNX graphs, so
+ * the service feeds the models exactly what they were trained on; the premodel's features are
+ * computed on the raw window at the first model's length, channels and rate.
+ */
+import { InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
+import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
+import { checkWindowTensor, WindowInput, windowTensor } from './decode.js';
+import { windowFeatureNames, windowFeatures } from './features.js';
+import { windowPreprocessingSchema, type WindowPreprocessing } from './preprocessing.js';
+
+/** A flat window (samples x channels, row-major) as the nested array a client sends. */
+export function windowRows(window: Float32Array, channels: number): number[][] {
+  return Array.from({ length: window.length / channels }, (_, t) => Array.from(window.subarray(t * channels, (t + 1) * channels)));
+}
+
+function asWindow(input: Input): WindowInput {
+  if (!(input instanceof WindowInput)) throw new InvalidInputError(`a window task takes windows, not ${input.kind}s`);
+  return input;
+}
+
+export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessingSchema> = {
+  name: 'window',
+  preprocessingSchema: windowPreprocessingSchema,
+  jsonField: 'window',
+  jsonSchema: {
+    type: 'array',
+    description: 'Samples in time order, each one number per channel (har: 128 x 6).',
+    items: { type: 'array', items: { type: 'number' } },
+  },
+  uploadTypes: [],
+
+  shapeOf: (prep) => [prep.length, prep.channels],
+
+  problems: (prep) => (prep.channelNames.length !== prep.channels ? [`channelNames needs ${prep.channels} names`] : []),
+
+  bind(preps): TaskInputs {
+    const first = preps[0]!;
+    const { length, channels, sampleRateHz } = first;
+    return {
+      kind: 'window',
+      jsonField: 'window',
+      uploadTypes: [],
+      featureNames: windowFeatureNames(channels),
+      description: { kind: 'window', length, channels, channelNames: [...first.channelNames], sampleRateHz },
+      tensorName: 'window',
+      tensorPrep: first,
+
+      async decode(wire: WireInput, _limits: DecodeLimits): Promise<Input> {
+        switch (wire.form) {
+          case 'json':
+            return new WindowInput(windowTensor(wire.value, first));
+          case 'tensor':
+            return new WindowInput(checkWindowTensor(wire.data, wire.prep as WindowPreprocessing));
+          case 'upload':
+            throw new UnsupportedMediaTypeError(`a window is sent as JSON (input.window), not as ${wire.mediaType}`);
+        }
+      },
+      prepare: async () => {},
+      features: async (input) => windowFeatures(asWindow(input).samples, length, channels, sampleRateHz),
+      modelTensor: async (input, prep: PreprocessingBase) => checkWindowTensor(asWindow(input).samples, prep as WindowPreprocessing),
+      asWire: async (input) => ({ form: 'json', field: 'window', value: windowRows(asWindow(input).samples, channels) }),
+      blank: async () => ({ form: 'json', field: 'window', value: Array.from({ length }, () => new Array<number>(channels).fill(0)) }),
+    };
+  },
+};

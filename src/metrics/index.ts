@@ -1,0 +1,130 @@
+/**
+ * The service's Prometheus metrics (prom-client: the one module that imports it), in a registry of
+ * its own per app so that two apps in one process (tests) do not collide: requests by task, model
+ * and status; each request stage's duration; selections per model; constraint misses; load
+ * shedding; reloads; each model's expected latency now. It knows nothing of what it measures: the
+ * data plane and the HTTP adapters report to it.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What a served prediction reports: every `<stage>Ms` of its timing becomes that stage's observation. */
+export interface ObservedPrediction {
+  task: string;
+  model: string;
+  selection: { constraintMet: boolean };
+  timing: Readonly<Record<string, number>>;
+}
+
+const stageNames = new Map<string, string>();
+/** The stage a timing field reports (`decodeMs`: decode), worked out once per field. */
+function stageOf(key: string): string {
+  let stage = stageNames.get(key);
+  if (stage === undefined) stageNames.set(key, (stage = key.replace(/Ms$/, '')));
+  return stage;
+}
+
+/** A model's expected latency now, read at each scrape. */
+export interface ExpectedLatency {
+  task: string;
+  model: string;
+  ms: number;
+}
+
+/** Seconds: from 50 µs (features of a window) to 5 s (an overloaded request). */
+const STAGE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  /** Inference requests (v1 predict, v2 infer) by endpoint, task, served model and HTTP status. */
+  readonly requests = new Counter({
+    name: 'adaptive_zoo_requests_total',
+    help: 'Inference requests by endpoint, task, served model ("" when none ran) and HTTP status',
+    labelNames: ['endpoint', 'task', 'model', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'adaptive_zoo_http_request_duration_seconds',
+    help: 'Time from request arrival to response end, by route and HTTP status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: STAGE_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly stageDuration = new Histogram({
+    name: 'adaptive_zoo_stage_duration_seconds',
+    help: 'Duration of each pipeline stage of a served request (queued: the estimated wait before the worker read it; decode, features, select, inference, total: from the read); features only where computed',
+    labelNames: ['task', 'stage'] as const,
+    buckets: STAGE_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly selections = new Counter({
+    name: 'adaptive_zoo_selections_total',
+    help: 'Models chosen to answer requests, by task and model',
+    labelNames: ['task', 'model', 'forced'] as const,
+    registers: [this.registry],
+  });
+
+  readonly constraintMisses = new Counter({
+    name: 'adaptive_zoo_constraint_misses_total',
+    help: 'Answers served with constraintMet false (no model could meet the constraint), by task and model',
+    labelNames: ['task', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'adaptive_zoo_requests_in_flight',
+    help: 'Inference requests being served now',
+    registers: [this.registry],
+  });
+
+  readonly rejected = new Counter({
+    name: 'adaptive_zoo_requests_rejected_total',
+    help: 'Inference requests refused with 503 before inference, by reason (overloaded, shutting_down, deadline: no model could meet maxLatencyMs under the load)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reloads = new Counter({
+    name: 'adaptive_zoo_reloads_total',
+    help: 'Reloads of the zoos and premodels, by result (ok, refused)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Read at each scrape: the expected latencies of the models serving now. */
+  private expected?: () => Iterable<ExpectedLatency>;
+
+  readonly expectedLatency = new Gauge({
+    name: 'adaptive_zoo_expected_latency_seconds',
+    help: 'Expected time, read to answer, of a request that each model would answer now, under the current load, by task and model',
+    labelNames: ['task', 'model'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const { task, model, ms } of this.expected?.() ?? []) this.expectedLatency.set({ task, model }, ms / 1000);
+    },
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'adaptive_zoo_' });
+  }
+
+  /** Reports, at each scrape, the expected latencies that `read` gives then. */
+  watchLatency(read: () => Iterable<ExpectedLatency>): void {
+    this.expected = read;
+  }
+
+  /** Records a served prediction: its stages, the model chosen, a missed constraint. */
+  observePrediction(prediction: ObservedPrediction, forced: boolean): void {
+    const { task, model, timing, selection } = prediction;
+    for (const [key, ms] of Object.entries(timing)) {
+      // A request routed as a plain cascade computes no features: its count tells them apart.
+      if (key === 'featuresMs' && ms === 0) continue;
+      this.stageDuration.observe({ task, stage: stageOf(key) }, ms / 1000);
+    }
+    this.selections.inc({ task, model, forced: String(forced) });
+    if (!selection.constraintMet) this.constraintMisses.inc({ task, model });
+  }
+}

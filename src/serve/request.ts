@@ -1,0 +1,53 @@
+/**
+ * What the data plane takes and gives back, whatever protocol carried it: an inference request (the
+ * input as it came over the wire, the constraint, and when it was read), and the prediction with the
+ * selection and the time each stage took.
+ */
+import type { DecodeLimits, WireInput } from '../inputs/kind.js';
+import type { Constraint } from '../select/policy.js';
+
+export interface InferenceRequest {
+  readonly wire: WireInput;
+  readonly limits: DecodeLimits;
+  readonly constraint: Constraint;
+  /** When the worker read the request, on the service's clock (ms); timing.totalMs counts from here. */
+  readonly readAtMs: number;
+  /** Its estimated wait before it was read, in ms (serve/read-wait.ts): budgets are planned from its arrival. */
+  readonly waitedMs: number;
+}
+
+/** Milliseconds spent in each stage of a request. */
+export type StageTiming = {
+  /** Estimated wait before the worker read the request; not part of totalMs. */
+  queuedMs: number;
+  decodeMs: number;
+  /** 0 where the route did not consult the premodel (no features computed). */
+  featuresMs: number;
+  /** Stage one, the policy, and the route's escalation decisions between model runs. */
+  selectMs: number;
+  /** The models' runs, their input tensors included. */
+  inferenceMs: number;
+  /** From the read to the answer. */
+  totalMs: number;
+};
+
+export const STAGES = ['queued', 'decode', 'features', 'select', 'inference', 'total'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export interface Prediction {
+  task: string;
+  model: string;
+  label: string;
+  classIndex: number;
+  scores: number[];
+  selection: {
+    constraintMet: boolean;
+    predictedAccuracy: number;
+    predictedLatencyMs: number;
+    candidates: { model: string; pCorrect: number; latencyMs: number }[];
+    /** Models run for this answer, in order (more than one when the route escalated). */
+    ran: string[];
+    reason: string;
+  };
+  timing: StageTiming;
+}

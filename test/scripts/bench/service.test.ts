@@ -1,0 +1,37 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { startService } from '../../../scripts/bench/service.js';
+
+describe('the service as npm start runs it (bench/service)', function () {
+  this.timeout(60_000);
+
+  it('serves from two worker processes on one port, then drains and exits 0 on SIGTERM', async () => {
+    const service = await startService({ WORKERS: '2', LOG_LEVEL: 'info' });
+    try {
+      const workers = (await readFile(`/proc/${service.pid}/task/${service.pid}/children`, 'utf8')).trim().split(/\s+/);
+      expect(workers).to.have.length(2);
+      for (let i = 0; i < 4; i++) {
+        // A fresh connection each time: node:cluster hands connections to the workers in turn.
+        const r = await fetch(`${service.base}/readyz`, { headers: { connection: 'close' } });
+        expect(r.status).to.equal(200);
+      }
+    } finally {
+      expect(await service.stop()).to.equal(0);
+    }
+  });
+
+  it('exits non-zero, before listening, when a worker cannot load its artifacts', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-empty-'));
+    try {
+      const started = startService({ WORKERS: '2', ZOO_DIR: empty, PREMODEL_DIR: empty });
+      await started.then(
+        (service) => service.stop().then(() => expect.fail('the service started without a zoo')),
+        (err: Error) => expect(err.message).to.match(/exited with code [1-9]\d* before listening: .*no task folder with a manifest\.json/s),
+      );
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
