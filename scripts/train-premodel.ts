@@ -8,8 +8,7 @@
 import path from 'node:path';
 import { datasetOf } from '../src/pipeline/datasets/index.js';
 import { outcomePath, readOutcomes } from '../src/pipeline/outcomes.js';
-import { forestUs, timedFeatureRows } from '../src/pipeline/overhead.js';
-import { DEFAULT_FOREST, MAX_RUNGS, trainPremodel } from '../src/pipeline/train-premodel.js';
+import { DEFAULT_FOREST, trainTaskPremodel } from '../src/pipeline/train-premodel.js';
 import { savePremodel } from '../src/premodel/premodel.js';
 import { loadManifest } from '../src/zoo/manifest.js';
 import { DATA_DIR, parseCli, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
@@ -39,36 +38,22 @@ runMain(command.name, async () => {
   const { manifest, zooHash } = await loadManifest(zooDir);
   const outcomes = await readOutcomes(outcomePath(zooDir, 'premodel'), zooHash);
   const splits = await dataset.load(values.data ?? dataset.defaultDir);
-  const { rows: features, featureUs } = await timedFeatureRows(manifest, splits.premodel);
-  const premodel = trainPremodel({
+  const { premodel, featureUs } = await trainTaskPremodel({
     manifest,
     zooHash,
     outcomes,
-    features,
-    ...(splits.premodel.groups === undefined ? {} : { groups: splits.premodel.groups }),
+    data: splits.premodel,
     folds: values.folds,
-    // A request that consults the premodel pays its features, a full ladder's stage one and a stage-two
-    // verdict per model it runs (one, for most requests).
-    requestOverheadMs: (stage1, stage2) => {
-      const first = Object.values(stage1).slice(0, MAX_RUNGS);
-      return (featureUs + forestUs(first, Object.values(stage2)[0]!, features)) / 1000;
-    },
-    options: {
-      ...DEFAULT_FOREST,
-      trees: values.trees,
-      rowsPerTree: values['rows-per-tree'],
-      maxDepth: values['max-depth'],
-      seed: values.seed,
-    },
-});
-const file = await savePremodel(path.join(values.out, task), premodel);
-console.log(`routes among ${premodel.models.join(', ')}`);
-console.log(`features and forests ${(premodel.training.overheadMs * 1000).toFixed(1)} us per input (features ${featureUs.toFixed(1)} us), ` +
-  'charged to the routings that consult the premodel');
-console.log('operating points (out of fold, premodel split): ladder @ thresholds per rung -> accuracy (lower bound), mean cost');
-for (const c of premodel.calibration) {
-  console.log(`  ${c.models.join(' > ')} @ ${c.thresholds.join(' / ')}${c.models.length > 1 ? ` (${c.verifier}${c.start === 'cheapest' ? ', from the cheapest' : ''})` : ''} -> ${(c.accuracy * 100).toFixed(2)}% (${(c.accuracyLowerBound * 100).toFixed(2)}%), ${c.meanCostMs.toFixed(4)} ms`);
-}
-console.log(`wrote ${file}; forests trained in ${premodel.training.seconds.toFixed(1)} s, ` +
-  `${((performance.now() - started) / 1000).toFixed(1)} s in all`);
+    options: { ...DEFAULT_FOREST, trees: values.trees, rowsPerTree: values['rows-per-tree'], maxDepth: values['max-depth'], seed: values.seed },
+  });
+  const file = await savePremodel(path.join(values.out, task), premodel);
+  console.log(`routes among ${premodel.models.join(', ')}`);
+  console.log(`features and forests ${(premodel.training.overheadMs * 1000).toFixed(1)} us per input (features ${featureUs.toFixed(1)} us), ` +
+    'charged to the routings that consult the premodel');
+  console.log('operating points (out of fold, premodel split): ladder @ thresholds per rung -> accuracy (lower bound), mean cost');
+  for (const c of premodel.calibration) {
+    console.log(`  ${c.models.join(' > ')} @ ${c.thresholds.join(' / ')}${c.models.length > 1 ? ` (${c.verifier}${c.start === 'cheapest' ? ', from the cheapest' : ''})` : ''} -> ${(c.accuracy * 100).toFixed(2)}% (${(c.accuracyLowerBound * 100).toFixed(2)}%), ${c.meanCostMs.toFixed(4)} ms`);
+  }
+  console.log(`wrote ${file}; forests trained in ${premodel.training.seconds.toFixed(1)} s, ` +
+    `${((performance.now() - started) / 1000).toFixed(1)} s in all`);
 });

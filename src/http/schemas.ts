@@ -43,7 +43,8 @@ const inputSchema = {
   description: `Exactly one of ${INPUT_KINDS.map((k) => k.jsonField).join(', ')}: the input of a task of that kind.`,
   additionalProperties: false,
   properties: Object.fromEntries(INPUT_KINDS.map((k) => [k.jsonField, k.jsonSchema])) as Record<string, object>,
-  oneOf: INPUT_KINDS.map((k) => ({ required: [k.jsonField], properties: { [k.jsonField]: true } })),
+  // Typed as plain objects: the body type keeps `input` a record of the kinds' fields, whatever the registry holds.
+  oneOf: INPUT_KINDS.map((k) => ({ required: [k.jsonField], properties: { [k.jsonField]: true } })) as unknown as readonly [{ type: 'object' }],
 } as const;
 
 export const predictBodySchema = {

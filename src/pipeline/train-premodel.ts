@@ -13,7 +13,9 @@ import { routeWith } from '../select/route.js';
 import type { Constraint } from '../select/policy.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import { accuracyLowerBound } from './bounds.js';
+import type { LabelledInputs } from './datasets/index.js';
 import type { OutcomeFile } from './outcomes.js';
+import { forestUs, timedFeatureRows } from './overhead.js';
 import { progress } from './progress.js';
 
 export const DEFAULT_FOREST: ForestOptions = Object.freeze({
@@ -339,3 +341,36 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
 }
 
 const round = (v: number) => Math.round(v * 1e5) / 1e5;
+
+export interface TaskTraining {
+  manifest: ZooManifest;
+  zooHash: string;
+  /** The zoo's outcomes on the premodel split, and the inputs they were measured on. */
+  outcomes: OutcomeFile;
+  data: LabelledInputs;
+  folds: number;
+  options: ForestOptions;
+}
+
+/**
+ * Trains and calibrates a task's premodel from its premodel split: the inputs' features, timed as
+ * the request path computes them, and the charge a request that consults the premodel pays (its
+ * features, a full ladder's stage one and a stage-two verdict per model it runs: one, for most).
+ */
+export async function trainTaskPremodel(task: TaskTraining): Promise<{ premodel: PremodelFile; featureUs: number }> {
+  const { rows: features, featureUs } = await timedFeatureRows(task.manifest, task.data);
+  const premodel = trainPremodel({
+    manifest: task.manifest,
+    zooHash: task.zooHash,
+    outcomes: task.outcomes,
+    features,
+    ...(task.data.groups === undefined ? {} : { groups: task.data.groups }),
+    folds: task.folds,
+    requestOverheadMs: (stage1, stage2) => {
+      const first = Object.values(stage1).slice(0, MAX_RUNGS);
+      return (featureUs + forestUs(first, Object.values(stage2)[0]!, features)) / 1000;
+    },
+    options: task.options,
+  });
+  return { premodel, featureUs };
+}

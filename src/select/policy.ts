@@ -2,7 +2,7 @@
  * The selection policy: which zoo model serves a request, given the premodel's estimate of each
  * model's chance of being right on this input, each model's expected latency now, and the
  * request's constraint. Pure: no I/O, no clock, so that serving, calibration and the offline
- * evaluation all route by this one implementation. Semantics (../shared/MISSION.md):
+ * evaluation all route by this one implementation. Semantics (docs/premodel.md, "The constraint"):
  * - minAccuracy a: the cheapest model whose chance of being right reaches the threshold that
  *   calibration found for a (so that requests sent with a are right at least a of the time);
  *   when none reaches it, the model most likely right.

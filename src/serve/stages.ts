@@ -16,15 +16,36 @@ import type { Input, WireInput } from '../inputs/kind.js';
 import { kindOfJsonField } from '../inputs/registry.js';
 import type { Candidate } from '../select/policy.js';
 import { route, routeConsultsPremodel, type RouteResult, type Step } from '../select/route.js';
-import type { ZooModel } from '../zoo/repository.js';
+import type { TaskInputs } from '../inputs/kind.js';
+import type { OperatingPointFor } from '../premodel/operating-point.js';
+import type { Premodel } from '../premodel/premodel.js';
+import type { PolicyDefaults } from '../select/policy.js';
+import type { Zoo, ZooModel } from '../zoo/repository.js';
 import { topTwo } from '../zoo/scores.js';
-import type { Moment } from './latency.js';
+import type { Clock } from './clock.js';
+import type { LatencyModel, Moment } from './latency.js';
 import type { InferenceRequest, Prediction, StageTiming } from './request.js';
-import type { ServedTask } from './task.js';
+
+/** What the stages need of the task they serve (a ServedTask). */
+export interface StagedTask {
+  readonly name: string;
+  readonly zoo: Zoo;
+  readonly premodel: Premodel;
+  readonly inputs: TaskInputs;
+  readonly defaults: PolicyDefaults;
+  readonly operatingPointFor: OperatingPointFor;
+  readonly latency: LatencyModel;
+  readonly clock: Clock;
+  /** The fastest model the premodel routes to: whether a budget can be met at all hangs on it. */
+  readonly fastest: ZooModel;
+  readonly retryAfterS: number;
+  profiledMs(model: ZooModel): number;
+  expectedLatencyMs(model: ZooModel, now: Moment): number;
+}
 
 /** One request on its way through the stages of `task`. */
 export interface RequestContext {
-  readonly task: ServedTask;
+  readonly task: StagedTask;
   readonly request: InferenceRequest;
   /** The latency budget it is planned against, in ms (Infinity: none). */
   readonly budgetMs: number;
@@ -43,7 +64,7 @@ export interface RequestContext {
   probabilities?: Float32Array;
 }
 
-export function beginRequest(task: ServedTask, request: InferenceRequest): RequestContext {
+export function beginRequest(task: StagedTask, request: InferenceRequest): RequestContext {
   const { constraint } = request;
   return {
     task,

@@ -11,7 +11,7 @@ import type { Zoo, ZooModel } from '../zoo/repository.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LatencyModel, Moment } from './latency.js';
 import type { InferenceRequest, Prediction } from './request.js';
-import { beginRequest, decode, features, respond, run, select } from './stages.js';
+import { beginRequest, decode, features, respond, run, select, type StagedTask } from './stages.js';
 
 export interface ServedTaskOptions {
   defaults: PolicyDefaults;
@@ -22,7 +22,7 @@ export interface ServedTaskOptions {
   clock?: Clock;
 }
 
-export class ServedTask {
+export class ServedTask implements StagedTask {
   readonly inputs: TaskInputs;
   /** The fastest model the premodel routes to: whether a budget can be met at all hangs on it. */
   readonly fastest: ZooModel;

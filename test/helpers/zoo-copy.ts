@@ -12,10 +12,10 @@ export interface ZooCopy {
   remove(): Promise<void>;
 }
 
-export async function copyZoo(task: string): Promise<ZooCopy> {
+export async function copyZoo(task: string, zooRoot = 'zoo'): Promise<ZooCopy> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-'));
   const dir = path.join(root, task);
-  await cp(path.join('zoo', task), dir, { recursive: true, filter: (src) => !src.includes('outcomes') });
+  await cp(path.join(zooRoot, task), dir, { recursive: true, filter: (src) => !src.includes('outcomes') });
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestFile;
   return {
     dir,

@@ -10,7 +10,9 @@ import {
   syntheticImage,
   until,
   SAMPLE_PNG,
+  validPredictBody,
   windowArray,
+  windowShape,
   type TestServer,
 } from './server.js';
 
@@ -74,8 +76,7 @@ describe('http errors and limits', function () {
 
   it('404 for an unknown model, listing the task\'s models', async () => {
     const t = srv.imageTask ?? srv.windowTask!;
-    const input = t.kind === 'image' ? { image: (await readFile(SAMPLE_PNG)).toString('base64') } : { window: windowArray() };
-    const r = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input, model: 'no-such-model' });
+    const r = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { ...(await validPredictBody(t)), model: 'no-such-model' });
     expectError(r, 404, 'NOT_FOUND');
     for (const m of t.models) expect(r.body.error.message).to.contain(m.id);
   });
@@ -122,13 +123,14 @@ describe('http errors and limits', function () {
   it('422 for a window of the wrong shape, and for a window sent to an image task', async function () {
     if (srv.windowTask) {
       const url = `${srv.base}/v1/tasks/${srv.windowTask.task}/predict`;
-      expectError(await postJson(url, { input: { window: windowArray(100, 6) } }), 422, 'INVALID_INPUT', /100 samples/);
-      expectError(await postJson(url, { input: { window: windowArray(128, 3) } }), 422, 'INVALID_INPUT', /6 numbers/);
+      const { length, channels } = windowShape(srv.windowTask);
+      expectError(await postJson(url, { input: { window: windowArray(length + 7, channels) } }), 422, 'INVALID_INPUT', new RegExp(`${length + 7} samples`));
+      expectError(await postJson(url, { input: { window: windowArray(length, channels + 1) } }), 422, 'INVALID_INPUT', new RegExp(`${channels} numbers`));
       expectError(await postJson(url, { input: { image: 'aGVsbG8=' } }), 422, 'INVALID_INPUT', /windows/);
     }
     if (srv.imageTask) {
       const url = `${srv.base}/v1/tasks/${srv.imageTask.task}/predict`;
-      expectError(await postJson(url, { input: { window: windowArray() } }), 422, 'INVALID_INPUT', /images/);
+      expectError(await postJson(url, { input: { window: windowArray(8, 3) } }), 422, 'INVALID_INPUT', /images/);
     }
   });
 
@@ -138,8 +140,7 @@ describe('http errors and limits', function () {
     const original = task.predict;
     task.predict = () => Promise.reject(new Error('onnxruntime exploded at /secret/path/model.onnx'));
     try {
-      const input = srv.tasks[0]!.kind === 'image' ? { image: (await readFile(SAMPLE_PNG)).toString('base64') } : { window: windowArray() };
-      const r = await postJson(predictUrl, { input });
+      const r = await postJson(predictUrl, await validPredictBody(srv.tasks[0]!));
       expectError(r, 500, 'INTERNAL');
       expect(r.text).not.to.contain('/secret');
       expect(r.text).not.to.contain('at ');
@@ -162,10 +163,7 @@ describe('http load shedding', function () {
   it('503 with Retry-After when more than MAX_IN_FLIGHT requests are in flight', async function () {
     const t = srv.imageTask ?? srv.windowTask!;
     const url = `${srv.base}/v1/tasks/${t.task}/predict`;
-    const body =
-      t.kind === 'image'
-        ? JSON.stringify({ input: { image: (await readFile(SAMPLE_PNG)).toString('base64') } })
-        : JSON.stringify({ input: { window: windowArray() } });
+    const body = JSON.stringify(await validPredictBody(t));
     const held = heldRequest(url, Buffer.from(body), 'application/json');
     await until(() => srv.app.service.requestsInFlight === 1);
     const r = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

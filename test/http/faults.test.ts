@@ -18,6 +18,7 @@ import {
   postJson,
   request,
   startServer,
+  TINY_ZOO,
   until,
   validPredictBody,
   type Reply,
@@ -25,8 +26,8 @@ import {
 } from './server.js';
 
 const ADMIN_TOKEN = 'fault-test-token';
-/** The smallest zoo: each reload loads it whole. */
-const TASK = 'har';
+/** The tiny zoo's window task: each reload loads the zoo whole. */
+const TASK = 'tiny-window';
 
 function reload(srv: TestServer): Promise<Reply> {
   return request(`${srv.base}/v1/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -43,9 +44,9 @@ interface ArtifactCopy {
 }
 
 async function copyArtifacts(task: string): Promise<ArtifactCopy> {
-  const zoo = await copyZoo(task);
+  const zoo = await copyZoo(task, TINY_ZOO.zooDir);
   const premodelDir = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-premodel-'));
-  await cp(path.join('premodel', task), path.join(premodelDir, task), { recursive: true });
+  await cp(path.join(TINY_ZOO.premodelDir, task), path.join(premodelDir, task), { recursive: true });
   return {
     zoo,
     zooDir: path.dirname(zoo.dir),
@@ -218,7 +219,7 @@ describe('http faults', function () {
     });
 
     it('on SIGTERM finishes the requests in flight, refuses new connections, and exits 0', async () => {
-      const service = startService({});
+      const service = startService({ ZOO_DIR: TINY_ZOO.zooDir, PREMODEL_DIR: TINY_ZOO.premodelDir });
       try {
         const { address } = (await service.logLine('listening')) as { address: string };
         const base = `http://${address}`;

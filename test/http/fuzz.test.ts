@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { SECURITY_HEADERS } from '../../src/http/app.js';
 import { isV2 } from '../../src/http/errors.js';
-import { SAMPLE_PNG, expectNoInternals, postJson, request, serverPerSuite, validPredictBody, windowArray, type TestServer } from './server.js';
+import { SAMPLE_PNG, expectNoInternals, postJson, request, serverPerSuite, validPredictBody, windowArray, windowShape, type TestServer } from './server.js';
 
 interface FuzzRequest {
   method: string;
@@ -101,10 +101,11 @@ describe('http fuzz', function () {
 
   it('answers a few hundred random requests with no 5xx but 503, each error as JSON, and serves on', async () => {
     const names = srv.tasks.flatMap((t) => [t.task, ...t.models.map((m) => `${t.task}.${m.id}`)]);
+    const { length, channels } = windowShape(srv.windowTask!);
     const validBodies = [
       Buffer.from(JSON.stringify(await validPredictBody(srv.tasks[0]!))),
-      Buffer.from(JSON.stringify({ input: { window: windowArray() }, constraint: { minAccuracy: 0.9, maxLatencyMs: 2 } })),
-      Buffer.from(JSON.stringify({ inputs: [{ name: 'window', shape: [1, 128, 6], datatype: 'FP32', data: windowArray().flat() }] })),
+      Buffer.from(JSON.stringify({ input: { window: windowArray(length, channels) }, constraint: { minAccuracy: 0.9, maxLatencyMs: 2 } })),
+      Buffer.from(JSON.stringify({ inputs: [{ name: 'window', shape: [1, length, channels], datatype: 'FP32', data: windowArray(length, channels).flat() }] })),
       await readFile(SAMPLE_PNG),
     ];
     const segment = fc.oneof(

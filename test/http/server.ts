@@ -1,9 +1,9 @@
 /**
- * A real listening service for the HTTP tests: the data plane loaded from ZOO_DIR / PREMODEL_DIR
- * (default: the committed zoo/ and premodel/), the app on an ephemeral port of 127.0.0.1, and a
- * close() that ends every connection, the server and the sessions. Plus small request helpers,
- * synthetic inputs (PNG made with sharp, windows from test/helpers) and the assertions every
- * error reply must pass (its JSON shape, nothing internal in it).
+ * A real listening service for the HTTP tests: a data plane (by default the tiny zoo of
+ * test/fixtures/tiny, which loads in milliseconds; the real zoos for the tests about them), the app
+ * on an ephemeral port of 127.0.0.1, and a close() that ends every connection, the server and the
+ * sessions. Plus small request helpers, synthetic inputs (PNG made with sharp, windows from
+ * test/helpers) and the assertions every error reply must pass (its JSON shape, nothing internal).
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -12,18 +12,22 @@ import { expect } from 'chai';
 import sharp from 'sharp';
 import { configFromEnv } from '../../src/config/env.js';
 import { buildApp, type App, type BuildOptions, type HttpConfig } from '../../src/http/app.js';
-import { DataPlane, type TaskDescription } from '../../src/serve/dataplane.js';
+import { DataPlane, type DataPlaneOptions, type TaskDescription } from '../../src/serve/dataplane.js';
 import { syntheticWindow } from '../helpers/windows.js';
 
-export const config = configFromEnv(process.env);
+export const config = configFromEnv({});
 
-export function loadPlane(): Promise<DataPlane> {
-  return DataPlane.load({
-    zooDir: config.zooDir,
-    premodelDir: config.premodelDir,
-    intraOpThreads: 1,
-    defaultMaxLatencyMs: Number.POSITIVE_INFINITY,
-  });
+export interface ZooFolders {
+  zooDir: string;
+  premodelDir: string;
+}
+/** Two tasks of three tiny models each (npm run make-fixtures): for the tests that only need "a zoo". */
+export const TINY_ZOO: ZooFolders = Object.freeze({ zooDir: 'test/fixtures/tiny/zoo', premodelDir: 'test/fixtures/tiny/premodel' });
+/** The committed zoos and premodels that `npm start` serves. */
+export const FULL_ZOO: ZooFolders = Object.freeze({ zooDir: 'zoo', premodelDir: 'premodel' });
+
+export function loadPlane(zoo: ZooFolders = TINY_ZOO, options: Partial<DataPlaneOptions> = {}): Promise<DataPlane> {
+  return DataPlane.load({ ...zoo, intraOpThreads: 1, defaultMaxLatencyMs: Number.POSITIVE_INFINITY, ...options });
 }
 
 export interface TestServer {
@@ -40,7 +44,7 @@ export interface TestServer {
 export async function startServer(
   overrides: Partial<HttpConfig> = {},
   options: BuildOptions = {},
-  load: () => Promise<DataPlane> = loadPlane,
+  load: () => Promise<DataPlane> = () => loadPlane(),
 ): Promise<TestServer> {
   const plane = await load();
   const app = buildApp(plane, { ...config, ...overrides }, options);
@@ -99,8 +103,14 @@ export async function syntheticImage(width: number, height: number, format: 'png
   return sharp(pixels, { raw: { width, height, channels: 3 } }).toFormat(format).toBuffer();
 }
 
+/** The window a window task takes: its length and channel count. */
+export function windowShape(task: TaskDescription): { length: number; channels: number } {
+  const { length, channels } = task.input as { length: number; channels: number };
+  return { length, channels };
+}
+
 /** A synthetic window as the nested samples x channels array clients send. */
-export function windowArray(length = 128, channels = 6, activity: 'walking' | 'still' = 'walking'): number[][] {
+export function windowArray(length: number, channels: number, activity: 'walking' | 'still' = 'walking'): number[][] {
   const flat = syntheticWindow(length, channels, activity);
   return Array.from({ length }, (_, t) => Array.from(flat.subarray(t * channels, (t + 1) * channels)));
 }
@@ -151,10 +161,11 @@ export function serverPerSuite(
   use: (server: TestServer) => void,
   overrides: Partial<HttpConfig> = {},
   options: BuildOptions = {},
+  load?: () => Promise<DataPlane>,
 ): void {
   let server: TestServer | undefined;
   before(async () => {
-    server = await startServer(overrides, options);
+    server = await startServer(overrides, options, load);
     use(server);
   });
   after(async () => {
@@ -162,12 +173,14 @@ export function serverPerSuite(
   });
 }
 
-/** A committed Fashion-MNIST sample (an ankle boot), 28x28 grey PNG. */
+/** A committed Fashion-MNIST sample (an ankle boot), 28x28 grey PNG: any image task takes it, resized. */
 export const SAMPLE_PNG = 'test/fixtures/fashion/test-0-class-9.png';
 
 /** A JSON predict body the task serves (200): the sample image, or a synthetic walking window. */
 export async function validPredictBody(task: TaskDescription): Promise<{ input: { image: string } | { window: number[][] } }> {
-  return task.kind === 'image' ? { input: { image: (await readFile(SAMPLE_PNG)).toString('base64') } } : { input: { window: windowArray() } };
+  if (task.kind === 'image') return { input: { image: (await readFile(SAMPLE_PNG)).toString('base64') } };
+  const { length, channels } = windowShape(task);
+  return { input: { window: windowArray(length, channels) } };
 }
 
 /** Asserts that a response body shows no stack frame, source location or local path. */

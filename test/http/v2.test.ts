@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { postJson, request, windowArray, type TestServer, serverPerSuite } from './server.js';
+import { FULL_ZOO, loadPlane, postJson, request, windowArray, type TestServer, serverPerSuite } from './server.js';
 
 const FIXTURE = 'test/fixtures/fashion/test-0-class-9.png';
 
@@ -13,7 +13,8 @@ async function fixtureTensor(): Promise<number[]> {
 
 describe('http v2 (Open Inference Protocol)', function () {
   let srv: TestServer;
-  serverPerSuite((server) => (srv = server));
+  // The real zoos: these tests hold the API to what fashion and har answer.
+  serverPerSuite((server) => (srv = server), {}, {}, () => loadPlane(FULL_ZOO));
 
   it('GET /v2/health/live and /v2/health/ready', async () => {
     expect((await request(`${srv.base}/v2/health/live`)).body).to.deep.equal({ live: true });
@@ -153,7 +154,7 @@ describe('http v2 (Open Inference Protocol)', function () {
 
     it('routes a [1,128,6] window tensor through the premodel and runs a named model', async () => {
       const t = srv.windowTask!;
-      const window = windowArray();
+      const window = windowArray(128, 6);
       const r = await postJson(`${srv.base}/v2/models/${t.task}/infer`, {
         parameters: { maxLatencyMs: 1000 },
         inputs: [{ name: 'window', shape: [1, 128, 6], datatype: 'FP32', data: [window] }],

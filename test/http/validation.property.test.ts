@@ -17,6 +17,7 @@ import {
   postJson,
   serverPerSuite,
   type TestServer,
+  windowShape,
 } from './server.js';
 
 const CLIENT_ERRORS = [400, 404, 413, 415, 422];
@@ -102,8 +103,9 @@ describe('http validation properties', function () {
     });
 
     it('any valid window with any valid constraint is served', async () => {
-      const sample = fc.array(fc.double({ min: -20, max: 20, noNaN: true }), { minLength: 6, maxLength: 6 });
-      const windowArb = fc.array(sample, { minLength: 128, maxLength: 128 });
+      const { length, channels } = windowShape(window);
+      const sample = fc.array(fc.double({ min: -20, max: 20, noNaN: true }), { minLength: channels, maxLength: channels });
+      const windowArb = fc.array(sample, { minLength: length, maxLength: length });
       const constraint = fc.record(
         { minAccuracy: fc.double({ min: 0, max: 1, noNaN: true }), maxLatencyMs: fc.double({ min: Number.MIN_VALUE, max: 1e6, noNaN: true }) },
         { requiredKeys: [] },

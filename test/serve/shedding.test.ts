@@ -1,14 +1,19 @@
 import { expect } from 'chai';
 import { LATENCY_DEFAULTS } from '../../src/config/defaults.js';
 import { OverloadedError } from '../../src/errors/index.js';
-import { DataPlane } from '../../src/serve/dataplane.js';
 import { LatencyModel } from '../../src/serve/latency.js';
-import { config, expectError, postJson, request, serverPerSuite, startServer, validPredictBody, type TestServer } from '../http/server.js';
+import { ManualClock } from '../helpers/clock.js';
+import { config, expectError, loadPlane, postJson, request, serverPerSuite, startServer, validPredictBody, type TestServer } from '../http/server.js';
+
+/**
+ * The service runs on a clock the tests move: every duration it plans with is what the test set,
+ * not what a busy machine happened to take.
+ */
+const clock = new ManualClock();
 
 /** Teaches the service's latency model that every model now runs `factor` times slower than profiled. */
 function slowDown(srv: TestServer, factor: number): void {
-  const now = performance.now();
-  for (const task of srv.app.service.plane.tasks) for (let i = 0; i < 200; i++) task.latency.observeRun(1, factor, now);
+  for (const task of srv.app.service.plane.tasks) for (let i = 0; i < 200; i++) task.latency.observeRun(1, factor, clock.now());
 }
 
 /** Runs 2,000 times slower than profiled: even the fastest model (tens of us) takes tens of ms. */
@@ -22,7 +27,7 @@ describe('serve: maxLatencyMs under load (HTTP)', function () {
   let srv: TestServer;
   let url: string;
   let body: object;
-  serverPerSuite((server) => (srv = server));
+  serverPerSuite((server) => (srv = server), {}, { clock }, () => loadPlane(undefined, { clock }));
   before(async () => {
     url = `${srv.base}/v1/tasks/${srv.tasks[0]!.task}/predict`;
     body = await validPredictBody(srv.tasks[0]!);
@@ -46,7 +51,7 @@ describe('serve: maxLatencyMs under load (HTTP)', function () {
 
   it('a request read after the service idled had waited for nothing (timing.queuedMs 0)', async () => {
     for (let i = 0; i < 3; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      clock.advance(20); // idle, waiting for the next request
       const r = await postJson(url, body);
       expect(r.status, r.text).to.equal(200);
       expect(r.body.timing.queuedMs).to.equal(0);
@@ -56,17 +61,18 @@ describe('serve: maxLatencyMs under load (HTTP)', function () {
   it('plans on the wait before the request was read: one that waited out its budget is shed', async () => {
     slowDown(srv, 1);
     const task = srv.app.service.plane.tasks.find((t) => t.inputs.kind === 'window')!;
-    const request = async (waitedMs: number) => ({
+    const waited = async (waitedMs: number) => ({
       wire: await task.inputs.blank(),
       limits: { maxPixels: 1 },
       constraint: { maxLatencyMs: 20 },
-      readAtMs: performance.now(),
+      readAtMs: clock.now(),
       waitedMs,
     });
-    const shed = await task.predict(await request(25)).catch((err: unknown) => err);
+    const shed = await task.predict(await waited(25)).catch((err: unknown) => err);
     expect(shed).to.be.instanceOf(OverloadedError);
-    const answered = await task.predict(await request(5));
+    const answered = await task.predict(await waited(5));
     expect(answered.timing.queuedMs).to.equal(5);
+    expect(answered.timing.totalMs, 'totalMs counts from the read').to.equal(0);
   });
 
   it('plans with the latency expected now, and says so', async () => {
@@ -96,9 +102,7 @@ describe('serve: maxLatencyMs with adaptation off (HTTP)', function () {
   let srv: TestServer;
   before(async () => {
     const latency = new LatencyModel({ ...LATENCY_DEFAULTS, adaptive: false });
-    srv = await startServer({}, {}, () =>
-      DataPlane.load({ zooDir: config.zooDir, premodelDir: config.premodelDir, intraOpThreads: 1, defaultMaxLatencyMs: Infinity, latency }),
-    );
+    srv = await startServer({}, { clock }, () => loadPlane(undefined, { latency, clock }));
   });
   after(() => srv.close());
 

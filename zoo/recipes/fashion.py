@@ -1,9 +1,9 @@
 """Rebuilds the `fashion` zoo from Fashion-MNIST: one seeded command, CPU only.
 
     /usr/bin/python3 zoo/recipes/fashion.py --data /usr/share/datasets/fashion-mnist --out zoo/fashion
-    (or `npm run rebuild-zoo:fashion`, which then profiles the new zoo)
+    (or `npm run rebuild-zoo -- --task fashion`, which then profiles the new zoo)
 
-Splits (../shared/MISSION.md): the zoo trains on the first 50,000 training images only; the last
+Splits (docs/premodel.md): the zoo trains on the first 50,000 training images only; the last
 10,000 are the premodel split and the 10,000 test images the evaluation split, which this recipe
 never reads. It writes the ONNX files and `manifest.json` (architecture facts: sizes, MACs,
 compression, hashes); `npm run profile -- --task fashion` then adds accuracy and latency measured

@@ -1,10 +1,10 @@
 """Rebuilds the `har` zoo (human activity recognition) from the HAPT smartphone recordings: one
 seeded command, CPU only, after the TypeScript windowing has written the splits.
 
-    npx tsx scripts/export-har-windows.ts --data ../shared/data/hapt --out .cache/har-windows
+    npm run export-har-windows -- --data ../shared/data/hapt --out .cache/har-windows
     /usr/bin/python3 zoo/recipes/har.py --windows .cache/har-windows --out zoo/har
 
-Splits (../shared/MISSION.md, by volunteer, src/pipeline/datasets/hapt.ts): the zoo trains on the
+Splits (docs/premodel.md; by volunteer, src/pipeline/datasets/hapt.ts): the zoo trains on the
 `zoo` volunteers only; the `premodel` volunteers are printed as a holdout while training (no choice
 is made on them automatically) and the `test` volunteers are read only to print a final figure for
 the report. The recipe writes the ONNX files and `manifest.json` (architecture facts: sizes, MACs,

@@ -109,9 +109,11 @@ export class ImageInput implements Input {
     let tensor = this.tensors.get(key);
     if (tensor === undefined) {
       const raw = this.raw;
-      // Pixels already of the wanted size and channels need no resampling: skip libvips.
+      // Pixels already of the wanted size need no resampling: skip libvips. Grey pixels serve a colour
+      // model as sharp converts them, each channel the grey value.
+      const sameSize = raw !== undefined && raw.width === prep.width && raw.height === prep.height;
       tensor =
-        raw !== undefined && raw.width === prep.width && raw.height === prep.height && raw.channels === prep.channels
+        sameSize && (raw.channels === prep.channels || raw.channels === 1)
           ? Promise.resolve(planarTensor(raw.pixels, raw.channels, prep))
           : toTensor((this.source ??= this.open()).clone(), prep);
       this.tensors.set(key, tensor);
@@ -163,15 +165,18 @@ async function toTensor(image: sharp.Sharp, prep: ImagePreprocessing): Promise<F
   return planarTensor(data, channels, prep);
 }
 
-/** Interleaved HWC bytes (`channels` per pixel) to the planar CHW floats that `prep` asks for. */
+/**
+ * Interleaved HWC bytes (`channels` per pixel) to the planar CHW floats that `prep` asks for:
+ * (pixel / 255 - mean) / std. One-channel bytes fill every channel.
+ */
 function planarTensor(data: Uint8Array, channels: number, prep: ImagePreprocessing): Float32Array {
   const plane = prep.width * prep.height;
-  // Interleaved HWC bytes to planar CHW floats: (pixel / 255 - mean) / std.
   const tensor = new Float32Array(plane * prep.channels);
   for (let c = 0; c < prep.channels; c++) {
     const scale = 1 / (255 * prep.std[c]!);
     const offset = prep.mean[c]! / prep.std[c]!;
-    for (let i = 0; i < plane; i++) tensor[c * plane + i] = data[i * channels + c]! * scale - offset;
+    const source = channels === 1 ? 0 : c;
+    for (let i = 0; i < plane; i++) tensor[c * plane + i] = data[i * channels + source]! * scale - offset;
   }
   return tensor;
 }

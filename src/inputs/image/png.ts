@@ -9,7 +9,14 @@
  * value, so collapsing such pixels to one channel changes no tensor.)
  */
 import { crc32, inflateSync } from 'node:zlib';
-import type { RawImage } from './decode.js';
+
+/** One byte per pixel, row-major. */
+export interface GreyPixels {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1;
+}
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -25,7 +32,7 @@ export function isPng(bytes: Uint8Array): boolean {
  * The grey pixels of an 8-bit, non-interlaced greyscale PNG, or RGB PNG with equal channels, of
  * at most `maxPixels` pixels and with nothing that affects its colours; undefined for anything else.
  */
-export function decodeGreyPng(bytes: Uint8Array, maxPixels: number): RawImage | undefined {
+export function decodeGreyPng(bytes: Uint8Array, maxPixels: number): GreyPixels | undefined {
   if (!isPng(bytes)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = SIGNATURE.length;

@@ -29,7 +29,7 @@ export interface HaptSplits { zoo: WindowSet; premodel: WindowSet; test: WindowS
 export type HaptSplitName = keyof HaptSplits;
 
 /**
- * Split by volunteer, never by window (../shared/MISSION.md).
+ * Split by volunteer, never by window (docs/premodel.md): a wearer of the service is a person none of the splits saw.
  * - test: the usual UCI HAR test volunteers. The shared subset holds 2, 9, 10, 13 and 18 of them;
  *   4, 12, 20 and 24 are listed too so that a full download of the data set keeps them out of
  *   training (they are absent from the shared copy).

@@ -60,6 +60,8 @@ describe('inputs/png (grey PNG fast path)', () => {
 
   it('an image on the fast path gives the tensor sharp gives, for grey and colour models, resized or not', async () => {
     const colour32: ImagePreprocessing = { ...grey28, width: 32, height: 32, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+    // At the image's own size a colour model gets the grey pixels in every channel, without libvips.
+    const colour28: ImagePreprocessing = { ...grey28, channels: 3, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] };
     for (const [width, height] of [[28, 28], [40, 33]] as const) {
       const pixels = greyPixels(width, height, 5);
       const rgb = interleave(pixels, 3);
@@ -67,7 +69,7 @@ describe('inputs/png (grey PNG fast path)', () => {
       // The same pixels interlaced: a PNG the fast path leaves to sharp.
       const viaSharp = await ImageInput.fromEncoded(await png(rgb, width, height, 3, { progressive: true }), { maxPixels: LIMIT });
       expect(fast.format).to.equal('png');
-      for (const prep of [grey28, colour32]) {
+      for (const prep of [grey28, colour32, colour28]) {
         expect(Array.from(await fast.tensor(prep)), `${width}x${height} to ${prep.channels}`).to.deep.equal(Array.from(await viaSharp.tensor(prep)));
       }
     }

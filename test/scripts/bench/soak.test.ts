@@ -1,10 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { predictRequests, type BenchInput } from '../../../scripts/bench/inputs.js';
+import { encodePng } from '../../../src/inputs/image/decode.js';
 import { invalidRequests, soak } from '../../../scripts/bench/soak.js';
-import { startServer, windowArray, type TestServer } from '../../http/server.js';
+import { startServer, windowArray, windowShape, type TestServer } from '../../http/server.js';
 
-const FIXTURES = 'test/fixtures/fashion';
 
 describe('bench/soak (short run)', function () {
   let srv: TestServer;
@@ -15,14 +14,21 @@ describe('bench/soak (short run)', function () {
 
   it('2,000 mixed requests: every valid one answered 200, every invalid one 4xx, nothing 5xx or unanswered', async function () {
     this.timeout(60_000);
+    // Grey PNGs at the image task's own size, as a well-behaved client sends them (decoded without libvips).
+    const { width, height } = (srv.imageTask!.input as { modelInput: { width: number; height: number } }).modelInput;
     const images: BenchInput[] = await Promise.all(
-      (await readdir(FIXTURES)).filter((f) => f.endsWith('.png')).map(async (f) => ({ form: 'upload' as const, bytes: await readFile(`${FIXTURES}/${f}`), mediaType: 'image/png' })),
+      Array.from({ length: 8 }, async (_, k) => {
+        const pixels = Uint8Array.from({ length: width * height }, (_, i) => ((i % width) + k * 7) % 4 < 2 ? 220 : 30);
+        return { form: 'upload' as const, bytes: await encodePng({ pixels, width, height, channels: 1 }), mediaType: 'image/png' };
+      }),
     );
-    const windows: BenchInput[] = [windowArray(128, 6, 'walking'), windowArray(128, 6, 'still')].map((window) => ({ form: 'json', field: 'window', value: window }));
+    const { length, channels } = windowShape(srv.windowTask!);
+    const windows: BenchInput[] = [windowArray(length, channels, 'walking'), windowArray(length, channels, 'still')].map((window) => ({ form: 'json', field: 'window', value: window }));
+    const [imageTask, windowTask] = [srv.imageTask!.task, srv.windowTask!.task];
     const result = await soak({
       base: srv.base,
-      valid: [...predictRequests('fashion', images, 'valid: fashion'), ...predictRequests('har', windows, 'valid: har', { minAccuracy: 0.9 })],
-      invalid: invalidRequests('fashion', 'har'),
+      valid: [...predictRequests(imageTask, images, 'valid: images'), ...predictRequests(windowTask, windows, 'valid: windows', { minAccuracy: 0.9 })],
+      invalid: invalidRequests(imageTask, windowTask),
       requests: 2000,
       maxSeconds: 30,
       connections: 8,
@@ -38,7 +44,7 @@ describe('bench/soak (short run)', function () {
       if (label.startsWith('invalid')) expect(statuses.every((s) => s >= 400 && s < 500), `${label}: ${statuses}`).to.equal(true);
       else expect(statuses, label).to.deep.equal([200]);
     }
-    expect(Object.keys(result.answers)).to.have.length(2 + invalidRequests('fashion', 'har').length);
+    expect(Object.keys(result.answers)).to.have.length(2 + invalidRequests(imageTask, windowTask).length);
     expect(result.memory.samples.length).to.be.at.least(2);
     expect(result.passed).to.equal(true);
   });
