@@ -6,26 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
-import { compileSchema, readJsonArtifact } from '../schema/index.js';
-import type { SplitName } from './datasets/index.js';
-
-export interface ModelOutcomes {
-  /** Predicted class index per input. */
-  predicted: number[];
-  /** Top-1 probability per input. */
-  confidence: number[];
-  /** Top-1 minus top-2 probability per input. */
-  margin: number[];
-}
-
-export interface OutcomeFile {
-  $comment: string;
-  task: string;
-  split: SplitName;
-  zooHash: string;
-  labels: number[];
-  models: Record<string, ModelOutcomes>;
-}
+import { compileSchema, readJsonArtifact, type FromSchema } from '../schema/index.js';
+import { EVALUATION_SPLITS, type SplitName } from './datasets/index.js';
 
 const numbers = { type: 'array', items: { type: 'number' } } as const;
 const outcomeSchema = {
@@ -35,7 +17,7 @@ const outcomeSchema = {
   properties: {
     $comment: { type: 'string' },
     task: { type: 'string' },
-    split: { enum: ['premodel', 'test'] },
+    split: { enum: EVALUATION_SPLITS },
     zooHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     labels: { type: 'array', items: { type: 'integer', minimum: 0 } },
     models: {
@@ -49,6 +31,11 @@ const outcomeSchema = {
     },
   },
 } as const;
+/** A file of outcomes as the profiler writes it. */
+export type OutcomeFile = FromSchema<typeof outcomeSchema>;
+/** One model's outcomes: predicted class index, top-1 probability and its margin over the runner-up, per input. */
+export type ModelOutcomes = OutcomeFile['models'][string];
+
 const validator = compileSchema<OutcomeFile>(outcomeSchema);
 
 export function outcomePath(zooDir: string, split: SplitName): string {
