@@ -6,6 +6,8 @@
  * `npm run profile`) and the cheap features of the same inputs; writes premodel/<task>/premodel.json.
  */
 import path from 'node:path';
+import { taskInputs } from '../src/inputs/registry.js';
+import { rowsOfOutcomes } from '../src/pipeline/client-rows.js';
 import { datasetOf } from '../src/pipeline/datasets/index.js';
 import { outcomePath, readOutcomes } from '../src/pipeline/outcomes.js';
 import { DEFAULT_FOREST, trainTaskPremodel } from '../src/pipeline/train-premodel.js';
@@ -42,7 +44,8 @@ runMain(command.name, async () => {
     manifest,
     zooHash,
     outcomes,
-    data: splits.premodel,
+    // The rows the profiler measured: the premodel split as clients send it, for a kind they encode.
+    data: rowsOfOutcomes(splits.premodel, taskInputs(manifest), outcomes.rows),
     folds: values.folds,
     options: { ...DEFAULT_FOREST, trees: values.trees, rowsPerTree: values['rows-per-tree'], maxDepth: values['max-depth'], seed: values.seed },
   });

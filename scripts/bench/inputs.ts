@@ -41,7 +41,7 @@ export async function sampleTestInputs(task: string, count: number, dir: string,
   const { test } = await datasetOf(task).load(dir);
   const n = test.labels.length;
   const picked = Array.from({ length: Math.min(count, n) }, (_, i) => Math.floor((i * n) / count));
-  const wires = await Promise.all(picked.map((i) => inputs.asWire(test.input(i))));
+  const wires = await Promise.all(picked.map(async (i) => inputs.asWire(await test.input(i))));
   return wires.map((wire) => {
     if (wire.form === 'tensor') throw new Error(`the ${inputs.kind} kind puts a tensor on the wire; the bench sends v1 requests`);
     return wire;

@@ -51,8 +51,8 @@ const predictionSchema = {
       type: 'object',
       required: ['constraintMet', 'predictedAccuracy', 'predictedLatencyMs', 'candidates', 'reason'],
       properties: {
-        constraintMet: { type: 'boolean' },
-        predictedAccuracy: { type: 'number' },
+        constraintMet: { type: 'boolean', description: "True only when the served operating point is vouched for the request's target and its latency fits." },
+        predictedAccuracy: { type: 'number', description: "What the served point is vouched for on requests of this one's encoding group (its calibrated lower bound)." },
         predictedLatencyMs: { type: 'number' },
         candidates: {
           type: 'array',

@@ -54,10 +54,21 @@ export interface TaskInputs {
   /** Work the decode stage finishes before the features (an image's pixels at the feature size). */
   prepare(input: Input): Promise<void>;
   features(input: Input): Promise<Float32Array>;
-  /** The tensor of one example for a model of preprocessing `prep`, in its layout and scaling. */
-  modelTensor(input: Input, prep: PreprocessingBase): Promise<Float32Array>;
-  /** `input` as a client sends it (an image as a PNG upload, a window as JSON): for load tests and replays. */
-  asWire(input: Input): Promise<WireInput>;
+  /** The tensor of one example for a model of preprocessing `prep`, in its layout and scaling; of one of the kind's `views` of it. */
+  modelTensor(input: Input, prep: PreprocessingBase, view?: string): Promise<Float32Array>;
+  /**
+   * The family of encodings clients send this kind in (inputs/image/encode.ts), by id; empty for a
+   * kind that arrives as it is. Profiling and evaluation measure the zoo on them.
+   */
+  readonly clientEncodings: readonly string[];
+  /** `input` as a client sends it: by default an image as a PNG upload, a window as JSON; or in one of `clientEncodings`. */
+  asWire(input: Input, encoding?: string): Promise<WireInput>;
+  /**
+   * The group of requests `input` belongs to that calibration vouches for separately, from what the
+   * decoder saw (an image's encoding bucket: inputs/image/observed.ts); undefined for a kind
+   * without such groups.
+   */
+  groupOf(input: Input): string | undefined;
   /** A request's input of the task's size with nothing in it, as a client would send it: warms the request path up. */
   blank(): Promise<WireInput>;
 }
@@ -72,6 +83,8 @@ export interface InputKind<P extends PreprocessingBase = PreprocessingBase, S ex
   readonly jsonSchema: object;
   /** Media types this kind takes as a raw upload (none: JSON only). */
   readonly uploadTypes: readonly string[];
+  /** Views of an input a model may be invariant to, for test-time augmentation (an image's mirror). */
+  readonly views: readonly string[];
   /** The model input shape (batch left out) that `prep` asks for. */
   shapeOf(prep: DeepReadonly<P>): number[];
   /** What the schema cannot check of `prep` (fields that must agree with each other). */

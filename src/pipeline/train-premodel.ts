@@ -7,16 +7,16 @@
 import { createHash } from 'node:crypto';
 import { taskInputs } from '../inputs/registry.js';
 import { PackedForest, trainForest, type CompiledForest, type ForestOptions } from '../premodel/forest.js';
-import { consultsPremodel, type CalibrationPoint, type OperatingPointFor, type Start, type Verifier } from '../premodel/operating-point.js';
+import { pointFor } from '../premodel/operating-point.js';
 import { PREMODEL_KIND, PREMODEL_VERSION, type PremodelFile } from '../premodel/premodel.js';
-import { routeWith } from '../select/route.js';
-import type { Constraint } from '../select/policy.js';
 import type { ZooManifest } from '../zoo/manifest.js';
-import { accuracyLowerBound } from './bounds.js';
+import { aloneFigures, calibrate, ladders, MAX_RUNGS, measuredMargin } from './calibrate.js';
 import type { LabelledInputs } from './datasets/index.js';
-import type { OutcomeFile } from './outcomes.js';
+import { rowGroups, type OutcomeFile } from './outcomes.js';
 import { forestUs, timedFeatureRows } from './overhead.js';
 import { progress } from './progress.js';
+import { confidences, correctness, type RoutingData } from './replay.js';
+import { ladderRungs, rungTable } from './rungs.js';
 
 export const DEFAULT_FOREST: ForestOptions = Object.freeze({
   trees: 12,
@@ -27,224 +27,15 @@ export const DEFAULT_FOREST: ForestOptions = Object.freeze({
   seed: 17,
 });
 
-/** Thresholds tried on every ladder by calibration. */
-export const CALIBRATION_THRESHOLDS: readonly number[] = Object.freeze([
-  0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98,
-]);
-
-/**
- * How a ladder may be routed, tried for each: the premodel's two stages (stage one picks where to
- * start, stage two judges each answer), or a plain cascade (start at the cheapest rung, each model's
- * own top-1 confidence judges its answer). Stage one with the confidence verifier was tried too:
- * it made training 1.5x slower (over 2 minutes for fashion) for no gain on the test split.
- */
-export const ROUTINGS: readonly { start: Start; verifier: Verifier }[] = Object.freeze([
-  { start: 'premodel', verifier: 'premodel' },
-  { start: 'cheapest', verifier: 'confidence' },
-]);
-
-/** Middle-rung thresholds tried below the first rung's (see thresholdGrid). */
-export const LAXER_MIDDLE_THRESHOLDS: readonly number[] = Object.freeze([0.5, 0.7]);
-
-/** Rungs of a ladder at most: every rung more is one more model run on the hardest inputs. */
-export const MAX_RUNGS = 3;
-
-export interface RoutingData {
-  /** Routed model ids, cheapest first, with their profiled latency. */
-  models: { id: string; latencyMs: number }[];
-  /** Per model: right (1) or wrong (0) on each input. */
-  correct: Record<string, Uint8Array>;
-  /** Per model: stage-one and stage-two estimates for each input. */
-  stage1: Record<string, Float64Array>;
-  stage2: Record<string, Float64Array>;
-  /** Per model: its own top-1 confidence on each input (the other verifier). */
-  confidence: Record<string, Float64Array>;
-  /**
-   * Per-input cost on the request path, in ms, of the features and forests, charged to the routings
-   * that consult the premodel (see consultsPremodel); none when left out.
-   */
-  overheadMs?: number;
-}
-
-/** A lone model has nothing to decide: it is served as a cascade of one, which consults no forest. */
-const LONE_MODEL: { start: Start; verifier: Verifier } = Object.freeze({ start: 'cheapest', verifier: 'confidence' });
-
-/** Every profiled model, cheapest first: the premodel routes among all of them. */
-export function profiledModels(manifest: ZooManifest): { id: string; latencyMs: number; accuracy: number }[] {
-  const all = manifest.models.map((m) => {
-    if (m.latency === undefined || m.accuracy === undefined) {
-      throw new Error(`model ${m.id} has not been profiled: run \`npm run profile -- --task ${manifest.task}\``);
-    }
-    return { id: m.id, latencyMs: m.latency.p50Ms, accuracy: m.accuracy.premodel };
-  });
-  return all.sort((a, b) => a.latencyMs - b.latencyMs);
-}
-
-/** The accuracy/latency Pareto front on the premodel split: no other model is both faster and at least as accurate. */
-export function paretoModels(manifest: ZooManifest): { id: string; latencyMs: number; accuracy: number }[] {
-  const all = profiledModels(manifest);
-  return all
-    .filter((m) => !all.some((o) => o !== m && o.latencyMs <= m.latencyMs && o.accuracy >= m.accuracy && (o.latencyMs < m.latencyMs || o.accuracy > m.accuracy)))
-    .sort((a, b) => a.latencyMs - b.latencyMs);
-}
-
-function stage2Rows(rows: readonly number[][], outcomes: OutcomeFile, model: string): number[][] {
-  const m = outcomes.models[model]!;
-  return rows.map((r, i) => [...r, m.confidence[i]!, m.margin[i]!]);
-}
-
-/** Each of `models`' own top-1 confidence on every input: the cascade's verifier. */
-export function confidences(outcomes: OutcomeFile, models: readonly string[]): Record<string, Float64Array> {
-  return Object.fromEntries(models.map((id) => [id, Float64Array.from(outcomes.models[id]!.confidence)]));
-}
-
-export function correctness(outcomes: OutcomeFile, model: string): Uint8Array {
-  return Uint8Array.from(outcomes.models[model]!.predicted, (p, i) => (p === outcomes.labels[i] ? 1 : 0));
-}
-
-/**
- * Replays routing over recorded data: what requests with `constraint` would have been answered
- * with. Accuracy, and mean cost as the sum of the profiled latencies of the models each one ran.
- */
-export function replay(
-  data: RoutingData,
-  constraint: Constraint,
-  operatingPointFor: OperatingPointFor,
-): { accuracy: number; meanCostMs: number; right: Uint8Array } {
-  const n = data.correct[data.models[0]!.id]!.length;
-  const defaults = { minAccuracy: 1, maxLatencyMs: Infinity };
-  const right = new Uint8Array(n);
-  let hits = 0;
-  let cost = 0;
-  const ids = data.models.map((m) => m.id);
-  const latency = new Map(data.models.map((m) => [m.id, m.latencyMs]));
-  for (let i = 0; i < n; i++) {
-    // Inline, not a named closure (see thresholdsOf in select/route.ts): one per input.
-    const result = routeWith(
-      ids,
-      (models) => models.map((model) => ({ model, pCorrect: data.stage1[model]![i]!, latencyMs: latency.get(model)! })),
-      constraint,
-      operatingPointFor,
-      defaults,
-      (model, verifier) => (verifier === 'confidence' ? data.confidence : data.stage2)[model]![i]!,
-    );
-    right[i] = data.correct[result.model]![i]!;
-    hits += right[i]!;
-    cost += result.predictedLatencyMs;
-  }
-  return { accuracy: hits / n, meanCostMs: cost / n, right };
-}
-
-/**
- * Replays a plain cascade over recorded data as `replay` routes a point that starts at the cheapest
- * rung and trusts the models' own confidence, with no budget: each input runs `models` cheapest
- * first and stops at the first whose top-1 confidence reaches that rung's threshold, or at the last.
- * The same answers (a test holds them equal) without the route's machinery, 20 times faster:
- * calibration replays millions of inputs.
- */
-export function replayCascade(
-  data: RoutingData,
-  models: readonly string[],
-  thresholds: readonly number[],
-): { accuracy: number; meanCostMs: number; right: Uint8Array } {
-  const latency = new Map(data.models.map((m) => [m.id, m.latencyMs]));
-  const rungs = models.map((id, k) => ({ correct: data.correct[id]!, confidence: data.confidence[id]!, latencyMs: latency.get(id)!, threshold: thresholds[k]! }));
-  const n = rungs[0]!.correct.length;
-  const right = new Uint8Array(n);
-  let hits = 0;
-  let cost = 0;
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < rungs.length; k++) {
-      const rung = rungs[k]!;
-      cost += rung.latencyMs;
-      if (rung.confidence[i]! >= rung.threshold || k === rungs.length - 1) {
-        right[i] = rung.correct[i]!;
-        hits += right[i]!;
-        break;
-      }
-    }
-  }
-  return { accuracy: hits / n, meanCostMs: cost / n, right };
-}
-
-/** Every ladder of at most `maxRungs` of `models` (cheapest first), each cheapest first. */
-export function ladders(models: readonly string[], maxRungs: number): string[][] {
-  const result: string[][] = [];
-  const extend = (ladder: string[], from: number) => {
-    if (ladder.length > 0) result.push(ladder);
-    if (ladder.length === maxRungs) return;
-    for (let i = from; i < models.length; i++) extend([...ladder, models[i]!], i + 1);
-  };
-  extend([], 0);
-  return result;
-}
-
-/**
- * Thresholds of a ladder's rungs to try: one rung, any (it always answers); two, one threshold
- * (the top rung's only decides, in stage one, whether to start there); three, every first-rung
- * threshold with, for the middle rung, the same one or a laxer one of LAXER_MIDDLE_THRESHOLDS (a
- * middle rung that is often trusted saves the dearest rung's runs).
- */
-export function thresholdGrid(rungs: number): number[][] {
-  if (rungs === 1) return [[CALIBRATION_THRESHOLDS[0]!]];
-  const grid: number[][] = [];
-  for (const first of CALIBRATION_THRESHOLDS) {
-    if (rungs === 2) grid.push([first, first]);
-    else for (const middle of new Set([first, ...LAXER_MIDDLE_THRESHOLDS.filter((t) => t < first)])) grid.push([first, middle, middle]);
-  }
-  return grid;
-}
-
-/**
- * The operating points worth serving: every ladder over `rungs`, routed each of the `routings`
- * ways, tried at every threshold of its grid, replayed on out-of-fold estimates; kept are the points that
- * no cheaper point matches in accuracy, cheapest first. A one-rung ladder is that model alone (no
- * verdict is asked of it), so the table never does worse than serving a single model.
- */
-export function calibrate(
-  data: RoutingData,
-  rungs: readonly string[],
-  groups?: readonly number[],
-  tick: () => void = () => {},
-  routings: readonly { start: Start; verifier: Verifier }[] = ROUTINGS,
-): CalibrationPoint[] {
-  const points: CalibrationPoint[] = [];
-  for (const models of ladders(rungs, MAX_RUNGS)) {
-    const ladder: RoutingData = { ...data, models: data.models.filter((m) => models.includes(m.id)) };
-    for (const routing of models.length === 1 ? [LONE_MODEL] : routings) {
-      const { start, verifier } = routing;
-      const consults = consultsPremodel(routing);
-      const overheadMs = consults ? data.overheadMs ?? 0 : 0;
-      for (const thresholds of thresholdGrid(models.length)) {
-        const { accuracy, meanCostMs, right } = consults
-          ? replay(ladder, { minAccuracy: 1 }, () => ({ models, thresholds, verifier, start, accuracy: 1 }))
-          : replayCascade(ladder, models, thresholds);
-        points.push({
-          models,
-          thresholds,
-          verifier,
-          start,
-          accuracy: round(accuracy),
-          meanCostMs: round(meanCostMs + overheadMs),
-          accuracyLowerBound: round(accuracyLowerBound(right, groups)),
-        });
-      }
-    }
-    tick();
-  }
-  points.sort((a, b) => a.meanCostMs - b.meanCostMs || b.accuracy - a.accuracy);
-  const front: CalibrationPoint[] = [];
-  for (const p of points) if (front.length === 0 || p.accuracy > front.at(-1)!.accuracy) front.push(p);
-  return front;
-}
-
 export interface TrainingInputs {
   manifest: ZooManifest;
   zooHash: string;
   outcomes: OutcomeFile;
   features: number[][];
-  /** Source of each row (see LabelledInputs.groups). */
+  /** The person of each row (see LabelledInputs.groups). */
   groups?: readonly number[];
+  /** The input each row encodes (see LabelledInputs.sources). */
+  sources?: readonly number[];
   options: ForestOptions;
   folds: number;
   /**
@@ -263,8 +54,9 @@ interface StageResult {
 }
 
 /**
- * The fold of each row: rows of one group (a volunteer) share a fold, so that out-of-fold estimates
- * are made on people the forests never saw, as on the test split; without groups, row i % folds.
+ * The fold of each row: rows of one key (a volunteer, or the input a row encodes) share a fold, so
+ * that out-of-fold estimates are made on people, or inputs, the forests never saw; without keys,
+ * row i % folds.
  */
 export function assignFolds(n: number, folds: number, groups?: readonly number[]): Uint8Array {
   if (groups === undefined) return Uint8Array.from({ length: n }, (_, i) => i % folds);
@@ -303,25 +95,47 @@ function trainStage(
   return result;
 }
 
+function stage2Rows(rows: readonly number[][], outcomes: OutcomeFile, model: string): number[][] {
+  const m = outcomes.models[model]!;
+  return rows.map((r, i) => [...r, m.confidence[i]!, m.margin[i]!]);
+}
+
 export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const started = performance.now();
   const { manifest, outcomes, features, options, folds } = inputs;
-  const models = profiledModels(manifest);
+  const models = rungTable(manifest, outcomes);
   const n = features.length;
   const correct = Object.fromEntries(models.map((m) => [m.id, correctness(outcomes, m.id)]));
-  const foldOf = assignFolds(n, folds, inputs.groups);
-  const rungs = paretoModels(manifest).map((m) => m.id);
-  const bar = progress('forests, then ladders', models.length * 2 * (folds + 1) + ladders(rungs, MAX_RUNGS).length);
+  const foldOf = assignFolds(n, folds, inputs.groups ?? inputs.sources);
+  const rungs = ladderRungs(models);
+  const reuses = new Map(rungs.flatMap((r) => (r.reuses === undefined ? [] : [[r.id, r.reuses.rung] as const])));
+  const bar = progress('forests, then ladders', models.length * 2 * (folds + 1) + ladders(rungs.map((r) => r.id), MAX_RUNGS, (m) => reuses.get(m)).length);
   const tick = () => bar.tick();
   const stage1 = trainStage(() => features, correct, options, foldOf, folds, tick);
   // Every stage-two tree sees the started model's confidence and margin: they carry most of the signal.
   const stage2 = trainStage((id) => stage2Rows(features, outcomes, id), correct, { ...options, maxFeatures: 1, seed: options.seed + 1 }, foldOf, folds, tick);
-  const confidence = confidences(outcomes, models.map((m) => m.id));
   const overheadMs = round(inputs.requestOverheadMs?.(stage1.forests, stage2.forests) ?? 0);
-  const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence, overheadMs };
-  const calibration = calibrate(oof, rungs, inputs.groups, tick);
+  const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence: confidences(outcomes, models.map((m) => m.id)), overheadMs };
+  const requestGroups = rowGroups(outcomes);
+  const margin = round(measuredMargin(Object.fromEntries(models.filter((m) => m.reuses === undefined).map((m) => [m.id, correct[m.id]!])), inputs.groups ?? inputs.sources));
+  const calibrationOptions = {
+    ...(inputs.groups === undefined ? {} : { groups: inputs.groups }),
+    ...(requestGroups === undefined ? {} : { requestGroups }),
+    margin,
+  };
+  const calibration = calibrate(oof, rungs.map((r) => r.id), { ...calibrationOptions, tick });
   bar.stop();
-  const best = models.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  // The default target: the most accurate single model's bound (per group), as far as some point
+  // vouches for it, so that a request with no constraint is always served a vouched point.
+  const alone = aloneFigures(oof, calibrationOptions);
+  const plain = models.filter((m) => m.reuses === undefined);
+  const best = plain.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  const defaultFor = (group: string | undefined) => {
+    const bestSingle = Math.max(...plain.map((m) => (group === undefined ? undefined : alone[m.id]!.groups?.[group]) ?? alone[m.id]!.accuracyLowerBound));
+    const vouched = Math.max(...calibration.map((p) => pointFor(p, group).bound));
+    return round(Math.min(bestSingle, vouched));
+  };
+  const groupNames = [...new Set(requestGroups ?? [])];
   return {
     $comment: `Generated by \`npm run train-premodel -- --task ${manifest.task}\`.`,
     kind: PREMODEL_KIND,
@@ -334,9 +148,11 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
     stage1: stage1.forests,
     stage2: stage2.forests,
     calibration,
+    alone,
     bestSingleAccuracy: round(best.accuracy),
-    defaultTarget: round(accuracyLowerBound(correct[best.id]!, inputs.groups)),
-    training: { options, folds, rows: n, overheadMs, seconds: round((performance.now() - started) / 1000), trainedAt: new Date().toISOString() },
+    defaultTarget: defaultFor(undefined),
+    ...(groupNames.length === 0 ? {} : { defaultTargets: Object.fromEntries(groupNames.map((g) => [g, defaultFor(g)])) }),
+    training: { options, folds, rows: n, overheadMs, margin, seconds: round((performance.now() - started) / 1000), trainedAt: new Date().toISOString() },
   };
 }
 
@@ -365,6 +181,7 @@ export async function trainTaskPremodel(task: TaskTraining): Promise<{ premodel:
     outcomes: task.outcomes,
     features,
     ...(task.data.groups === undefined ? {} : { groups: task.data.groups }),
+    ...(task.data.sources === undefined ? {} : { sources: task.data.sources }),
     folds: task.folds,
     requestOverheadMs: (stage1, stage2) => {
       const first = Object.values(stage1).slice(0, MAX_RUNGS);

@@ -1,4 +1,4 @@
-/** The zoo table of the README: one markdown row per model, from a profiled manifest. */
+/** The zoo table of zoo/README.md: one markdown row per model, from a profiled manifest. */
 import type { ZooManifest } from '../zoo/manifest.js';
 
 const pct = (v: number | undefined) => (v === undefined ? 'n/a' : `${(v * 100).toFixed(2)}%`);
@@ -12,6 +12,7 @@ export function zooTable(manifest: ZooManifest): string {
       m.compression.method,
       m.compression.parent ?? '-',
       pct(m.accuracy?.test),
+      pct(m.accuracy?.testClient),
       pct(m.accuracy?.premodel),
       ms(m.latency?.p50Ms),
       ms(m.latency?.p95Ms),
@@ -21,8 +22,8 @@ export function zooTable(manifest: ZooManifest): string {
     ].join(' | '),
   );
   return [
-    '| model | method | parent | test acc | premodel-split acc | p50 ms | p95 ms | size | parameters | MACs |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| model | method | parent | test acc | test acc, client-encoded | premodel-split acc | p50 ms | p95 ms | size | parameters | MACs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
   ].join('\n');
 }

@@ -40,8 +40,21 @@ export const calibrationPointSchema = {
     /** Accuracy and mean cost (ms) that routing this way reached on the premodel split, out of fold. */
     accuracy: share,
     meanCostMs: { type: 'number', minimum: 0 },
-    /** One-sided 95% lower bound of that accuracy on new data (pipeline/bounds.ts): what the point vouches for. */
+    /**
+     * One-sided 95% lower bound of that accuracy on new data, less the measured margin
+     * (pipeline/calibrate.ts): what the point vouches for. With groups: the worst group's.
+     */
     accuracyLowerBound: share,
+    /** Per encoding group of the requests (what the decoder saw): the same three figures on its rows. */
+    groups: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['accuracy', 'meanCostMs', 'accuracyLowerBound'],
+        properties: { accuracy: share, meanCostMs: { type: 'number', minimum: 0 }, accuracyLowerBound: share },
+      },
+    },
   },
 } as const;
 
@@ -77,8 +90,38 @@ export function thresholdAt(point: OperatingPoint, model: string): number {
   return point.thresholds[rung === -1 ? point.thresholds.length - 1 : rung]!;
 }
 
-/** The cheapest of `points` (cheapest first) whose accuracy bound reaches `target`, else the most accurate. */
-export function operatingPointIn(points: readonly DeepReadonly<CalibrationPoint>[], target: number): OperatingPoint {
-  const point = points.find((p) => p.accuracyLowerBound >= target) ?? points.reduce((a, b) => (b.accuracyLowerBound > a.accuracyLowerBound ? b : a));
-  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, start: point.start, accuracy: point.accuracyLowerBound };
+/**
+ * What `point` vouches for, reached, and costs, for requests of `group`: that group's figures where
+ * calibration measured it; the worst group's bound (and the mean accuracy and cost) for any other.
+ */
+export function pointFor(point: DeepReadonly<CalibrationPoint>, group: string | undefined): { bound: number; accuracy: number; costMs: number } {
+  const measured = group === undefined ? undefined : point.groups?.[group];
+  return measured === undefined
+    ? { bound: point.accuracyLowerBound, accuracy: point.accuracy, costMs: point.meanCostMs }
+    : { bound: measured.accuracyLowerBound, accuracy: measured.accuracy, costMs: measured.meanCostMs };
+}
+
+/**
+ * The cheapest of `points` whose bound for `group` reaches `target`; when none does, the most
+ * accurate configuration calibration knows for the group (whose bound, below the target, tells the
+ * route it is not met).
+ */
+export function operatingPointIn(points: readonly DeepReadonly<CalibrationPoint>[], target: number, group?: string): OperatingPoint {
+  let chosen: DeepReadonly<CalibrationPoint> | undefined;
+  let chosenCost = Infinity;
+  let best = points[0]!;
+  let bestAccuracy = -Infinity;
+  for (const p of points) {
+    const { bound, accuracy, costMs } = pointFor(p, group);
+    if (bound >= target && costMs < chosenCost) {
+      chosen = p;
+      chosenCost = costMs;
+    }
+    if (accuracy > bestAccuracy) {
+      best = p;
+      bestAccuracy = accuracy;
+    }
+  }
+  const point = chosen ?? best;
+  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, start: point.start, accuracy: pointFor(point, group).bound };
 }

@@ -18,7 +18,7 @@ import { forestOptionsSchema, forestSchema, PackedForest } from './forest.js';
 import { calibrationPointSchema, operatingPointIn, type OperatingPoint } from './operating-point.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
-export const PREMODEL_VERSION = 3 as const;
+export const PREMODEL_VERSION = 4 as const;
 export const PREMODEL_FILE = 'premodel.json';
 
 const share = { type: 'number', minimum: 0, maximum: 1 } as const;
@@ -29,7 +29,7 @@ export const premodelSchema = {
   additionalProperties: false,
   required: [
     '$comment', 'kind', 'version', 'task', 'zooHash', 'dataHash', 'featureNames', 'models', 'stage1', 'stage2',
-    'calibration', 'bestSingleAccuracy', 'defaultTarget', 'training',
+    'calibration', 'alone', 'bestSingleAccuracy', 'defaultTarget', 'training',
   ],
   properties: {
     $comment: { type: 'string' },
@@ -48,17 +48,33 @@ export const premodelSchema = {
     calibration: { type: 'array', minItems: 1, items: calibrationPointSchema },
     /** Accuracy of the most accurate single model on the premodel split. */
     bestSingleAccuracy: share,
-    /** Requests with no constraint get this target: the lower bound of that model's accuracy there. */
+    /**
+     * Requests with no constraint get this target: the most accurate single model's bound, which
+     * some point vouches for; per encoding group where calibration has groups (`defaultTargets`).
+     */
     defaultTarget: share,
+    defaultTargets: { type: 'object', additionalProperties: share },
+    /** What each rung serving alone is vouched for (a request that forces a model is held to it); per group where there are groups. */
+    alone: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['accuracyLowerBound'],
+        properties: { accuracyLowerBound: share, groups: { type: 'object', additionalProperties: share } },
+      },
+    },
     training: {
       type: 'object',
       additionalProperties: false,
-      required: ['options', 'folds', 'rows', 'overheadMs', 'seconds', 'trainedAt'],
+      required: ['options', 'folds', 'rows', 'overheadMs', 'margin', 'seconds', 'trainedAt'],
       properties: {
         options: forestOptionsSchema,
         folds: { type: 'integer', minimum: 2 },
         /** Per-input cost of the features and forests, in ms, that calibration charged to routings consulting them. */
         overheadMs: { type: 'number', minimum: 0 },
+        /** The measured margin subtracted from every bound, in accuracy (pipeline/calibrate.ts). */
+        margin: { type: 'number', minimum: 0 },
         rows: { type: 'integer', minimum: 1 },
         seconds: { type: 'number', minimum: 0 },
         trainedAt: { type: 'string', format: 'date-time' },
@@ -96,6 +112,9 @@ function consistencyProblems(file: DeepReadonly<PremodelFile>, zoo: ZooIdentity)
       problems.push(`a calibration point has ${point.thresholds.length} thresholds for ${point.models.length} rungs (${point.models.join(' > ')})`);
     }
   }
+  for (const id of Object.keys(file.alone)) {
+    if (!file.models.includes(id)) problems.push(`vouches for "${id}" alone, which the premodel does not route to`);
+  }
   for (const id of file.models) {
     if (!zoo.modelIds.includes(id)) problems.push(`routes to model "${id}", which the zoo does not have`);
     const stage1 = file.stage1[id];
@@ -128,6 +147,7 @@ export class Premodel {
   private readonly confirmRow: Float64Array;
   /** The models some operating point's ladder climbs: the ones accuracy targets are served from. */
   readonly ladderModels: ReadonlySet<string>;
+  private readonly points = new Map<string, OperatingPoint>();
 
   private constructor(readonly file: DeepReadonly<PremodelFile>) {
     this.stage1 = new Map(file.models.map((id) => [id, new PackedForest(file.stage1[id]!)]));
@@ -172,19 +192,41 @@ export class Premodel {
     return this.stage2.get(model)!.predict(row);
   }
 
-  /** The target of a request with no constraint: as accurate as the best single model, as far as calibration can vouch. */
-  get defaultTarget(): number {
-    return this.file.defaultTarget;
+  /**
+   * The target of a request with no constraint, for requests of `group`: as accurate as the best
+   * single model, as far as calibration can vouch for it there (every such target is vouched for).
+   */
+  defaultTarget(group?: string): number {
+    return (group === undefined ? undefined : this.file.defaultTargets?.[group]) ?? this.file.defaultTarget;
+  }
+
+  /** What `model` serving alone is vouched for on requests of `group` (a group calibration never saw: the worst group's). */
+  vouchedAlone(model: string, group?: string): number {
+    const figures = this.file.alone[model];
+    if (figures === undefined) return 0;
+    return (group === undefined ? undefined : figures.groups?.[group]) ?? figures.accuracyLowerBound;
   }
 
   /**
-   * The operating point for accuracy `target`: the cheapest whose accuracy bound reaches it; when
-   * none does, the most accurate (whose bound, below the target, tells the route it is not met).
+   * The operating point for accuracy `target` and requests of `group`: the cheapest whose bound
+   * for that group reaches it; when none does, the one that vouches for the most (whose bound,
+   * below the target, tells the route it is not met). Remembered per target and group: clients
+   * send few distinct targets.
    */
-  operatingPoint(target: number): OperatingPoint {
-    return operatingPointIn(this.file.calibration, target);
+  operatingPoint(target: number, group?: string): OperatingPoint {
+    const key = `${group ?? ''}|${target}`;
+    let point = this.points.get(key);
+    if (point === undefined) {
+      point = operatingPointIn(this.file.calibration, target, group);
+      if (this.points.size >= MAX_REMEMBERED_POINTS) this.points.clear();
+      this.points.set(key, point);
+    }
+    return point;
   }
 }
+
+/** Distinct (target, group) pairs remembered before the memory starts again: a bound on what clients can make it hold. */
+const MAX_REMEMBERED_POINTS = 4096;
 
 export async function savePremodel(dir: string, file: DeepReadonly<PremodelFile>): Promise<string> {
   await mkdir(dir, { recursive: true });

@@ -21,6 +21,11 @@ export interface Candidate {
   latencyMs: number;
   /** The model's own run time, when it differs from `latencyMs` (which may include waiting); ms. */
   runMs?: number;
+  /**
+   * A rung that reuses another's run (a test-time augmentation reuses its model's plain pass): where
+   * that rung has already run for the request, this one costs `ms` less.
+   */
+  reuses?: { rung: string; ms: number };
 }
 
 export interface Constraint {

@@ -60,15 +60,20 @@ export interface RouteResult extends Selection {
  */
 export type EstimateFor = (models: readonly string[]) => Candidate[];
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
-/** Yields each model to run; expects back its verifier's chance that the model's answer is right. */
+/**
+ * Yields each model to run; expects back its verifier's chance that the model's answer is right.
+ * `vouchedAlone` gives what calibration vouches for each model serving alone: a model that a request
+ * forces meets an accuracy target only where that reaches it (without it, the policy's estimate judges).
+ */
 export function* route(
   models: readonly string[],
   estimateFor: EstimateFor,
   constraint: Constraint,
   operatingPointFor: OperatingPointFor,
   defaults: PolicyDefaults,
+  vouchedAlone?: (model: string) => number,
 ): Generator<Step, RouteResult, number> {
   const target = targetOf(constraint, defaults);
   // A forced model, or a plain latency budget with no accuracy target, runs once.
@@ -76,7 +81,17 @@ export function* route(
     const candidates = estimateFor(constraint.model === undefined ? models : [constraint.model]);
     const only = selectModel(candidates, constraint, (a, model) => thresholdAt(operatingPointFor(a), model), defaults);
     yield { model: only.model, verifier: 'premodel' };
-    return { ...only, ran: [only.model], candidates };
+    if (constraint.model === undefined || target === undefined || vouchedAlone === undefined) return { ...only, ran: [only.model], candidates };
+    const bound = vouchedAlone(only.model);
+    const fits = only.predictedLatencyMs <= (constraint.maxLatencyMs ?? defaults.maxLatencyMs);
+    return {
+      ...only,
+      constraintMet: fits && bound >= target,
+      predictedAccuracy: bound,
+      reason: `${only.reason}; alone it is vouched for ${pct(bound)}${bound >= target ? '' : `, below the ${pct(target)} asked`}`,
+      ran: [only.model],
+      candidates,
+    };
   }
 
   const point = operatingPointFor(target);
@@ -89,7 +104,10 @@ export function* route(
   const thresholds = point.start === 'cheapest' ? undefined : thresholdsOf(point);
   const first = thresholds === undefined ? cascadeStart(fastestOf(pool), budget) : selectModel(pool, constraint, thresholds, defaults);
   const reachable = point.accuracy >= target;
-  const steps = [reachable ? first.reason : `no calibrated ladder reaches ${pct(target)} (best: ${pct(point.accuracy)}); ${first.reason}`];
+  const vouched = reachable
+    ? `${point.models.join(' > ')} is vouched for ${pct(point.accuracy)} accuracy`
+    : `no calibrated ladder is vouched for ${pct(target)}: serving the one vouched for the most, ${point.models.join(' > ')}, ${pct(point.accuracy)}`;
+  const steps = [`${vouched}; ${first.reason}`];
   const ran = [first.model];
   // A candidate's latency is what the request would take if that model answered it alone (under
   // load: elapsed time and queueing included); climbing to it after others adds their own runs.
@@ -99,27 +117,33 @@ export function* route(
   let spent = current.latencyMs;
   let confirmed = yield { model: first.model, verifier: point.verifier };
   while (confirmed < thresholdAt(point, current.model)) {
-    runsBefore += current.runMs ?? current.latencyMs;
+    runsBefore += (current.runMs ?? current.latencyMs) - savedMs(current, ran);
     const from = current;
-    const rest = pool.filter((c) => c.latencyMs > from.latencyMs && c.latencyMs + runsBefore <= budget);
+    const rest = pool.filter((c) => c.latencyMs > from.latencyMs && c.latencyMs - savedMs(c, ran) + runsBefore <= budget);
     if (rest.length === 0) break;
     const next = thresholds === undefined ? fastestOf(rest) : selectModel(rest, { minAccuracy: target }, thresholds, { ...defaults, maxLatencyMs: Infinity });
     steps.push(`${current.model} was unsure (p=${confirmed.toFixed(3)} < ${thresholdAt(point, current.model).toFixed(3)}): escalated to ${next.model}`);
     ran.push(next.model);
     current = byModel.get(next.model)!;
-    spent = current.latencyMs + runsBefore;
+    spent = current.latencyMs - savedMs(current, ran) + runsBefore;
     confirmed = yield { model: next.model, verifier: point.verifier };
   }
   return {
     model: current.model,
     constraintMet: first.constraintMet && reachable && spent <= budget,
-    predictedAccuracy: confirmed,
+    // What the served point is vouched for (the verifier's own estimate for this input is a hunch).
+    predictedAccuracy: point.accuracy,
     predictedLatencyMs: spent,
     threshold: thresholdAt(point, current.model),
     reason: steps.join('; '),
     ran,
     candidates: pool,
   };
+}
+
+/** What `c` saves where it reuses the run of a rung that has already run for this request (`ran`). */
+function savedMs(c: Candidate, ran: readonly string[]): number {
+  return c.reuses !== undefined && ran.includes(c.reuses.rung) ? c.reuses.ms : 0;
 }
 
 /** Where a cascade starts: its cheapest rung, which is the fastest candidate and fits if any does. */
@@ -142,8 +166,9 @@ export function routeWith(
   operatingPointFor: OperatingPointFor,
   defaults: PolicyDefaults,
   confirm: (model: string, verifier: Verifier) => number,
+  vouchedAlone?: (model: string) => number,
 ): RouteResult {
-  const steps = route(models, estimateFor, constraint, operatingPointFor, defaults);
+  const steps = route(models, estimateFor, constraint, operatingPointFor, defaults, vouchedAlone);
   let step = steps.next();
   while (!step.done) step = steps.next(confirm(step.value.model, step.value.verifier));
   return step.value;

@@ -8,7 +8,6 @@ import { LATENCY_DEFAULTS, SERVICE_DEFAULTS } from '../config/defaults.js';
 import { ArtifactError, NotFoundError } from '../errors/index.js';
 import { taskInputs } from '../inputs/registry.js';
 import { loadPremodel } from '../premodel/premodel.js';
-import type { PolicyDefaults } from '../select/policy.js';
 import { loadZoos, type Zoo, type ZooModel } from '../zoo/repository.js';
 import type { Clock } from './clock.js';
 import { LatencyModel } from './latency.js';
@@ -34,7 +33,9 @@ export interface TaskDescription {
   /** What a request carries and what the models take (sizes, channels, rate), from the input kind. */
   input: Readonly<Record<string, unknown>>;
   classes: string[];
+  /** The target of requests that give no constraint; per encoding group where calibration has groups. */
   defaultMinAccuracy: number;
+  defaultMinAccuracyByGroup?: Record<string, number>;
   models: {
     id: string;
     method: string;
@@ -68,12 +69,11 @@ export class DataPlane {
           task: zoo.task,
           zooHash: zoo.loaded.zooHash,
           featureNames: taskInputs(zoo.manifest).featureNames,
-          modelIds: zoo.models.map((m) => m.id),
+          modelIds: zoo.rungs.map((r) => r.id),
         });
-        const defaults: PolicyDefaults = { minAccuracy: premodel.defaultTarget, maxLatencyMs: options.defaultMaxLatencyMs };
         tasks.push(
           new ServedTask(zoo, premodel, {
-            defaults,
+            defaultMaxLatencyMs: options.defaultMaxLatencyMs,
             latency,
             retryAfterS: options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS,
             ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -148,12 +148,13 @@ function describeTask(zoo: Zoo, task: ServedTask): TaskDescription {
     kind: zoo.manifest.kind,
     input: task.inputs.description,
     classes: [...zoo.manifest.classes],
-    defaultMinAccuracy: task.premodel.defaultTarget,
+    defaultMinAccuracy: task.premodel.defaultTarget(),
+    ...(task.premodel.file.defaultTargets === undefined ? {} : { defaultMinAccuracyByGroup: { ...task.premodel.file.defaultTargets } }),
     models: zoo.models.map(({ entry }) => ({
       id: entry.id,
       method: entry.compression.method,
       parent: entry.compression.parent,
-      routed: task.premodel.ladderModels.has(entry.id),
+      routed: zoo.rungs.some((r) => r.model.id === entry.id && task.premodel.ladderModels.has(r.id)),
       accuracy: entry.accuracy ?? null,
       latencyMs: entry.latency ? { p50: entry.latency.p50Ms, p95: entry.latency.p95Ms } : null,
       bytes: entry.bytes,

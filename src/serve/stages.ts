@@ -20,8 +20,8 @@ import type { TaskInputs } from '../inputs/kind.js';
 import type { OperatingPointFor } from '../premodel/operating-point.js';
 import type { Premodel } from '../premodel/premodel.js';
 import type { PolicyDefaults } from '../select/policy.js';
-import type { Zoo, ZooModel } from '../zoo/repository.js';
-import { topTwo } from '../zoo/scores.js';
+import type { Rung, Zoo, ZooModel } from '../zoo/repository.js';
+import { averageLogits, topTwo } from '../zoo/scores.js';
 import type { Clock } from './clock.js';
 import type { LatencyModel, Moment } from './latency.js';
 import type { InferenceRequest, Prediction, StageTiming } from './request.js';
@@ -32,8 +32,8 @@ export interface StagedTask {
   readonly zoo: Zoo;
   readonly premodel: Premodel;
   readonly inputs: TaskInputs;
-  readonly defaults: PolicyDefaults;
-  readonly operatingPointFor: OperatingPointFor;
+  /** Budget of requests that give no maxLatencyMs, in ms (Infinity: none). */
+  readonly defaultMaxLatencyMs: number;
   readonly latency: LatencyModel;
   readonly clock: Clock;
   /** The fastest model the premodel routes to: whether a budget can be met at all hangs on it. */
@@ -41,6 +41,8 @@ export interface StagedTask {
   readonly retryAfterS: number;
   profiledMs(model: ZooModel): number;
   expectedLatencyMs(model: ZooModel, now: Moment): number;
+  /** The operating points calibrated for requests of `group` (its encoding group; undefined: none). */
+  operatingPointsFor(group: string | undefined): OperatingPointFor;
 }
 
 /** One request on its way through the stages of `task`. */
@@ -51,17 +53,22 @@ export interface RequestContext {
   readonly budgetMs: number;
   /** The model the request forces, if any. */
   readonly forced: ZooModel | undefined;
-  /** Whether its route asks the premodel's forests anything (a plain cascade does not). */
-  readonly consultsPremodel: boolean;
   readonly timing: StageTiming;
   input?: Input;
+  /** After decoding: the request's group as calibration knows it, its defaults and operating points. */
+  group?: string;
+  defaults?: PolicyDefaults;
+  operatingPointFor?: OperatingPointFor;
+  /** Whether its route asks the premodel's forests anything (a plain cascade does not). */
+  consultsPremodel?: boolean;
   features?: Float32Array;
   /** Where the request stood when its model was chosen: the candidates' expected latencies are from then. */
   selectedAt?: Moment;
   route?: Generator<Step, RouteResult, number>;
   step?: IteratorResult<Step, RouteResult>;
-  /** The last model's class probabilities. */
+  /** The last rung's class probabilities; and each model's plain answer, which a test-time augmentation reuses. */
   probabilities?: Float32Array;
+  readonly answers: Map<string, Float32Array>;
 }
 
 export function beginRequest(task: StagedTask, request: InferenceRequest): RequestContext {
@@ -69,11 +76,10 @@ export function beginRequest(task: StagedTask, request: InferenceRequest): Reque
   return {
     task,
     request,
-    budgetMs: constraint.maxLatencyMs ?? task.defaults.maxLatencyMs,
+    budgetMs: constraint.maxLatencyMs ?? task.defaultMaxLatencyMs,
     forced: constraint.model === undefined ? undefined : task.zoo.model(constraint.model),
-    // A point that starts at the cheapest rung and trusts the models' own confidence needs no features.
-    consultsPremodel: routeConsultsPremodel(constraint, task.operatingPointFor, task.defaults),
     timing: { queuedMs: request.waitedMs, decodeMs: 0, featuresMs: 0, selectMs: 0, inferenceMs: 0, totalMs: 0 },
+    answers: new Map(),
   };
 }
 
@@ -107,6 +113,14 @@ export async function decode(ctx: RequestContext): Promise<void> {
   const input = await inputs.decode(wire, ctx.request.limits);
   await inputs.prepare(input);
   ctx.input = input;
+  // What the decoder saw of the request (an image's encoding) picks the calibration that vouches for it.
+  const { task } = ctx;
+  const group = inputs.groupOf(input);
+  if (group !== undefined) ctx.group = group;
+  ctx.defaults = { minAccuracy: task.premodel.defaultTarget(group), maxLatencyMs: task.defaultMaxLatencyMs };
+  ctx.operatingPointFor = task.operatingPointsFor(group);
+  // A point that starts at the cheapest rung and trusts the models' own confidence needs no features.
+  ctx.consultsPremodel = routeConsultsPremodel(ctx.request.constraint, ctx.operatingPointFor, ctx.defaults);
   ctx.timing.decodeMs = clock.now() - started;
 }
 
@@ -123,20 +137,24 @@ export async function features(ctx: RequestContext): Promise<void> {
 }
 
 /**
- * Stage one's estimates for `models` with their expected latency at `now`. A model the premodel has
- * no forest for (one a request forces), or any model when the route does not consult the premodel
- * (no features), counts with its measured accuracy on the premodel split.
+ * Stage one's estimates for the rungs `models` with their expected latency at `now`. A model the
+ * premodel has no forest for (one a request forces), or any rung when the route does not consult
+ * the premodel (no features), counts with its model's measured accuracy on the premodel split. A
+ * test-time augmentation costs two runs of its model alone, one where its model has run.
  */
 function estimates(ctx: RequestContext, models: readonly string[], now: Moment): Candidate[] {
   const { task, features } = ctx;
   const pCorrect = features === undefined ? NO_ESTIMATES : task.premodel.estimate(features, models);
   return models.map((id) => {
-    const model = task.zoo.model(id);
+    const { model, view } = task.zoo.rung(id);
+    const runMs = task.profiledMs(model);
+    const passes = view === undefined ? 1 : 2;
     return {
       model: id,
       pCorrect: pCorrect.get(id) ?? model.entry.accuracy?.premodel ?? 0,
-      latencyMs: task.expectedLatencyMs(model, now),
-      runMs: task.profiledMs(model),
+      latencyMs: task.latency.expectedMs(runMs * passes, now),
+      runMs: runMs * passes,
+      ...(view === undefined ? {} : { reuses: { rung: model.id, ms: runMs } }),
     };
   });
 }
@@ -150,31 +168,49 @@ export function select(ctx: RequestContext): void {
   const now = momentOf(ctx);
   shedIfUnreachable(ctx, now);
   ctx.selectedAt = now;
-  ctx.route = route(task.premodel.models, (models) => estimates(ctx, models, now), ctx.request.constraint, task.operatingPointFor, task.defaults);
+  const group = ctx.group;
+  ctx.route = route(task.premodel.models, (models) => estimates(ctx, models, now), ctx.request.constraint, ctx.operatingPointFor!, ctx.defaults!, (model) =>
+    task.premodel.vouchedAlone(model, group),
+  );
   ctx.step = ctx.route.next();
   ctx.timing.selectMs += task.clock.now() - started;
 }
 
-/** Runs the models the route asks for, each answer judged by its verifier, until the route stops. */
+/** One run of `model` on the request's input (or on a view of it), timed into the latency model. */
+async function runModel(ctx: RequestContext, model: ZooModel, view?: string): Promise<Float32Array> {
+  const { task } = ctx;
+  const tensor = await task.inputs.modelTensor(ctx.input!, model.entry.input.preprocessing, view);
+  const running = task.clock.now();
+  const probabilities = model.classify(tensor);
+  const ran = task.clock.now();
+  // What profiling timed: classify alone, not the conversion to the model's input.
+  task.latency.observeRun(task.profiledMs(model), ran - running, ran);
+  return probabilities;
+}
+
+/** A rung's answer: its model's (run once per request), averaged with the model's on the rung's view. */
+async function runRung(ctx: RequestContext, rung: Rung): Promise<Float32Array> {
+  const { model, view } = rung;
+  let plain = ctx.answers.get(model.id);
+  if (plain === undefined) ctx.answers.set(model.id, (plain = await runModel(ctx, model)));
+  return view === undefined ? plain : averageLogits(plain, await runModel(ctx, model, view));
+}
+
+/** Runs the rungs the route asks for, each answer judged by its verifier, until the route stops. */
 export async function run(ctx: RequestContext): Promise<void> {
   const { task, forced, features } = ctx;
   const clock = task.clock;
   while (ctx.step !== undefined && !ctx.step.done) {
     const step = ctx.step.value;
-    const model = task.zoo.model(step.model);
     const started = clock.now();
-    const tensor = await task.inputs.modelTensor(ctx.input!, model.entry.input.preprocessing);
-    const running = clock.now();
-    const probabilities = model.classify(tensor);
+    const probabilities = await runRung(ctx, task.zoo.rung(step.model));
     const ran = clock.now();
-    // What profiling timed: classify alone, not the conversion to the model's input.
-    task.latency.observeRun(task.profiledMs(model), ran - running, ran);
     const top = topTwo(probabilities);
     // A forced model runs once whatever its verifier says.
     const confirmed =
       forced !== undefined ? 1
       : step.verifier === 'confidence' || features === undefined ? top.confidence
-      : task.premodel.confirm(model.id, features, top.confidence, top.margin);
+      : task.premodel.confirm(step.model, features, top.confidence, top.margin);
     ctx.probabilities = probabilities;
     ctx.step = ctx.route!.next(confirmed);
     ctx.timing.inferenceMs += ran - started;
@@ -190,8 +226,10 @@ export function respond(ctx: RequestContext): Prediction {
   const done = task.clock.now();
   // Late on the clock the budget was planned on: from the request's arrival, its wait to be read included.
   if (Number.isFinite(ctx.budgetMs)) task.latency.observeAnswer(request.waitedMs + done - request.readAtMs > ctx.budgetMs, done);
-  const answered = task.zoo.model(result.model);
+  const answered = task.zoo.rung(result.model);
+  const answeredMs = task.profiledMs(answered.model) * (answered.view === undefined ? 1 : 2);
   timing.totalMs = done - request.readAtMs;
+  const calibrated = ctx.group === undefined ? '' : `; calibrated on ${ctx.group} images`;
   return {
     task: task.name,
     model: result.model,
@@ -205,9 +243,9 @@ export function respond(ctx: RequestContext): Prediction {
       candidates: result.candidates.map((c) => ({ model: c.model, pCorrect: Math.round(c.pCorrect * 1e4) / 1e4, latencyMs: c.latencyMs })),
       ran: result.ran,
       reason: task.latency.options.adaptive
-        ? `${result.reason}; ${answered.id} expected ${task.expectedLatencyMs(answered, ctx.selectedAt!).toFixed(3)} ms now ` +
-          `(profiled ${task.profiledMs(answered).toFixed(3)} ms)`
-        : result.reason,
+        ? `${result.reason}${calibrated}; ${answered.id} expected ${task.latency.expectedMs(answeredMs, ctx.selectedAt!).toFixed(3)} ms now ` +
+          `(profiled ${answeredMs.toFixed(3)} ms)`
+        : `${result.reason}${calibrated}`,
     },
     timing,
   };

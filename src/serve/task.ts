@@ -6,7 +6,7 @@ import type { TaskInputs } from '../inputs/kind.js';
 import { taskInputs } from '../inputs/registry.js';
 import type { OperatingPointFor } from '../premodel/operating-point.js';
 import type { Premodel } from '../premodel/premodel.js';
-import type { Constraint, PolicyDefaults } from '../select/policy.js';
+import type { Constraint } from '../select/policy.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LatencyModel, Moment } from './latency.js';
@@ -14,7 +14,8 @@ import type { InferenceRequest, Prediction } from './request.js';
 import { beginRequest, decode, features, respond, run, select, type StagedTask } from './stages.js';
 
 export interface ServedTaskOptions {
-  defaults: PolicyDefaults;
+  /** Budget of requests that give no maxLatencyMs, in ms (Infinity: none). */
+  defaultMaxLatencyMs: number;
   /** The process's live latency model, shared by every task it serves. */
   latency: LatencyModel;
   /** Retry-After of a request shed because no model can meet its budget now, in seconds. */
@@ -26,8 +27,9 @@ export class ServedTask implements StagedTask {
   readonly inputs: TaskInputs;
   /** The fastest model the premodel routes to: whether a budget can be met at all hangs on it. */
   readonly fastest: ZooModel;
-  readonly operatingPointFor: OperatingPointFor;
-  readonly defaults: PolicyDefaults;
+  readonly defaultMaxLatencyMs: number;
+  /** Per encoding group (and '' for none): the operating points calibration found for it. */
+  private readonly pointsByGroup = new Map<string, OperatingPointFor>();
   readonly latency: LatencyModel;
   readonly retryAfterS: number;
   readonly clock: Clock;
@@ -38,12 +40,25 @@ export class ServedTask implements StagedTask {
     options: ServedTaskOptions,
   ) {
     this.inputs = taskInputs(zoo.manifest);
-    this.defaults = options.defaults;
+    this.defaultMaxLatencyMs = options.defaultMaxLatencyMs;
     this.latency = options.latency;
     this.retryAfterS = options.retryAfterS;
     this.clock = options.clock ?? systemClock;
-    this.fastest = premodel.models.map((id) => zoo.model(id)).reduce((a, b) => (this.profiledMs(b) < this.profiledMs(a) ? b : a));
-    this.operatingPointFor = (target) => premodel.operatingPoint(target);
+    this.fastest = premodel.models
+      .map((id) => zoo.rung(id))
+      .filter((r) => r.view === undefined)
+      .map((r) => r.model)
+      .reduce((a, b) => (this.profiledMs(b) < this.profiledMs(a) ? b : a));
+  }
+
+  operatingPointsFor(group: string | undefined): OperatingPointFor {
+    const key = group ?? '';
+    let points = this.pointsByGroup.get(key);
+    if (points === undefined) {
+      points = (target) => this.premodel.operatingPoint(target, group);
+      this.pointsByGroup.set(key, points);
+    }
+    return points;
   }
 
   get name(): string {
@@ -85,8 +100,10 @@ export class ServedTask implements StagedTask {
       waitedMs: 0,
     });
     for (let round = 0; round < rounds; round++) {
-      for (const id of this.premodel.models) await this.predict(request({ model: id }));
-      await this.predict(request({}));
+      for (const model of this.zoo.models) await this.predict(request({ model: model.id }));
+      // The routed path: the default target, the cheapest point, and the most accurate one (the
+      // rungs that reuse a run, test-time augmentations, sit at the top of the ladders).
+      for (const constraint of [{}, { minAccuracy: 0 }, { minAccuracy: 1 }]) await this.predict(request(constraint));
     }
   }
 }

@@ -71,18 +71,24 @@ export const modelEntrySchema = {
         parent: { type: ['string', 'null'] },
       },
     },
+    // Views of the input the model was trained to be invariant to (an image's mirror): each gives
+    // a rung of the ladders that averages the model's answers on the input and on that view, and
+    // costs one more run where the model has already run (the input kind names its views).
+    testTimeAugmentation: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
     trainedOn: {
       type: 'object',
       additionalProperties: false,
       required: ['split'],
       properties: { split: { const: 'zoo' }, seed: { type: 'integer' } },
     },
-    // Written by `npm run profile`: accuracy per split through the service's own preprocessing.
+    // Written by `npm run profile`: accuracy through the service's own decoding and preprocessing,
+    // on the premodel split's rows (as clients send them, for a kind that clients encode), on the
+    // test split as it is, and on the test split as clients send it.
     accuracy: {
       type: 'object',
       additionalProperties: false,
       required: ['premodel', 'test'],
-      properties: { premodel: share, test: share },
+      properties: { premodel: share, test: share, testClient: share },
     },
     // Written by `npm run profile`: batch-1 latency of session.run on the profiling machine.
     latency: {

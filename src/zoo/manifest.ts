@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
-import { preprocessingProblems, type Preprocessing } from '../inputs/registry.js';
+import { inputKind, preprocessingProblems, type Preprocessing } from '../inputs/registry.js';
 import { compileSchema, deepFreeze, readJsonArtifact, type DeepReadonly, type FromSchema } from '../schema/index.js';
 import { COMPRESSION_METHODS, manifestSchema } from './manifest-schema.js';
 
@@ -21,6 +21,24 @@ export type ModelEntry = ZooManifest['models'][number];
 export type ModelAccuracy = NonNullable<ModelEntry['accuracy']>;
 export type ModelLatency = NonNullable<ModelEntry['latency']>;
 export type { Preprocessing };
+
+/**
+ * A rung the ladders may climb: a model of the zoo on the input, or a model's test-time
+ * augmentation (`<model>+<view>`): its answer averaged with its answer on a view of the input,
+ * one more run of the model where it has already run.
+ */
+export interface RungSpec {
+  id: string;
+  model: string;
+  view?: string;
+}
+
+/** Every rung of a zoo: its models, then each model's augmentations, in manifest order. */
+export function rungsOf(manifest: ZooManifest): RungSpec[] {
+  const plain = manifest.models.map((m) => ({ id: m.id, model: m.id }));
+  const augmented = manifest.models.flatMap((m) => (m.testTimeAugmentation ?? []).map((view) => ({ id: `${m.id}+${view}`, model: m.id, view })));
+  return [...plain, ...augmented];
+}
 
 export interface LoadedManifest {
   manifest: ZooManifest;
@@ -53,6 +71,10 @@ export function crossCheck(manifest: ZooManifest): string[] {
       problems.push(`${where}: ${prep.type} preprocessing in a task of kind ${manifest.kind}`);
     }
     problems.push(...preprocessingProblems(prep, model.input.shape).map((p) => `${where}: ${p}`));
+    const views = inputKind(prep.type).views;
+    for (const view of model.testTimeAugmentation ?? []) {
+      if (!views.includes(view)) problems.push(`${where}: ${prep.type} inputs have no view "${view}" (views: ${views.join(', ') || 'none'})`);
+    }
   }
   for (const model of manifest.models) {
     const parent = model.compression.parent;

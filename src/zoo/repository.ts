@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError, NotFoundError } from '../errors/index.js';
-import { loadManifest, MANIFEST_FILE, type LoadedManifest, type ModelEntry } from './manifest.js';
+import { loadManifest, MANIFEST_FILE, rungsOf, type LoadedManifest, type ModelEntry } from './manifest.js';
 import { openOnnxModel, type OnnxModel, type SessionOptions } from './onnx.js';
 import { softmaxRows } from './scores.js';
 
@@ -36,16 +36,35 @@ export class ZooModel {
   dispose(): void {
     this.session.dispose();
   }
+}/** A rung of the ladders (zoo/manifest.ts, RungSpec) with its model's session. */
+export interface Rung {
+  readonly id: string;
+  readonly model: ZooModel;
+  /** The view of the input whose answer is averaged with the model's plain one; none: the plain rung. */
+  readonly view?: string;
 }
 
 export class Zoo {
   private readonly byId: ReadonlyMap<string, ZooModel>;
+  private readonly rungById: ReadonlyMap<string, Rung>;
+  /** Every model as a rung, then every test-time augmentation the manifest declares. */
+  readonly rungs: readonly Rung[];
 
   constructor(
     readonly loaded: LoadedManifest,
     readonly models: readonly ZooModel[],
   ) {
     this.byId = new Map(models.map((m) => [m.id, m]));
+    this.rungs = rungsOf(loaded.manifest).map((r) => ({ id: r.id, model: this.byId.get(r.model)!, ...(r.view === undefined ? {} : { view: r.view }) }));
+    this.rungById = new Map(this.rungs.map((r) => [r.id, r]));
+  }
+
+  rung(id: string): Rung {
+    const rung = this.rungById.get(id);
+    if (rung === undefined) {
+      throw new NotFoundError(`task "${this.task}" has no rung "${id}"; its rungs are: ${[...this.rungById.keys()].join(', ')}`);
+    }
+    return rung;
   }
 
   get task(): string {

@@ -37,3 +37,14 @@ export function topTwo(probabilities: ArrayLike<number>): { index: number; confi
   const confidence = probabilities[best]!;
   return { index: best, confidence, margin: confidence - (second === -Infinity ? 0 : second) };
 }
+
+/**
+ * The class probabilities of the mean of two answers' logits (a model on an input and on a view
+ * of it): the softmax of the mean log-probability, as a test-time augmentation graph averages
+ * logits.
+ */
+export function averageLogits(a: Float32Array, b: Float32Array): Float32Array {
+  const mean = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) mean[i] = (Math.log(Math.max(a[i]!, 1e-30)) + Math.log(Math.max(b[i]!, 1e-30))) / 2;
+  return softmaxRows(mean, a.length);
+}

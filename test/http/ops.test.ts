@@ -7,7 +7,7 @@ import { SERVICE_DEFAULTS } from '../../src/config/defaults.js';
 import { openApiDocument } from '../../src/http/openapi.js';
 import { inferBodySchema, predictBodySchema, predictQuerySchema } from '../../src/http/schemas.js';
 import { DataPlane } from '../../src/serve/dataplane.js';
-import { config, heldRequest, loadPlane, postJson, request, startServer, until, validPredictBody, type TestServer, serverPerSuite } from './server.js';
+import { heldRequest, loadPlane, postJson, request, startServer, until, validPredictBody, type TestServer, serverPerSuite } from './server.js';
 
 
 async function someInput(srv: TestServer): Promise<{ url: string; body: string }> {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { NotFoundError } from '../../src/errors/index.js';
 import { ImageInput } from '../../src/inputs/image/decode.js';
 import { IMAGE_FEATURES, imageFeatures } from '../../src/inputs/image/features.js';
+import { ENCODING_FEATURES } from '../../src/inputs/image/index.js';
 import type { ImagePreprocessing } from '../../src/inputs/image/preprocessing.js';
 import { INPUT_KINDS, inputKind, kindOfJsonField, kindOfUpload, preprocessingProblems, taskInputs } from '../../src/inputs/registry.js';
 import { WindowInput } from '../../src/inputs/window/decode.js';
@@ -47,18 +48,22 @@ describe('inputs/registry', () => {
 
   it("looks at a fashion-sized image as one grey plane at the first model's size", async () => {
     const inputs = imageTask(28, 28, 1);
-    expect(inputs.featureNames).to.equal(IMAGE_FEATURES);
+    expect(inputs.featureNames).to.deep.equal([...IMAGE_FEATURES, ...ENCODING_FEATURES]);
     const bytes = await readFile('test/fixtures/fashion/test-0-class-9.png');
     const input = await inputs.decode({ form: 'upload', bytes, mediaType: 'image/png' }, limits);
     const plane = { type: 'image', width: 28, height: 28, channels: 1, fit: 'contain', background: 0, mean: [0], std: [1] } as const;
-    expect(await inputs.features(input)).to.deep.equal(imageFeatures(await (input as ImageInput).tensor(plane), 28, 28));
+    const features = await inputs.features(input);
+    expect(features.subarray(0, IMAGE_FEATURES.length)).to.deep.equal(imageFeatures(await (input as ImageInput).tensor(plane), 28, 28));
+    // How it was sent: at the model's size (log2 of the scale 0), lossless (0), quality 1.
+    expect(Array.from(features.subarray(IMAGE_FEATURES.length))).to.deep.equal([0, 0, 1]);
+    expect(inputs.groupOf(input)).to.equal('lossless@native');
   });
 
   it('binds images of any size and channel count from the manifest alone', async () => {
     const inputs = imageTask(12, 9, 3);
     const input = await inputs.decode(await inputs.blank(), limits);
     expect(await inputs.modelTensor(input, inputs.tensorPrep)).to.have.length(3 * 9 * 12);
-    expect(await inputs.features(input)).to.have.length(IMAGE_FEATURES.length);
+    expect(await inputs.features(input)).to.have.length(IMAGE_FEATURES.length + ENCODING_FEATURES.length);
     expect(inputs.description).to.deep.include({ kind: 'image', modelInput: { width: 12, height: 9, channels: 3 } });
   });
 

@@ -15,7 +15,7 @@ describe('pipeline/overhead', () => {
     const data: LabelledInputs = { labels: [0, 1, 0], input: (i) => windows[i]! };
     const { rows, featureUs } = await timedFeatureRows(manifest, data);
     expect(rows).to.have.length(3);
-    expect(rows[1]).to.deep.equal(Array.from(await inputs.features(data.input(1))));
+    expect(rows[1]).to.deep.equal(Array.from(await inputs.features(await data.input(1))));
     // A cost, in microseconds: how large it is depends on the machine, so only its kind is checked.
     expect(Number.isFinite(featureUs) && featureUs >= 0).to.equal(true);
   });

@@ -19,7 +19,7 @@ function toyPremodel(): PremodelFile {
   return {
     $comment: 'test',
     kind: 'adaptive-zoo-premodel',
-    version: 3,
+    version: 4,
     task: 'toy',
     zooHash: zoo.zooHash,
     dataHash: 'd'.repeat(64),
@@ -33,9 +33,10 @@ function toyPremodel(): PremodelFile {
       { models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', start: 'premodel', accuracy: 0.97, meanCostMs: 0.3, accuracyLowerBound: 0.95 },
       { models: ['large'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.98, meanCostMs: 0.4, accuracyLowerBound: 0.96 },
     ],
+    alone: { small: { accuracyLowerBound: 0.88 }, large: { accuracyLowerBound: 0.96 } },
     bestSingleAccuracy: 0.98,
     defaultTarget: 0.96,
-    training: { options, folds: 2, rows: 200, overheadMs: 0.01, seconds: 0.1, trainedAt: new Date().toISOString() },
+    training: { options, folds: 2, rows: 200, overheadMs: 0.01, margin: 0.02, seconds: 0.1, trainedAt: new Date().toISOString() },
   };
 }
 
@@ -65,7 +66,29 @@ describe('premodel/premodel', () => {
     expect(premodel.operatingPoint(0.94)).to.deep.equal({ models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', start: 'premodel', accuracy: 0.95 });
     // Nothing vouches for 0.99: the most accurate point, whose bound tells the route it falls short.
     expect(premodel.operatingPoint(0.99)).to.deep.equal({ models: ['large'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.96 });
-    expect(premodel.defaultTarget).to.equal(0.96);
+    expect(premodel.defaultTarget()).to.equal(0.96);
+  });
+
+  it('with encoding groups, serves each request from the cheapest point vouched for its group; an unknown group gets the worst case', () => {
+    const file = toyPremodel();
+    const figures = (a: number, cost: number, bound: number) => ({ accuracy: a, meanCostMs: cost, accuracyLowerBound: bound });
+    // small is vouched for 0.88 on clean images, 0.80 on low-quality JPEGs; large for 0.96 and 0.90.
+    file.calibration = [
+      { ...file.calibration[0]!, accuracyLowerBound: 0.8, groups: { clean: figures(0.9, 0.1, 0.88), jpeg: figures(0.82, 0.1, 0.8) } },
+      { ...file.calibration[3]!, accuracyLowerBound: 0.9, groups: { clean: figures(0.98, 0.4, 0.96), jpeg: figures(0.92, 0.4, 0.9) } },
+    ];
+    file.defaultTargets = { clean: 0.96, jpeg: 0.9 };
+    file.defaultTarget = 0.9;
+    const premodel = Premodel.fromJSON(file, zoo);
+    expect(premodel.operatingPoint(0.85, 'clean')).to.deep.include({ models: ['small'], accuracy: 0.88 });
+    expect(premodel.operatingPoint(0.85, 'jpeg')).to.deep.include({ models: ['large'], accuracy: 0.9 });
+    expect(premodel.operatingPoint(0.85, 'webp')).to.deep.include({ models: ['large'], accuracy: 0.9 });
+    expect(premodel.operatingPoint(0.95, 'jpeg'), 'none vouches: the one vouched for the most').to.deep.include({ models: ['large'], accuracy: 0.9 });
+    expect(premodel.defaultTarget('clean')).to.equal(0.96);
+    expect(premodel.defaultTarget('jpeg')).to.equal(0.9);
+    expect(premodel.defaultTarget('webp')).to.equal(0.9);
+    expect(premodel.vouchedAlone('small')).to.equal(0.88);
+    expect(premodel.vouchedAlone('resnet')).to.equal(0);
   });
 
   it('estimates only the models asked for', () => {

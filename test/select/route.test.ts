@@ -25,7 +25,8 @@ const point = (threshold: number, ladder = models, accuracy = 0.99) => (): Opera
 describe('select/route', () => {
   it('stops at the started model when stage two confirms it', () => {
     const r = routeWith(models, estimates(), { minAccuracy: 0.9 }, point(0.75), defaults, () => 0.9);
-    expect(r).to.deep.include({ model: 'tiny', ran: ['tiny'], predictedAccuracy: 0.9, predictedLatencyMs: 0.02, constraintMet: true });
+    // predictedAccuracy: what the served point is vouched for, not the verifier's hunch on this input.
+    expect(r).to.deep.include({ model: 'tiny', ran: ['tiny'], predictedAccuracy: 0.99, predictedLatencyMs: 0.02, constraintMet: true });
   });
 
   it('escalates to the most promising model left when stage two doubts the answer', () => {
@@ -41,7 +42,7 @@ describe('select/route', () => {
     const perRung = (): OperatingPoint => ({ models, thresholds: [0.8, 0.5, 0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.99 });
     const r = routeWith(models, estimates(), { minAccuracy: 0.9 }, perRung, defaults, () => 0.6);
     expect(r.ran).to.deep.equal(['tiny', 'mid']);
-    expect(r).to.deep.include({ model: 'mid', threshold: 0.5, predictedAccuracy: 0.6 });
+    expect(r).to.deep.include({ model: 'mid', threshold: 0.5, predictedAccuracy: 0.99 });
     expect(r.reason).to.contain('tiny was unsure (p=0.600 < 0.800): escalated to mid');
     // The same answers under one threshold for every rung climb to the top.
     expect(routeWith(models, estimates(), { minAccuracy: 0.9 }, point(0.8), defaults, () => 0.6).ran).to.deep.equal(['tiny', 'mid', 'big']);
@@ -128,7 +129,7 @@ describe('select/route', () => {
   it('says so when calibration vouches for less than the target', () => {
     const r = routeWith(models, estimates(), { minAccuracy: 0.98 }, point(0.9, models, 0.95), defaults, () => 0.99);
     expect(r.constraintMet).to.equal(false);
-    expect(r.reason).to.match(/^no calibrated ladder reaches 98\.0% \(best: 95\.0%\)/);
+    expect(r.reason).to.match(/^no calibrated ladder is vouched for 98\.00%: serving the one vouched for the most, .*, 95\.00%/);
   });
 
   it('runs a forced model, or a latency-only request, once, estimating what it needs', () => {
@@ -136,6 +137,26 @@ describe('select/route', () => {
     expect(routeWith(models, forced, { model: 'mid' }, point(0.75), defaults, () => 0).ran).to.deep.equal(['mid']);
     expect(forced.asked).to.deep.equal(['mid']);
     expect(routeWith(models, estimates(), { maxLatencyMs: 0.2 }, point(0.75), defaults, () => 0).ran).to.deep.equal(['mid']);
+  });
+
+  it('a forced model meets an accuracy target only where calibration vouches for it alone', () => {
+    const alone = (m: string) => (m === 'big' ? 0.96 : 0.8);
+    const vouched = routeWith(models, estimates(), { model: 'big', minAccuracy: 0.95 }, point(0.75), defaults, () => 0.1, alone);
+    expect(vouched).to.deep.include({ model: 'big', constraintMet: true, predictedAccuracy: 0.96 });
+    const not = routeWith(models, estimates(), { model: 'tiny', minAccuracy: 0.95 }, point(0.75), defaults, () => 0.99, alone);
+    expect(not).to.deep.include({ model: 'tiny', constraintMet: false, predictedAccuracy: 0.8 });
+    expect(not.reason).to.contain('alone it is vouched for 80.00%, below the 95.00% asked');
+  });
+
+  it('charges a rung that reuses the run of one already run only the rest of its cost', () => {
+    const withMirror: Candidate[] = [...all, { model: 'mid+m', pCorrect: 0.9, latencyMs: 0.2, runMs: 0.2, reuses: { rung: 'mid', ms: 0.1 } }];
+    const ladder = ['tiny', 'mid', 'mid+m'];
+    const estimateFor = (ids: readonly string[]) => withMirror.filter((c) => ids.includes(c.model));
+    const cascade = (): OperatingPoint => ({ models: ladder, thresholds: [0.9, 0.9, 0.9], verifier: 'confidence', start: 'cheapest', accuracy: 0.99 });
+    const r = routeWith([...models, 'mid+m'], estimateFor, { minAccuracy: 0.9 }, cascade, defaults, () => 0.5);
+    expect(r.ran).to.deep.equal(['tiny', 'mid', 'mid+m']);
+    // tiny 0.02, mid 0.1, and the mirror pass of mid 0.1 (its plain pass is reused).
+    expect(r.predictedLatencyMs).to.be.closeTo(0.22, 1e-12);
   });
 });
 

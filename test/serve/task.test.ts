@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { consultsPremodel } from '../../src/premodel/operating-point.js';
+import { consultsPremodel, pointFor } from '../../src/premodel/operating-point.js';
 import type { ServedTask } from '../../src/serve/task.js';
 import { postJson, serverPerSuite, validPredictBody, type TestServer } from '../http/server.js';
 
-/** An accuracy target of `task`'s committed premodel whose operating point consults it, or not. */
-function targetWhere(task: ServedTask, consulted: boolean): number {
-  const targets = task.premodel.file.calibration.map((p) => p.accuracyLowerBound);
+/** An accuracy target of `task`'s premodel whose operating point, for requests of `group`, consults it, or not. */
+function targetWhere(task: ServedTask, group: string | undefined, consulted: boolean): number {
+  const targets = task.premodel.file.calibration.map((p) => pointFor(p, group).bound);
   const target = targets.find((t) => {
-    const point = task.premodel.operatingPoint(t);
+    const point = task.premodel.operatingPoint(t, group);
     return point.models.length > 1 && consultsPremodel(point) === consulted;
   });
   expect(target, `a target whose point ${consulted ? 'consults' : 'does not consult'} the premodel`).to.not.equal(undefined);
@@ -23,8 +23,11 @@ describe('serve/task: the request path consults the premodel only where the poin
     const task = srv.app.service.plane.tasks.find((t) => t.name === description.task)!;
     const url = `${srv.base}/v1/tasks/${description.task}/predict`;
     const body = await validPredictBody(description);
+    // The group the decoder will see of this request's image, whose calibration serves it.
+    const wire = { form: 'json' as const, field: 'image', value: (body.input as { image: string }).image };
+    const group = task.inputs.groupOf(await task.inputs.decode(wire, { maxPixels: 1 << 24 }));
 
-    const cascade = await postJson(url, { ...body, constraint: { minAccuracy: targetWhere(task, false) } });
+    const cascade = await postJson(url, { ...body, constraint: { minAccuracy: targetWhere(task, group, false) } });
     expect(cascade.status, cascade.text).to.equal(200);
     expect(cascade.body.timing.featuresMs).to.equal(0);
     // With no stage one, each candidate counts with its accuracy on the premodel split.
@@ -32,7 +35,7 @@ describe('serve/task: the request path consults the premodel only where the poin
       expect(c.pCorrect, c.model).to.equal(Math.round(task.zoo.model(c.model).entry.accuracy!.premodel * 1e4) / 1e4);
     }
 
-    const premodel = await postJson(url, { ...body, constraint: { minAccuracy: targetWhere(task, true) } });
+    const premodel = await postJson(url, { ...body, constraint: { minAccuracy: targetWhere(task, group, true) } });
     expect(premodel.status, premodel.text).to.equal(200);
     expect(premodel.body.timing.featuresMs).to.be.above(0);
   });

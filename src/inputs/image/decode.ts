@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { InvalidInputError, PayloadTooLargeError } from '../../errors/index.js';
 import type { DecodeLimits, Input } from '../kind.js';
+import { observeEncoded, observePixels, type Observed } from './observed.js';
 import { decodeGreyPng } from './png.js';
 import type { ImagePreprocessing } from './preprocessing.js';
 
@@ -16,6 +17,19 @@ export interface RawImage {
   width: number;
   height: number;
   channels: 1 | 2 | 3 | 4;
+}
+
+/** Views of an image that a model may be invariant to (test-time augmentation). */
+export type ImageView = 'mirror';
+
+/** A CHW tensor flipped left to right. */
+function mirrored(tensor: Float32Array, prep: ImagePreprocessing): Float32Array {
+  const out = new Float32Array(tensor.length);
+  const { width } = prep;
+  for (let row = 0; row < tensor.length; row += width) {
+    for (let x = 0; x < width; x++) out[row + x] = tensor[row + width - 1 - x]!;
+  }
+  return out;
 }
 
 /** The encoded formats a request may send, as sharp names them. */
@@ -38,6 +52,8 @@ export class ImageInput implements Input {
     private readonly open: () => sharp.Sharp,
     /** The encoded format the image arrived in; undefined for pixels (a data set, a v2 tensor). */
     readonly format: ImageFormat | undefined,
+    /** What its headers say of how it was encoded: format, size, lossy, JPEG quality. */
+    readonly observed: Observed,
     private readonly raw?: RawImage,
   ) {}
 
@@ -48,7 +64,7 @@ export class ImageInput implements Input {
     // Grey pixels decoded without libvips serve the preprocessings of their own size; any other is
     // resampled by sharp from the file, exactly as without the fast path.
     const grey = decodeGreyPng(bytes, limits.maxPixels);
-    if (grey !== undefined) return new ImageInput(open, 'png', grey);
+    if (grey !== undefined) return new ImageInput(open, 'png', observeEncoded(bytes, 'png', grey.width, grey.height), grey);
     let meta: sharp.Metadata;
     try {
       // Reads the header only. sharp's own pixel limit would refuse a decompression bomb here as
@@ -68,12 +84,13 @@ export class ImageInput implements Input {
       );
     }
     // Only the first frame of an animated or multi-page image is used (`pages: 1` is the default).
-    return new ImageInput(open, meta.format as ImageFormat);
+    const format = meta.format as ImageFormat;
+    return new ImageInput(open, format, observeEncoded(bytes, format, width, height));
   }
 
   static fromRaw(image: RawImage): ImageInput {
     const { width, height, channels } = image;
-    return new ImageInput(() => sharp(image.pixels, { raw: { width, height, channels } }), undefined, image);
+    return new ImageInput(() => sharp(image.pixels, { raw: { width, height, channels } }), undefined, observePixels(width, height), image);
   }
 
   /**
@@ -103,9 +120,12 @@ export class ImageInput implements Input {
     return ImageInput.fromRaw({ pixels, width: prep.width, height: prep.height, channels: prep.channels });
   }
 
-  /** The tensor (CHW, float32) for `prep`, computed once per distinct preprocessing. */
-  tensor(prep: ImagePreprocessing): Promise<Float32Array> {
-    const key = preprocessingKey(prep);
+  /**
+   * The tensor (CHW, float32) for `prep`, computed once per distinct preprocessing; of its `view`
+   * (mirror: flipped left to right), made from the plain tensor.
+   */
+  tensor(prep: ImagePreprocessing, view?: ImageView): Promise<Float32Array> {
+    const key = view === undefined ? preprocessingKey(prep) : `${preprocessingKey(prep)}:${view}`;
     let tensor = this.tensors.get(key);
     if (tensor === undefined) {
       const raw = this.raw;
@@ -113,12 +133,17 @@ export class ImageInput implements Input {
       // model as sharp converts them, each channel the grey value.
       const sameSize = raw !== undefined && raw.width === prep.width && raw.height === prep.height;
       tensor =
-        sameSize && (raw.channels === prep.channels || raw.channels === 1)
-          ? Promise.resolve(planarTensor(raw.pixels, raw.channels, prep))
-          : toTensor((this.source ??= this.open()).clone(), prep);
+        view !== undefined ? this.tensor(prep).then((plain) => mirrored(plain, prep))
+        : sameSize && (raw.channels === prep.channels || raw.channels === 1) ? Promise.resolve(planarTensor(raw.pixels, raw.channels, prep))
+        : toTensor((this.source ??= this.open()).clone(), prep);
       this.tensors.set(key, tensor);
     }
     return tensor;
+  }
+
+  /** The pixels it was made from (a data set's), if it was made from pixels. */
+  pixels(): RawImage | undefined {
+    return this.raw !== undefined && this.format === undefined ? this.raw : undefined;
   }
 
   /** The image as a PNG file, as a client would send it (the pixels it was made from, or its first decode). */

@@ -8,8 +8,10 @@
  */
 import { BadRequestError, InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
 import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
-import { encodePng, ImageInput, type ImageFormat } from './decode.js';
+import { encodePng, ImageInput, type ImageFormat, type ImageView, type RawImage } from './decode.js';
+import { CLIENT_ENCODINGS, encodeLikeClient } from './encode.js';
 import { IMAGE_FEATURES, imageFeatures } from './features.js';
+import { encodingGroup, type Observed } from './observed.js';
 import { imagePreprocessingSchema, type ImagePreprocessing } from './preprocessing.js';
 
 /** The media type of each image format a request may send. */
@@ -45,6 +47,21 @@ function asImage(input: Input): ImageInput {
   return input;
 }
 
+/** The premodel's features of how the image was sent, after those of its pixels. */
+export const ENCODING_FEATURES: readonly string[] = Object.freeze([
+  'encodedScale', // log2 of the sent size over the model's: how much a client enlarged (or shrank) it
+  'encodedLossy', // 1 for JPEG and lossy WebP
+  'encodedQuality', // a JPEG's quality / 100; 1 for lossless, 0.8 for lossy WebP (its quality is not in its header)
+]);
+
+function encodingFeatures(observed: Observed, width: number, height: number): [number, number, number] {
+  const scale = Math.log2(Math.max(observed.width / width, observed.height / height));
+  const quality = !observed.lossy ? 1 : observed.quality === undefined ? 0.8 : observed.quality / 100;
+  return [scale, observed.lossy ? 1 : 0, quality];
+}
+
+const BY_ID = new Map(CLIENT_ENCODINGS.map((e) => [e.id, e]));
+
 /** The grey plane at the first model's size on which the features are computed. */
 function featurePlane(first: ImagePreprocessing): ImagePreprocessing {
   const { width, height, fit, background } = first;
@@ -62,6 +79,7 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
     description: 'A PNG, JPEG or WebP file, base64 (a data: URL prefix is accepted).',
   },
   uploadTypes: Object.values(MEDIA_TYPES),
+  views: ['mirror'],
 
   shapeOf: (prep) => [prep.channels, prep.height, prep.width],
 
@@ -77,7 +95,8 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
       kind: 'image',
       jsonField: 'image',
       uploadTypes: Object.values(MEDIA_TYPES),
-      featureNames: IMAGE_FEATURES,
+      featureNames: Object.freeze([...IMAGE_FEATURES, ...ENCODING_FEATURES]),
+      clientEncodings: CLIENT_ENCODINGS.map((e) => e.id),
       description: {
         kind: 'image',
         formats: Object.values(MEDIA_TYPES),
@@ -105,10 +124,23 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
         await asImage(input).tensor(plane);
       },
       async features(input) {
-        return imageFeatures(await asImage(input).tensor(plane), plane.width, plane.height);
+        const image = asImage(input);
+        const pixels = imageFeatures(await image.tensor(plane), plane.width, plane.height);
+        const features = new Float32Array(pixels.length + ENCODING_FEATURES.length);
+        features.set(pixels);
+        features.set(encodingFeatures(image.observed, plane.width, plane.height), pixels.length);
+        return features;
       },
-      modelTensor: (input, prep: PreprocessingBase) => asImage(input).tensor(prep as ImagePreprocessing),
-      asWire: async (input) => ({ form: 'upload', bytes: await asImage(input).png(), mediaType: MEDIA_TYPES.png }),
+      groupOf: (input) => encodingGroup(asImage(input).observed, plane.width, plane.height),
+      modelTensor: (input, prep: PreprocessingBase, view?: string) => asImage(input).tensor(prep as ImagePreprocessing, view as ImageView | undefined),
+      async asWire(input, encoding) {
+        const image = asImage(input);
+        if (encoding === undefined) return { form: 'upload', bytes: await image.png(), mediaType: MEDIA_TYPES.png };
+        const spec = BY_ID.get(encoding);
+        const raw: RawImage | undefined = image.pixels();
+        if (spec === undefined || raw === undefined) throw new InvalidInputError(`no client encoding "${encoding}" of these pixels`);
+        return { form: 'upload', bytes: await encodeLikeClient(raw, spec), mediaType: MEDIA_TYPES[spec.format] };
+      },
       blank: async () => ({
         form: 'upload',
         bytes: await encodePng({ pixels: new Uint8Array(plane.width * plane.height), width: plane.width, height: plane.height, channels: 1 }),

@@ -31,6 +31,7 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
     items: { type: 'array', items: { type: 'number' } },
   },
   uploadTypes: [],
+  views: [],
 
   shapeOf: (prep) => [prep.length, prep.channels],
 
@@ -60,7 +61,12 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
       },
       prepare: async () => {},
       features: async (input) => windowFeatures(asWindow(input).samples, length, channels, sampleRateHz),
-      modelTensor: async (input, prep: PreprocessingBase) => checkWindowTensor(asWindow(input).samples, prep as WindowPreprocessing),
+      async modelTensor(input, prep: PreprocessingBase, view?: string) {
+        if (view !== undefined) throw new InvalidInputError(`windows have no view "${view}"`);
+        return checkWindowTensor(asWindow(input).samples, prep as WindowPreprocessing);
+      },
+      clientEncodings: [],
+      groupOf: () => undefined,
       asWire: async (input) => ({ form: 'json', field: 'window', value: windowRows(asWindow(input).samples, channels) }),
       blank: async () => ({ form: 'json', field: 'window', value: Array.from({ length }, () => new Array<number>(channels).fill(0)) }),
     };

@@ -11,9 +11,17 @@ import { loadHaptSplits, type WindowSet } from './hapt.js';
 
 export interface LabelledInputs {
   labels: readonly number[];
-  /** Who each input came from (a volunteer), where inputs of one source are alike: folds keep a group together. */
+  /**
+   * Who each input came from (a volunteer), where inputs of one person are alike: folds keep a
+   * group together, and accuracy bounds allow for the spread between people.
+   */
   groups?: readonly number[];
-  input(index: number): Input;
+  /**
+   * The original input each row was made from, where several rows encode one input (client
+   * encodings): folds keep a source's rows together, so out-of-fold estimates never saw the input.
+   */
+  sources?: readonly number[];
+  input(index: number): Input | Promise<Input>;
 }
 
 export interface EvaluationSplits {

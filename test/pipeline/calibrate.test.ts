@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { seededRandom } from '../../src/premodel/forest.js';
-import { CALIBRATION_THRESHOLDS, calibrate, ladders, replay, replayCascade, thresholdGrid, type RoutingData } from '../../src/pipeline/train-premodel.js';
+import { CALIBRATION_THRESHOLDS, calibrate, ladders, measuredMargin, thresholdGrid } from '../../src/pipeline/calibrate.js';
+import { replay, replayCascade, type RoutingData } from '../../src/pipeline/replay.js';
 
 /** Three models on 100 inputs: `cheap` is right on the first 70, `dear` on the first 95; stage two knows. */
 function toyRouting(): RoutingData {
@@ -18,7 +19,7 @@ function toyRouting(): RoutingData {
   };
 }
 
-describe('pipeline/train-premodel', () => {
+describe('pipeline/calibrate (and the replays it runs)', () => {
   it('ladders: every ordered choice of up to n rungs', () => {
     expect(ladders(['a', 'b', 'c'], 2)).to.deep.equal([['a'], ['a', 'b'], ['a', 'c'], ['b'], ['b', 'c'], ['c']]);
     expect(ladders(['a', 'b', 'c', 'd'], 3)).to.have.length(4 + 6 + 4);
@@ -82,7 +83,7 @@ describe('pipeline/train-premodel', () => {
     const best = calibrate(data, ['cheap', 'mid', 'dear']).at(-1)!;
     expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], verifier: 'confidence', accuracy: 0.95, meanCostMs: 0.39 });
     // With confidence alone to choose from, the same; with stage two alone, dear's accuracy costs dear's price.
-    const stageTwoOnly = calibrate(data, ['cheap', 'mid', 'dear'], undefined, undefined, [{ start: 'premodel', verifier: 'premodel' }]);
+    const stageTwoOnly = calibrate(data, ['cheap', 'mid', 'dear'], { routings: [{ start: 'premodel', verifier: 'premodel' }] });
     expect(stageTwoOnly.find((p) => p.accuracy >= 0.95)!.meanCostMs).to.equal(1);
   });
 
@@ -116,7 +117,7 @@ describe('pipeline/train-premodel', () => {
     // A lone model decides nothing, so it is served as a cascade of one and never charged.
     const lone = charged.find((p) => p.models.length === 1)!;
     expect(lone).to.deep.include({ start: 'cheapest', verifier: 'confidence', meanCostMs: 0.1 });
-    const premodelOnly = calibrate({ ...data, overheadMs: 0.05 }, ['cheap', 'mid', 'dear'], undefined, undefined, [{ start: 'premodel', verifier: 'premodel' }]);
+    const premodelOnly = calibrate({ ...data, overheadMs: 0.05 }, ['cheap', 'mid', 'dear'], { routings: [{ start: 'premodel', verifier: 'premodel' }] });
     expect(premodelOnly.find((p) => p.accuracy >= 0.95)!.meanCostMs).to.be.closeTo(free.meanCostMs + 0.05, 1e-9);
   });
 
@@ -128,4 +129,63 @@ describe('pipeline/train-premodel', () => {
     const best = calibrate(data, ['cheap', 'mid', 'dear']).find((p) => p.accuracy >= 0.95)!;
     expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], start: 'cheapest', verifier: 'confidence', meanCostMs: 0.39 });
   });
+
+  it('ladders: a rung that reuses another climbs straight from it', () => {
+    const all = ladders(['a', 'b', 'b+m', 'c'], 3, (m) => (m === 'b+m' ? 'b' : undefined));
+    for (const ladder of all) {
+      const at = ladder.indexOf('b+m');
+      if (at !== -1) expect(ladder[at - 1], ladder.join(' > ')).to.equal('b');
+    }
+    expect(all).to.deep.include(['a', 'b', 'b+m']);
+    expect(all).to.deep.include(['b', 'b+m', 'c']);
+    expect(all).to.not.deep.include(['a', 'b+m']);
+  });
+
+  it('replays charge a rung that reuses the run of one below it only the rest', () => {
+    const data = toyRouting();
+    data.models = [{ id: 'cheap', latencyMs: 0.1 }, { id: 'cheap+m', latencyMs: 0.2, reuses: { rung: 'cheap', ms: 0.1 } }, { id: 'dear', latencyMs: 1 }];
+    data.correct['cheap+m'] = data.correct.mid!;
+    data.confidence['cheap+m'] = data.confidence.mid!;
+    data.stage1['cheap+m'] = data.stage1.mid!;
+    data.stage2['cheap+m'] = data.stage2.mid!;
+    // The confidence (0.5) never reaches 0.9: every row climbs both rungs, for 0.1 + (0.2 - 0.1) ms.
+    expect(replayCascade(data, ['cheap', 'cheap+m'], [0.9, 0.9]).meanCostMs).to.be.closeTo(0.2, 1e-12);
+    const routed = replay(data, { minAccuracy: 1 }, () => ({ models: ['cheap', 'cheap+m'], thresholds: [0.9, 0.9], verifier: 'confidence', start: 'cheapest', accuracy: 1 }));
+    expect(routed.meanCostMs).to.be.closeTo(0.2, 1e-12);
+    // Alone, it runs both of its passes.
+    expect(replayCascade(data, ['cheap+m'], [0.5]).meanCostMs).to.be.closeTo(0.2, 1e-12);
+  });
+
+  it('calibrate: with request groups, each point carries each group\'s figures, and its bound is the worst group\'s', () => {
+    const data = toyRouting();
+    // Alternate rows are the two groups: cheap is right on the first 70 rows, so on 70% of each.
+    const requestGroups = Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? 'even' : 'odd'));
+    const points = calibrate(data, ['cheap', 'mid', 'dear'], { requestGroups });
+    for (const p of points) {
+      expect(p.groups).to.have.keys('even', 'odd');
+      expect(p.accuracyLowerBound).to.equal(Math.min(p.groups!.even!.accuracyLowerBound, p.groups!.odd!.accuracyLowerBound));
+    }
+    const lone = points.find((p) => p.models.length === 1 && p.models[0] === 'cheap')!;
+    expect(lone.groups!.even!.accuracy).to.equal(0.7);
+    expect(lone.groups!.even!.meanCostMs).to.equal(0.1);
+  });
+
+  it('calibrate: a measured margin lowers every bound by as much', () => {
+    const plain = calibrate(toyRouting(), ['cheap', 'mid', 'dear']);
+    const margined = calibrate(toyRouting(), ['cheap', 'mid', 'dear'], { margin: 0.1 });
+    const a = plain.find((p) => p.models.join() === 'cheap')!;
+    const b = margined.find((p) => p.models.join() === 'cheap')!;
+    expect(b.accuracyLowerBound).to.be.closeTo(a.accuracyLowerBound - 0.1, 1e-4);
+  });
+
+  it('measuredMargin: how far one half of the rows strays from the other', () => {
+    // Right on 90% of the first half and 80% of the second: 0.1 apart, sd 0.1 / sqrt(2).
+    const right = Uint8Array.from({ length: 200 }, (_, i) => (i < 100 ? (i % 10 !== 0 ? 1 : 0) : i % 5 !== 0 ? 1 : 0));
+    expect(measuredMargin({ m: right })).to.be.closeTo(0.1 / Math.SQRT2, 1e-9);
+    // Halves by key: rows of one key stay together (keys 0 and 1 in the first half, 2 and 3 in the second).
+    const keys = Array.from({ length: 200 }, (_, i) => Math.floor(i / 50));
+    expect(measuredMargin({ m: right }, keys)).to.be.closeTo(0.1 / Math.SQRT2, 1e-9);
+    expect(measuredMargin({ m: new Uint8Array(10).fill(1) })).to.equal(0);
+  });
 });
+
