@@ -57,8 +57,10 @@ export function renderResults(r: BenchResults): string {
   ];
   for (const t of r.throughput) {
     lines.push(
-      `**${t.task}**: ${t.connections} connections, ${t.seconds} s per configuration; routed requests ask for minAccuracy ${t.minAccuracy} ` +
-        `(the task's default, meant to match its most accurate model, ${t.mostAccurate}; what it reaches on the test split: reports/${t.task}.md). ` +
+      `**${t.task}**: ${t.connections} connections, ${t.seconds} s per configuration; routed requests give no constraint, so each is served its ` +
+        `group's default target (the most accurate model's, ${t.mostAccurate}, as far as calibration vouches for it: ` +
+        `${Object.entries(t.defaultTargets).slice(0, 3).map(([g, v]) => `${g} ${v}`).join(', ')}${Object.keys(t.defaultTargets).length > 3 ? ', ...' : ''}; ` +
+        `what it reaches on the test split: reports/${t.task}.md). ` +
         `Routed / most accurate: **${t.routedOverMostAccurate.toFixed(2)}x**; routed / cheapest: ${t.routedOverCheapest.toFixed(2)}x.`,
       '',
       '| configuration | requests/s | p50 / p99 ms | failed | models that answered |',

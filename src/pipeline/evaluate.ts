@@ -288,11 +288,11 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     rows.filter((i) => (r.pointOf[i]?.accuracy ?? 0) >= target).length / rows.length;
 
   const targetReplays = targets.map((target) => ({ target, replayed: replayByGroup(routing, groups, (g) => ({ constraint: { minAccuracy: target }, pointFor: pointsOf(g) })) }));
-  const targetPoint = (target: number, replayed: ReturnType<typeof replayByGroup>, rows: readonly number[], bestAccuracy: number): TargetPoint => {
+  const targetPoint = (target: number, replayed: ReturnType<typeof replayByGroup>, rows: readonly number[], bestAccuracy: number, rowGroups = groups): TargetPoint => {
     const overheadMs = overheadOn(replayed, rows);
     const { accuracy, meanCostMs } = statsOn(replayed, rows, overheadMs);
     // The most frequent group's point stands for the row set in the table.
-    const point = premodel.operatingPoint(target, mostFrequent(rows.map((i) => groups?.[i])));
+    const point = premodel.operatingPoint(target, mostFrequent(rows.map((i) => rowGroups?.[i])));
     const reachable = bestAccuracy >= target;
     return {
       label: `minAccuracy ${target}`,
@@ -376,7 +376,13 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     for (const encoding of [...new Set(encodings)]) {
       const rows = allRows.filter((i) => encodings[i] === encoding);
       const bestHere = bestOf(singleOn(rows));
-      const points = targetReplays.map(({ target, replayed }) => targetPoint(target, replayed, rows, bestHere.accuracy));
+      // The encoding's own sweep, up to its own best single model, over its rows alone.
+      const data = subset(routing, rows);
+      const rowGroupsHere = groups === undefined ? undefined : rows.map((i) => groups[i]!);
+      const own = Array.from({ length: rows.length }, (_, k) => k);
+      const points = targetSweep(bestHere.accuracy).map((target) =>
+        targetPoint(target, replayByGroup(data, rowGroupsHere, (g) => ({ constraint: { minAccuracy: target }, pointFor: pointsOf(g) })), own, bestHere.accuracy, rowGroupsHere),
+      );
       const reachable = points.filter((p) => p.met !== null);
       const atBest = cheapestAtLeast(points, bestHere.accuracy);
       perEncoding.push({
