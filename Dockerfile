@@ -16,6 +16,9 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY zoo ./zoo
 COPY premodel ./premodel
+# Label feedback's log and key (FEEDBACK_DIR): a volume, so that labels outlive the container.
+RUN mkdir -p /app/feedback && chown node:node /app/feedback
+VOLUME /app/feedback
 
 # Never root. WORKERS defaults to the cores the host has, which a CPU limit does not change: set
 # it to the CPUs the container may use.

@@ -13,7 +13,6 @@ import os from 'node:os';
 import { predictRequests, sampleTestInputs } from './bench/inputs.js';
 import { runLoad } from './bench/load.js';
 import { parseServiceEnv, startService } from './bench/service.js';
-import { datasetOf } from '../src/pipeline/datasets/index.js';
 import type { StageTiming } from '../src/serve/request.js';
 import { DATA_DIR, parseCli, runMain } from './cli.js';
 
@@ -37,7 +36,7 @@ runMain(command.name, async () => {
   const budgetMs = values['budget-ms'];
   const serviceEnv = parseServiceEnv(values['service-env']);
 
-  const inputs = await sampleTestInputs(task, 200, values.data ?? datasetOf(task).defaultDir);
+  const inputs = await sampleTestInputs(task, 200, values.data);
   const service = await startService(serviceEnv);
   if (values['client-nice'] !== undefined) os.setPriority(values['client-nice']);
   try {

@@ -6,11 +6,9 @@
  * premodel and test splits under zoo/<task>/outcomes/. --dry-run prints without writing.
  */
 import { DEFAULTS } from '../src/config/defaults.js';
-import { datasetOf } from '../src/pipeline/datasets/index.js';
-import { taskInputs } from '../src/inputs/registry.js';
-import { measureLatency, profileZoo, saveProfile } from '../src/pipeline/profile.js';
-import { zooTable } from '../src/pipeline/zoo-table.js';
-import { loadZoo } from '../src/zoo/repository.js';
+import { loadSplits } from '../src/pipeline/datasets/index.js';
+import { profileStep } from '../src/pipeline/task-steps.js';
+import { loadManifest } from '../src/zoo/manifest.js';
 import { DATA_DIR, parseCli, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
 
 const command = {
@@ -31,26 +29,14 @@ const command = {
 runMain(command.name, async () => {
   const values = parseCli(command);
   const zooDir = taskFolder(values['zoo-dir'], values.task);
-  const dataset = datasetOf(values.task);
-  const options = { intraOpThreads: values.threads, runs: values.runs, warmupRuns: values.warmup };
-  const started = performance.now();
-  const zoo = await loadZoo(zooDir, { intraOpThreads: options.intraOpThreads });
-  try {
-    const splits = await dataset.load(values.data ?? dataset.defaultDir);
-    const result = values['latency-only']
-      ? { latency: await measureLatency(zoo.models, taskInputs(zoo.manifest), await splits.premodel.input(0), options) }
-      : await profileZoo(zoo, splits, options);
-    const profiled = {
-      ...zoo.manifest,
-      models: zoo.manifest.models.map((m) => ({ ...m, accuracy: 'accuracy' in result ? result.accuracy[m.id] : m.accuracy, latency: result.latency[m.id] })),
-    };
-    console.log(zooTable(profiled));
-    if (!values['dry-run']) await saveProfile(zooDir, result);
-    console.log(
-      `profiled ${zoo.models.length} models with ${options.intraOpThreads} intra-op thread(s) in ` +
-        `${((performance.now() - started) / 1000).toFixed(1)} s${values['dry-run'] ? ' (dry run: nothing written)' : ''}`,
-    );
-  } finally {
-    zoo.dispose();
-  }
+  const { manifest } = await loadManifest(zooDir);
+  const splits = await loadSplits(manifest, values.data);
+  const step = await profileStep(zooDir, splits, {
+    intraOpThreads: values.threads,
+    runs: values.runs,
+    warmupRuns: values.warmup,
+    latencyOnly: values['latency-only'],
+    dryRun: values['dry-run'],
+  });
+  for (const line of step.lines) console.log(line);
 });

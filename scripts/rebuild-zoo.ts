@@ -1,25 +1,35 @@
 /**
- * npm run rebuild-zoo -- --task fashion|har [--data DIR] [--epochs N] [--seed N] [--no-profile]
+ * npm run rebuild-zoo -- --task fashion|har|har-acc [--data DIR] [--epochs N] [--seed N] [--no-profile]
  *
  * Retrains a built-in zoo with its Python recipe (zoo/recipes/<task>.py, on CPU, with Debian's
- * python3-torch and python3-onnx), then profiles it on this machine (npm run profile). For har,
- * the windows are cut first by the service's own code (npm run export-har-windows), so that
- * training and serving share one windowing implementation.
+ * python3-torch and python3-onnx), then takes it the path every task takes (src/pipeline/
+ * task-steps.ts): profile on this machine, premodel, report. For har and har-acc the windows are
+ * cut first by the service's own code (npm run export-har-windows), so that training and serving
+ * share one windowing implementation. har-acc is the worked example of a brought zoo: its recipe
+ * writes the files a team would bring, and npm run add-task imports them.
  */
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { loadSplits } from '../src/pipeline/datasets/index.js';
+import { buildTask, DEFAULT_PREMODEL_OPTIONS } from '../src/pipeline/task-steps.js';
+import { DEFAULTS } from '../src/config/defaults.js';
+import { loadManifest } from '../src/zoo/manifest.js';
 import { parseCli, runMain } from './cli.js';
 
+const HAPT = '../shared/data/hapt';
+const WINDOWS = '.cache/har-windows';
 const RECIPES = {
   fashion: { data: '/usr/share/datasets/fashion-mnist' },
-  har: { data: '../shared/data/hapt' },
+  har: { data: HAPT },
+  'har-acc': { data: HAPT },
 } as const;
 
 const command = {
   name: 'npm run rebuild-zoo --',
-  summary: 'Retrains a built-in zoo with its Python recipe (offline, CPU), then profiles it on this machine.',
+  summary: 'Retrains a built-in zoo with its Python recipe (offline, CPU), then profiles it on this machine, trains its premodel and writes its report.',
   options: {
     task: { type: 'string', required: true, choices: Object.keys(RECIPES), placeholder: 'TASK', help: 'the zoo to rebuild' },
-    data: { type: 'string', placeholder: 'DIR', help: "the task's data set (default: /usr/share/datasets/fashion-mnist, ../shared/data/hapt)" },
+    data: { type: 'string', placeholder: 'DIR', help: `the task's data set (default: ${RECIPES.fashion.data} for fashion, ${HAPT} for the others)` },
     epochs: { type: 'int', min: 1, max: 10_000, help: "epochs of the full CNN (default: the recipe's)" },
     seed: { type: 'int', help: "the recipe's random seed (default: the recipe's)" },
     python: { type: 'string', default: '/usr/bin/python3', placeholder: 'PATH', help: 'the Python with torch and onnx' },
@@ -39,11 +49,16 @@ runMain(command.name, async () => {
   const task = values.task as keyof typeof RECIPES;
   const data = values.data ?? RECIPES[task].data;
   const tuning = [...(values.epochs === undefined ? [] : ['--epochs', String(values.epochs)]), ...(values.seed === undefined ? [] : ['--seed', String(values.seed)])];
-  if (task === 'har') {
-    run('npx', ['tsx', 'scripts/export-har-windows.ts', '--data', data, '--out', '.cache/har-windows']);
-    run(values.python, ['zoo/recipes/har.py', '--windows', '.cache/har-windows', '--out', 'zoo/har', ...tuning]);
-  } else {
-    run(values.python, ['zoo/recipes/fashion.py', '--data', data, '--out', 'zoo/fashion', ...tuning]);
+  if (task !== 'fashion') run('npx', ['tsx', 'scripts/export-har-windows.ts', '--data', data, '--out', WINDOWS]);
+  if (task === 'har-acc') {
+    run(values.python, ['zoo/recipes/har_acc.py', '--windows', WINDOWS, '--out', '.cache/har-acc', ...tuning]);
+    if (!values['no-profile']) run('npx', ['tsx', 'scripts/add-task.ts', '--task', task, '--models', '.cache/har-acc/models', '--data', '.cache/har-acc/data', '--replace']);
+    return;
   }
-  if (!values['no-profile']) run('npx', ['tsx', 'scripts/profile.ts', '--task', task, '--data', data]);
+  run(values.python, [`zoo/recipes/${task}.py`, ...(task === 'har' ? ['--windows', WINDOWS] : ['--data', data]), '--out', `zoo/${task}`, ...tuning]);
+  if (values['no-profile']) return;
+  const paths = { zooDir: path.join('zoo', task), premodelDir: path.join('premodel', task), reportsDir: 'reports' };
+  const { manifest } = await loadManifest(paths.zooDir);
+  const profile = { intraOpThreads: DEFAULTS.intraOpThreads, runs: DEFAULTS.profileRuns, warmupRuns: DEFAULTS.profileWarmupRuns };
+  await buildTask(paths, await loadSplits(manifest, data), { profile, premodel: DEFAULT_PREMODEL_OPTIONS, command: `npm run evaluate -- --task ${task}` }, (line) => console.log(line));
 });

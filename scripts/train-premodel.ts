@@ -6,12 +6,9 @@
  * `npm run profile`) and the cheap features of the same inputs; writes premodel/<task>/premodel.json.
  */
 import path from 'node:path';
-import { taskInputs } from '../src/inputs/registry.js';
-import { rowsOfOutcomes } from '../src/pipeline/client-rows.js';
-import { datasetOf } from '../src/pipeline/datasets/index.js';
-import { outcomePath, readOutcomes } from '../src/pipeline/outcomes.js';
-import { DEFAULT_FOREST, trainTaskPremodel } from '../src/pipeline/train-premodel.js';
-import { savePremodel } from '../src/premodel/premodel.js';
+import { loadSplits } from '../src/pipeline/datasets/index.js';
+import { premodelStep } from '../src/pipeline/task-steps.js';
+import { DEFAULT_FOREST } from '../src/pipeline/train-premodel.js';
 import { loadManifest } from '../src/zoo/manifest.js';
 import { DATA_DIR, parseCli, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
 
@@ -33,30 +30,12 @@ const command = {
 
 runMain(command.name, async () => {
   const values = parseCli(command);
-  const started = performance.now();
-  const task = values.task;
-  const zooDir = taskFolder(values['zoo-dir'], task);
-  const dataset = datasetOf(task);
-  const { manifest, zooHash } = await loadManifest(zooDir);
-  const outcomes = await readOutcomes(outcomePath(zooDir, 'premodel'), zooHash);
-  const splits = await dataset.load(values.data ?? dataset.defaultDir);
-  const { premodel, featureUs } = await trainTaskPremodel({
-    manifest,
-    zooHash,
-    outcomes,
-    // The rows the profiler measured: the premodel split as clients send it, for a kind they encode.
-    data: rowsOfOutcomes(splits.premodel, taskInputs(manifest), outcomes.rows),
+  const zooDir = taskFolder(values['zoo-dir'], values.task);
+  const { manifest } = await loadManifest(zooDir);
+  const splits = await loadSplits(manifest, values.data);
+  const step = await premodelStep(zooDir, path.join(values.out, values.task), splits, {
     folds: values.folds,
-    options: { ...DEFAULT_FOREST, trees: values.trees, rowsPerTree: values['rows-per-tree'], maxDepth: values['max-depth'], seed: values.seed },
+    forest: { ...DEFAULT_FOREST, trees: values.trees, rowsPerTree: values['rows-per-tree'], maxDepth: values['max-depth'], seed: values.seed },
   });
-  const file = await savePremodel(path.join(values.out, task), premodel);
-  console.log(`routes among ${premodel.models.join(', ')}`);
-  console.log(`features and forests ${(premodel.training.overheadMs * 1000).toFixed(1)} us per input (features ${featureUs.toFixed(1)} us), ` +
-    'charged to the routings that consult the premodel');
-  console.log('operating points (out of fold, premodel split): ladder @ thresholds per rung -> accuracy (lower bound), mean cost');
-  for (const c of premodel.calibration) {
-    console.log(`  ${c.models.join(' > ')} @ ${c.thresholds.join(' / ')}${c.models.length > 1 ? ` (${c.verifier}${c.start === 'cheapest' ? ', from the cheapest' : ''})` : ''} -> ${(c.accuracy * 100).toFixed(2)}% (${(c.accuracyLowerBound * 100).toFixed(2)}%), ${c.meanCostMs.toFixed(4)} ms`);
-  }
-  console.log(`wrote ${file}; forests trained in ${premodel.training.seconds.toFixed(1)} s, ` +
-    `${((performance.now() - started) / 1000).toFixed(1)} s in all`);
+  for (const line of step.lines) console.log(line);
 });

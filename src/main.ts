@@ -8,27 +8,48 @@
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import os from 'node:os';
 import { destination as logDestination, pino, type Logger } from 'pino';
 import { LATENCY_DEFAULTS } from './config/defaults.js';
 import { ConfigError, configFromEnv, usage, type ServiceConfig } from './config/env.js';
 import { ArtifactError } from './errors/index.js';
+import { FeedbackService } from './feedback/index.js';
+import { LockHeldError } from './feedback/store.js';
 import { buildApp, type App } from './http/app.js';
 import { runPrimary } from './serve/cluster.js';
 import { DataPlane } from './serve/dataplane.js';
 import { LatencyModel } from './serve/latency.js';
 
-function loader(config: Readonly<ServiceConfig>): () => Promise<DataPlane> {
+function loader(config: Readonly<ServiceConfig>, feedback: FeedbackService | undefined): () => Promise<DataPlane> {
   // One latency model for the process, kept across reloads: the load it follows is the process's.
   const latency = new LatencyModel({ ...LATENCY_DEFAULTS, adaptive: config.adaptiveLatency });
-  return () =>
-    DataPlane.load({
+  return async () => {
+    const plane = await DataPlane.load({
       zooDir: config.zooDir,
       premodelDir: config.premodelDir,
       intraOpThreads: config.intraOpThreads,
       defaultMaxLatencyMs: config.defaultMaxLatencyMs,
       latency,
       retryAfterS: config.retryAfterS,
+      correction: { enabled: config.feedbackCorrection, step: config.feedbackStep, maxRaise: config.feedbackMaxRaise },
+      ...(feedback === undefined ? {} : { signer: feedback.signer }),
     });
+    // A fresh plane counts the stored labels; its correction starts from none.
+    await feedback?.replay(plane.tasks);
+    return plane;
+  };
+}
+
+/** The feedback store of this process (FEEDBACK_DIR), or none when feedback is off. */
+async function openFeedback(config: Readonly<ServiceConfig>): Promise<FeedbackService | undefined> {
+  if (config.feedbackDir === '') return undefined;
+  const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 48) || 'host';
+  const open = (replica: string) =>
+    FeedbackService.open({ dir: config.feedbackDir, replica, key: config.feedbackKey, maxBatch: config.feedbackMaxBatch, maxBytes: config.feedbackMaxBytes });
+  if (config.feedbackReplica !== '') return open(config.feedbackReplica);
+  const replica = cluster.isWorker ? `${host}-w${cluster.worker!.id}` : host;
+  // A second service started on this host in the same folder writes a log of its own.
+  return open(replica).catch((err: unknown) => (err instanceof LockHeldError ? open(`${replica}-p${process.pid}`) : Promise.reject(err)));
 }
 
 function listen(app: App, config: Readonly<ServiceConfig>): Promise<Server> {
@@ -38,7 +59,7 @@ function listen(app: App, config: Readonly<ServiceConfig>): Promise<Server> {
   });
 }
 
-function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>, load: () => Promise<DataPlane>, logger: Logger): void {
+function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>, load: () => Promise<DataPlane>, logger: Logger, feedback: FeedbackService | undefined): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -55,6 +76,7 @@ function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>
     server.closeAllConnections();
     await closed;
     await app.service.close();
+    await feedback?.close();
     logger.info('stopped');
     process.exit(drained ? 0 : 1);
   };
@@ -70,6 +92,18 @@ function handleSignals(app: App, server: Server, config: Readonly<ServiceConfig>
       (err: Error) => logger.error({ reason: err.message }, 'reload refused; the loaded artifacts keep serving'),
     );
   });
+}
+
+/** How often the drift monitors are looked at for a warning, in ms. */
+const DRIFT_CHECK_MS = 30_000;
+
+/** Logs one warning per input group as what clients send drifts from the premodel split (quality/drift.ts). */
+function watchDrift(app: App, logger: Logger): void {
+  setInterval(() => {
+    for (const task of app.service.plane.tasks) {
+      for (const drift of task.newlyDrifted()) logger.warn({ task: task.name, ...drift }, 'inputs drifted from the premodel split: the accuracy promise may not hold; send labels, or recalibrate');
+    }
+  }, DRIFT_CHECK_MS).unref();
 }
 
 async function main(): Promise<void> {
@@ -100,9 +134,12 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
-  const load = loader(config);
   let plane: DataPlane;
+  let feedback: FeedbackService | undefined;
+  let load: () => Promise<DataPlane>;
   try {
+    feedback = await openFeedback(config);
+    load = loader(config, feedback);
     plane = await load();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -111,14 +148,17 @@ async function main(): Promise<void> {
       `cannot start: ${message}`,
     );
     process.stderr.write(`adaptive-zoo: cannot start: ${message}\n`);
+    await feedback?.close();
     process.exit(1);
   }
   const app = buildApp(plane, config, {
     logger,
     ...(config.adminToken === '' ? {} : { reload: load }),
+    ...(feedback === undefined ? {} : { feedback }),
   });
   const server = await listen(app, config);
-  handleSignals(app, server, config, load, logger);
+  handleSignals(app, server, config, load, logger, feedback);
+  watchDrift(app, logger);
   const address = server.address();
   logger.info(
     {

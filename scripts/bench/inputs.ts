@@ -6,7 +6,7 @@
  */
 import type { WireInput } from '../../src/inputs/kind.js';
 import { taskInputs } from '../../src/inputs/registry.js';
-import { datasetOf } from '../../src/pipeline/datasets/index.js';
+import { loadSplits } from '../../src/pipeline/datasets/index.js';
 import { loadManifest } from '../../src/zoo/manifest.js';
 import type { LoadRequest } from './load.js';
 import path from 'node:path';
@@ -34,11 +34,11 @@ export function predictRequests(task: string, inputs: readonly BenchInput[], lab
   });
 }
 
-/** `count` evenly spaced inputs of the test split of `task` (its data set read from `dir`), as clients send them. */
-export async function sampleTestInputs(task: string, count: number, dir: string, zooDir = 'zoo'): Promise<BenchInput[]> {
+/** `count` evenly spaced inputs of the test split of `task` (its data set read from `dir`, default its own), as clients send them. */
+export async function sampleTestInputs(task: string, count: number, dir: string | undefined, zooDir = 'zoo'): Promise<BenchInput[]> {
   const { manifest } = await loadManifest(path.join(zooDir, task));
   const inputs = taskInputs(manifest);
-  const { test } = await datasetOf(task).load(dir);
+  const { test } = await loadSplits(manifest, dir);
   const n = test.labels.length;
   const picked = Array.from({ length: Math.min(count, n) }, (_, i) => Math.floor((i * n) / count));
   const wires = await Promise.all(picked.map(async (i) => inputs.asWire(await test.input(i))));

@@ -34,6 +34,30 @@ export const LATENCY_DEFAULTS = Object.freeze({
   marginStepMs: 0.5,
 });
 
+/** Label feedback and its online correction (src/feedback, src/quality). */
+export const FEEDBACK_DEFAULTS = Object.freeze({
+  /** FEEDBACK_DIR: where this replica's feedback log and the decision key live; empty: feedback off. */
+  dir: 'feedback',
+  /** FEEDBACK_MAX_BATCH: labels one POST may carry. */
+  maxBatch: 1000,
+  /** FEEDBACK_MAX_BYTES: retention: this replica's log is cut, oldest first, beyond this size: 64 MiB. */
+  maxBytes: 64 * 1024 * 1024,
+  /** Size at which a log segment is closed and the next begun: 8 MiB. */
+  segmentBytes: 8 * 1024 * 1024,
+  /** One request in this many computes its features for the drift monitor where its route skipped them. */
+  driftFeatureSample: 16,
+});
+
+/** The online correction of the accuracy promise (src/quality/realized.ts). */
+export const CORRECTION_DEFAULTS = Object.freeze({
+  /** FEEDBACK_CORRECTION: whether labels move the operating points (1) or are only counted (0). */
+  enabled: true,
+  /** FEEDBACK_STEP: the rule's step, gamma: how far one label moves its band's raise. */
+  step: 0.005,
+  /** FEEDBACK_MAX_RAISE: the most label feedback raises a band's target, in accuracy. */
+  maxRaise: 0.1,
+});
+
 /**
  * Defaults of the HTTP service, each with its unit; `src/config/env.ts` maps an environment
  * variable onto each (named in the comment) and rejects values out of range.
@@ -72,4 +96,20 @@ export const SERVICE_DEFAULTS = Object.freeze({
   logLevel: 'info',
   /** ADMIN_TOKEN: bearer token of POST /v1/admin/reload; empty disables the endpoint. */
   adminToken: '',
+  /** FEEDBACK_DIR: the feedback log and decision key; empty: feedback off. */
+  feedbackDir: FEEDBACK_DEFAULTS.dir,
+  /** FEEDBACK_KEY: the decision tokens' signing key (16 characters or more), shared by replicas; empty: FEEDBACK_DIR/key. */
+  feedbackKey: '',
+  /** FEEDBACK_REPLICA: this process's name in the feedback log; empty: the host name (and the worker's number). */
+  feedbackReplica: '',
+  /** FEEDBACK_MAX_BATCH: labels one feedback POST may carry. */
+  feedbackMaxBatch: FEEDBACK_DEFAULTS.maxBatch,
+  /** FEEDBACK_MAX_BYTES: retention of this replica's feedback log, in bytes. */
+  feedbackMaxBytes: FEEDBACK_DEFAULTS.maxBytes,
+  /** FEEDBACK_CORRECTION: whether labels move the operating points. */
+  feedbackCorrection: CORRECTION_DEFAULTS.enabled,
+  /** FEEDBACK_STEP: the online correction's step (gamma). */
+  feedbackStep: CORRECTION_DEFAULTS.step,
+  /** FEEDBACK_MAX_RAISE: the most feedback raises a target band, in accuracy. */
+  feedbackMaxRaise: CORRECTION_DEFAULTS.maxRaise,
 });

@@ -24,6 +24,15 @@ export interface ServiceConfig {
   logLevel: LogLevel;
   /** Empty: the admin endpoint is off. */
   adminToken: string;
+  /** Empty: feedback is off. */
+  feedbackDir: string;
+  feedbackKey: string;
+  feedbackReplica: string;
+  feedbackMaxBatch: number;
+  feedbackMaxBytes: number;
+  feedbackCorrection: boolean;
+  feedbackStep: number;
+  feedbackMaxRaise: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -65,6 +74,14 @@ export const ENV_VARIABLES: readonly Spec[] = Object.freeze([
   { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', help: 'on SIGTERM, how long requests in flight may take to finish, in ms', type: 'int', min: 0, max: 600_000 },
   { env: 'LOG_LEVEL', key: 'logLevel', help: 'pino log level', type: 'enum', values: LOG_LEVELS },
   { env: 'ADMIN_TOKEN', key: 'adminToken', help: 'bearer token of POST /v1/admin/reload; empty: the route is off', type: 'string', nonEmpty: false },
+  { env: 'FEEDBACK_DIR', key: 'feedbackDir', help: "folder of this replica's feedback log and of the decision key; empty: feedback off", type: 'string', nonEmpty: false },
+  { env: 'FEEDBACK_KEY', key: 'feedbackKey', help: 'key signing the requestIds (16 characters or more), the same on every replica; empty: FEEDBACK_DIR/key, made once', type: 'string', nonEmpty: false },
+  { env: 'FEEDBACK_REPLICA', key: 'feedbackReplica', help: "this process's name in the feedback log ([A-Za-z0-9._-]); empty: the host name and worker number", type: 'string', nonEmpty: false },
+  { env: 'FEEDBACK_MAX_BATCH', key: 'feedbackMaxBatch', help: 'labels one POST /v1/tasks/{task}/feedback may carry', type: 'int', min: 1, max: 100_000 },
+  { env: 'FEEDBACK_MAX_BYTES', key: 'feedbackMaxBytes', help: "retention: this replica's feedback log is cut, oldest first, beyond this size, in bytes", type: 'int', min: 1024 * 1024, max: Number.MAX_SAFE_INTEGER },
+  { env: 'FEEDBACK_CORRECTION', key: 'feedbackCorrection', help: '1: labels showing a target band missed move it to a stronger operating point; 0: labels are only counted', type: 'boolean' },
+  { env: 'FEEDBACK_STEP', key: 'feedbackStep', help: "the online correction's step (gamma of adaptive conformal inference)", type: 'number', min: 0, max: 0.5, exclusiveMin: true },
+  { env: 'FEEDBACK_MAX_RAISE', key: 'feedbackMaxRaise', help: 'the most label feedback raises a target band, in accuracy (0..1)', type: 'number', min: 0, max: 1 },
 ] satisfies Spec[]);
 
 function parse(spec: Spec, raw: string): { value: unknown } | { problem: string } {
@@ -115,6 +132,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Se
     const parsed = parse(spec, raw);
     if ('problem' in parsed) problems.push(parsed.problem);
     else (config as unknown as Record<string, unknown>)[spec.key] = parsed.value;
+  }
+  if (config.feedbackKey !== '' && config.feedbackKey.length < 16) problems.push('FEEDBACK_KEY must have 16 characters or more');
+  if (config.feedbackReplica !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(config.feedbackReplica)) {
+    problems.push(`FEEDBACK_REPLICA must be 1 to 64 of A-Z a-z 0-9 . _ -, not "${config.feedbackReplica}"`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   BAD_REQUEST: { status: 400, description: 'The request is malformed: wrong types, missing fields, values out of range.' },
   UNAUTHORIZED: { status: 401, description: 'An admin request without the right bearer token.' },
   NOT_FOUND: { status: 404, description: 'No such route, task or model; the message lists the valid ones.' },
+  CONFLICT: { status: 409, description: 'A label for a requestId that already has another one: a label, once given, stands.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body, or the image in it, is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -43,6 +44,11 @@ export class BadRequestError extends ZooError {
 /** A task or model id that the service does not have; the message lists the valid ones. */
 export class NotFoundError extends ZooError {
   readonly code = 'NOT_FOUND';
+}
+
+/** A label for a requestId that already has another one. */
+export class ConflictError extends ZooError {
+  readonly code = 'CONFLICT';
 }
 
 /** The body, image or window is larger than the configured limit. */

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express, { type Express, type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
+import type { FeedbackService } from '../feedback/index.js';
 import { Metrics } from '../metrics/index.js';
 import { systemClock, type LoopClock } from '../serve/clock.js';
 import type { DataPlane } from '../serve/dataplane.js';
@@ -29,6 +30,8 @@ export interface BuildOptions {
   reload?: PlaneLoader;
   /** The clock and event loop the wait to be read is estimated on; default: the process's. */
   clock?: LoopClock;
+  /** Label feedback's store (its signer must be the data plane's); none: feedback is off. */
+  feedback?: FeedbackService;
 }
 
 /** The express app, plus the service that holds its data plane (shutdown, reload, dispose). */
@@ -109,6 +112,7 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
     clock,
     readWait: new ReadWaitClock(clock),
     ...(options.reload === undefined ? {} : { reload: options.reload }),
+    ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
   };
   const openapi = JSON.stringify(openApiDocument(VERSION));
 

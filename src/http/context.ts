@@ -6,6 +6,7 @@
 import express, { type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { BadRequestError, UnsupportedMediaTypeError } from '../errors/index.js';
+import type { FeedbackService } from '../feedback/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { LoopClock } from '../serve/clock.js';
 import type { ReadWaitClock } from '../serve/read-wait.js';
@@ -38,6 +39,8 @@ export interface AppContext {
   reload?: PlaneLoader;
   /** How long the request read now had waited to be read (see serve/read-wait.ts). */
   readWait: ReadWaitClock;
+  /** Label feedback's store; none: POST /v1/tasks/{task}/feedback is off. */
+  feedback?: FeedbackService;
 }
 
 /** Admits an inference request (or 503) and leases the current data plane until the response closes. */

@@ -4,6 +4,7 @@
  * contract is the enforced one.
  */
 import {
+  feedbackBodySchema,
   inferBodySchema,
   maxLatencyMsSchema,
   minAccuracySchema,
@@ -40,8 +41,9 @@ const timingSchema = {
 
 const predictionSchema = {
   type: 'object',
-  required: ['task', 'model', 'label', 'classIndex', 'scores', 'selection', 'timing'],
+  required: ['requestId', 'task', 'model', 'label', 'classIndex', 'scores', 'selection', 'timing'],
   properties: {
+    requestId: { type: 'string', description: 'The decision, signed: what POST /v1/tasks/{task}/feedback takes a label for.' },
     task: { type: 'string' },
     model: { type: 'string', description: 'The zoo model that answered.' },
     label: { type: 'string' },
@@ -66,6 +68,52 @@ const predictionSchema = {
       },
     },
     timing: timingSchema,
+  },
+};
+
+const figures = {
+  labelled: { type: 'integer' },
+  accuracy: { type: 'number', description: 'Share of the labelled requests answered right.' },
+  lowerBound: { type: 'number', description: 'One-sided 95% Wilson lower bound.' },
+  upperBound: { type: 'number', description: 'One-sided 95% Wilson upper bound.' },
+} as const;
+
+const qualitySchema = {
+  type: 'object',
+  required: ['task', 'premodel', 'labelled', 'correction', 'bands', 'points', 'groups', 'corrections', 'drift', 'feedback'],
+  properties: {
+    task: { type: 'string' },
+    premodel: { type: 'string', description: "The premodel the points index into (its dataHash's first 8 hex digits)." },
+    labelled: { type: 'integer' },
+    correction: { type: 'object', properties: { enabled: { type: 'boolean' }, step: { type: 'number' }, maxRaise: { type: 'number' } } },
+    bands: { type: 'array', items: { type: 'object', properties: { band: { type: 'string' }, meanTarget: { type: ['number', 'null'] }, ...figures } } },
+    points: { type: 'array', items: { type: 'object', properties: { point: { type: 'integer' }, ladder: { type: 'string' }, promised: { type: 'number' }, ...figures } } },
+    groups: { type: 'array', items: { type: 'object', properties: { group: { type: 'string' }, ...figures } } },
+    corrections: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { band: { type: 'string' }, group: { type: 'string' }, raise: { type: 'number' }, missed: { type: 'boolean' }, recentLabelled: { type: 'integer' } },
+      },
+    },
+    drift: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          group: { type: 'string' },
+          featurePsi: { type: ['number', 'null'] },
+          feature: { type: ['string', 'null'] },
+          confidencePsi: { type: ['number', 'null'] },
+          drifted: { type: 'boolean' },
+          rows: { type: 'integer' },
+        },
+      },
+    },
+    feedback: {
+      type: ['object', 'null'],
+      properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, storedBytes: { type: 'integer' } },
+    },
   },
 };
 
@@ -136,6 +184,27 @@ export function openApiDocument(version: string): object {
           },
         },
       },
+      '/v1/tasks/{task}/feedback': {
+        post: {
+          summary: 'The true labels of answers given: stored durably, counted, and used to keep the accuracy promise',
+          parameters: [nameParam('task', 'A task name of GET /v1/tasks')],
+          requestBody: { required: true, content: json(feedbackBodySchema) },
+          responses: {
+            '202': {
+              description: 'Stored (on disk) and counted',
+              content: json({ type: 'object', required: ['accepted', 'duplicates'], properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' } } }),
+            },
+            ...errors(400, 404, 409, 413, 415, 503),
+          },
+        },
+      },
+      '/v1/tasks/{task}/quality': {
+        get: {
+          summary: 'What label feedback shows: realized accuracy per target band, operating point and group; the online correction; drift',
+          parameters: [nameParam('task', 'A task name of GET /v1/tasks')],
+          responses: { '200': { description: 'The quality report', content: json({ $ref: '#/components/schemas/Quality' }) }, ...errors(404) },
+        },
+      },
       '/v1/admin/reload': {
         post: {
           summary: 'Reload the zoos and premodels from disk; a broken artifact is refused and the loaded ones keep serving',
@@ -198,7 +267,7 @@ export function openApiDocument(version: string): object {
       },
     },
     components: {
-      schemas: { Error: errorSchema, V2Error: v2ErrorSchema, Prediction: predictionSchema },
+      schemas: { Error: errorSchema, V2Error: v2ErrorSchema, Prediction: predictionSchema, Quality: qualitySchema },
       securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
     },
   };

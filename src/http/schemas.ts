@@ -115,11 +115,35 @@ export const inferBodySchema = {
 
 export type InferBody = FromSchema<typeof inferBodySchema>;
 
+export const feedbackItemSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['requestId'],
+  properties: {
+    requestId: { type: 'string', minLength: 1, maxLength: 2048, description: "The prediction's requestId." },
+    label: { type: 'string', minLength: 1, maxLength: 200, description: 'The true class, by name (GET /v1/tasks/{task} lists them).' },
+    classIndex: { type: 'integer', minimum: 0, maximum: 65535, description: 'The true class, by index.' },
+  },
+  oneOf: [
+    { required: ['label'], properties: { label: true } },
+    { required: ['classIndex'], properties: { classIndex: true } },
+  ],
+  description: 'One label: exactly one of label and classIndex.',
+} as const;
+
+export type FeedbackItemBody = FromSchema<typeof feedbackItemSchema>;
+
+export const feedbackBodySchema = {
+  description: 'One label, or an array of up to FEEDBACK_MAX_BATCH (1000 by default), taken whole or not at all.',
+  oneOf: [feedbackItemSchema, { type: 'array', minItems: 1, items: feedbackItemSchema }],
+} as const;
+
 export const reloadBodySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 const predictBody = compileSchema<PredictBody>(predictBodySchema, { untrusted: true });
 const predictQuery = compileSchema<PredictQuery>(predictQuerySchema, { untrusted: true });
 const inferBody = compileSchema<InferBody>(inferBodySchema, { untrusted: true });
+const feedbackItem = compileSchema<FeedbackItemBody>(feedbackItemSchema, { untrusted: true });
 
 /** Problems named in one error message at most: a body of a million bad items gets a short answer. */
 const MAX_PROBLEMS = 10;
@@ -135,6 +159,17 @@ function check<T>(validator: Validator<T>, value: unknown, what: string): T {
 
 export const validatePredictBody = (body: unknown): PredictBody => check(predictBody, body, 'the JSON body');
 export const validateInferBody = (body: unknown): InferBody => check(inferBody, body, 'the inference request');
+
+/**
+ * A feedback body as a list of labels. The batch size is checked before the items: a huge batch
+ * is refused without validating a million items.
+ */
+export function validateFeedbackBody(body: unknown, maxBatch: number): FeedbackItemBody[] {
+  if (!Array.isArray(body)) return [check(feedbackItem, body, 'the JSON body')];
+  if (body.length === 0) throw new BadRequestError('the feedback batch is empty');
+  if (body.length > maxBatch) throw new BadRequestError(`a feedback batch holds at most ${maxBatch} labels (FEEDBACK_MAX_BATCH), not ${body.length}`);
+  return body.map((item, i) => check(feedbackItem, item, `item ${i}`));
+}
 
 /** A decimal number as JSON writes it: not hex (`0x10`), binary, blank or `Infinity`, all of which Number() reads. */
 const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;

@@ -10,9 +10,10 @@ import type { WireInput } from '../inputs/kind.js';
 import { kindOfUpload, UPLOAD_TYPES } from '../inputs/registry.js';
 import type { Constraint } from '../select/policy.js';
 import type { ServedTask } from '../serve/task.js';
-import { admit, bodyType, type AppContext } from './context.js';
 import { exchangeOf, leaseOf } from './exchange.js';
-import { validatePredictBody, validatePredictQuery } from './schemas.js';
+import { taskQuality } from '../serve/quality.js';
+import { admit, bodyType, jsonOnly, type AppContext } from './context.js';
+import { validateFeedbackBody, validatePredictBody, validatePredictQuery } from './schemas.js';
 
 function constraintOf(c: { minAccuracy?: number; maxLatencyMs?: number }, model: string | undefined): Constraint {
   return {
@@ -122,6 +123,21 @@ export function v1Routes(ctx: AppContext): Router {
       res.json(prediction);
     },
   );
+
+  router.post('/v1/tasks/:task/feedback', jsonOnly(ctx), async (req, res) => {
+    const feedback = ctx.feedback;
+    if (feedback === undefined) throw new NotFoundError('feedback is off: start the service with FEEDBACK_DIR set to take labels');
+    const task = ctx.service.plane.task(String(req.params.task));
+    const items = validateFeedbackBody(req.body, feedback.options.maxBatch);
+    const taken = await feedback.accept(task, items);
+    ctx.metrics.feedback.inc({ task: task.name, result: 'accepted' }, taken.accepted);
+    ctx.metrics.feedback.inc({ task: task.name, result: 'duplicate' }, taken.duplicates);
+    res.status(202).json(taken);
+  });
+
+  router.get('/v1/tasks/:task/quality', (req, res) => {
+    res.json(taskQuality(ctx.service.plane.task(String(req.params.task)), ctx.feedback?.counts));
+  });
 
   router.post('/v1/admin/reload', async (req, res) => {
     const token = ctx.config.adminToken;

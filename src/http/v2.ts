@@ -179,6 +179,7 @@ export function v2Routes(ctx: AppContext): Router {
       model_name: target.name,
       ...(body.id === undefined ? {} : { id: body.id }),
       parameters: {
+        requestId: prediction.requestId,
         model: prediction.model,
         constraintMet: selection.constraintMet,
         predictedAccuracy: selection.predictedAccuracy,

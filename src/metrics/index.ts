@@ -23,6 +23,15 @@ function stageOf(key: string): string {
   return stage;
 }
 
+/** What label feedback and the drift monitor show of one task, read at each scrape. */
+export interface ObservedQuality {
+  task: string;
+  bands: readonly { band: string; labelled: number; accuracy: number; lowerBound: number; upperBound: number }[];
+  points: readonly { point: number; accuracy: number }[];
+  corrections: readonly { band: string; group: string; raise: number }[];
+  drift: readonly { group: string; featurePsi: number | null; confidencePsi: number | null }[];
+}
+
 /** A model's expected latency now, read at each scrape. */
 export interface ExpectedLatency {
   task: string;
@@ -107,6 +116,72 @@ export class Metrics {
     },
   });
 
+  readonly feedback = new Counter({
+    name: 'adaptive_zoo_feedback_labels_total',
+    help: 'Labels taken by POST /v1/tasks/{task}/feedback, by task and result (accepted: stored; duplicate: a repeat, not stored again)',
+    labelNames: ['task', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Read at each scrape: what label feedback shows of each task's promise. */
+  private quality?: () => Iterable<ObservedQuality>;
+
+  private readonly qualityGauge = (name: string, help: string, labelNames: readonly string[], pick: (q: ObservedQuality) => Iterable<{ labels: Record<string, string>; value: number }>) => {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect: () => {
+        gauge.reset();
+        for (const q of this.quality?.() ?? []) for (const { labels, value } of pick(q)) gauge.set({ task: q.task, ...labels }, value);
+      },
+    });
+    return gauge;
+  };
+
+  readonly labelled = this.qualityGauge(
+    'adaptive_zoo_labelled_requests',
+    'Requests labelled by feedback since the plane loaded (stored labels counted at load), by task and target band ("none": no accuracy target)',
+    ['task', 'band'],
+    (q) => q.bands.map((b) => ({ labels: { band: b.band }, value: b.labelled })),
+  );
+
+  readonly realizedAccuracy = this.qualityGauge(
+    'adaptive_zoo_realized_accuracy',
+    'Share of labelled requests answered right, with its one-sided 95% Wilson bounds, by task, target band and bound (estimate, lower, upper)',
+    ['task', 'band', 'bound'],
+    (q) => q.bands.flatMap((b) => [
+      { labels: { band: b.band, bound: 'estimate' }, value: b.accuracy },
+      { labels: { band: b.band, bound: 'lower' }, value: b.lowerBound },
+      { labels: { band: b.band, bound: 'upper' }, value: b.upperBound },
+    ]),
+  );
+
+  readonly pointAccuracy = this.qualityGauge(
+    'adaptive_zoo_point_realized_accuracy',
+    'Share of labelled requests answered right per operating point (its index in the premodel calibration), by task and point',
+    ['task', 'point'],
+    (q) => q.points.map((p) => ({ labels: { point: String(p.point) }, value: p.accuracy })),
+  );
+
+  readonly targetRaise = this.qualityGauge(
+    'adaptive_zoo_target_raise',
+    "Online correction: how far label feedback has raised each target band's operating point, in accuracy, by task, band and input group",
+    ['task', 'band', 'group'],
+    (q) => q.corrections.map((c) => ({ labels: { band: c.band, group: c.group }, value: c.raise })),
+  );
+
+  readonly drift = this.qualityGauge(
+    'adaptive_zoo_drift_psi',
+    'Population stability index of the live inputs against the premodel split over a sliding window, by task, input group and signal (features: the largest over the cheap features; confidence: the first model\'s top-1 confidence)',
+    ['task', 'group', 'signal'],
+    (q) => q.drift.flatMap((d) => [
+      ...(d.featurePsi === null ? [] : [{ labels: { group: d.group, signal: 'features' }, value: d.featurePsi }]),
+      ...(d.confidencePsi === null ? [] : [{ labels: { group: d.group, signal: 'confidence' }, value: d.confidencePsi }]),
+    ]),
+  );
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'adaptive_zoo_' });
   }
@@ -114,6 +189,11 @@ export class Metrics {
   /** Reports, at each scrape, the expected latencies that `read` gives then. */
   watchLatency(read: () => Iterable<ExpectedLatency>): void {
     this.expected = read;
+  }
+
+  /** Reports, at each scrape, the quality that `read` gives then. */
+  watchQuality(read: () => Iterable<ObservedQuality>): void {
+    this.quality = read;
   }
 
   /** Records a served prediction: its stages, the model chosen, a missed constraint. */

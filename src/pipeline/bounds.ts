@@ -9,18 +9,7 @@
  * as one share does about the truth; a bound for the truth alone missed targets by up to 0.75 pt
  * on Fashion-MNIST's test split.
  */
-
-/** z of a one-sided 95% bound. */
-const Z_95 = 1.645;
-
-/** Wilson score lower bound of a share `share` of `n` independent trials. */
-export function wilsonLowerBound(share: number, n: number, z = Z_95): number {
-  if (n <= 0) return 0;
-  const z2 = z * z;
-  const centre = share + z2 / (2 * n);
-  const spread = z * Math.sqrt((share * (1 - share)) / n + z2 / (4 * n * n));
-  return Math.max(0, (centre - spread) / (1 + z2 / n));
-}
+import { wilsonLowerBound, Z_95 } from '../quality/wilson.js';
 
 /** Student's t quantile of a one-sided 95% bound with `df` degrees of freedom (Cornish-Fisher, first order). */
 function t95(df: number): number {

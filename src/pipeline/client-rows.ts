@@ -8,7 +8,7 @@
  */
 import type { DecodeLimits, TaskInputs } from '../inputs/kind.js';
 import { seededRandom } from '../premodel/forest.js';
-import type { LabelledInputs } from './datasets/index.js';
+import type { LabelledInputs } from './datasets/splits.js';
 
 export interface RowPlan {
   /** Per row: the index of the split's input it encodes. */

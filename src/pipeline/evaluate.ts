@@ -19,9 +19,10 @@ import type { Constraint } from '../select/policy.js';
 import type { DeepReadonly } from '../schema/index.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import { taskInputs } from '../inputs/registry.js';
+import { Z_95 } from '../quality/wilson.js';
 import { calibrate } from './calibrate.js';
 import { rowsOfOutcomes } from './client-rows.js';
-import type { EvaluationSplits } from './datasets/index.js';
+import type { EvaluationSplits } from './datasets/splits.js';
 import { selectionUs, timedFeatureRows } from './overhead.js';
 import { rowEncodings, rowGroups, type OutcomeFile } from './outcomes.js';
 import { confidences, correctness, replay, replayCascade, type Replayed, type RoutingData } from './replay.js';
@@ -135,7 +136,6 @@ export interface EvaluationInputs {
 }
 
 const TOLERANCE = 0.002; // "at the best model's accuracy": within 0.2 points
-const Z_95 = 1.645;
 
 function cheapestAtLeast<T extends Point>(points: readonly T[], accuracy: number, tolerance = TOLERANCE): T | null {
   const ok = points.filter((p) => p.accuracy >= accuracy - tolerance);

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactError } from '../errors/index.js';
 import { compileSchema, readJsonArtifact, type FromSchema } from '../schema/index.js';
-import { EVALUATION_SPLITS } from './datasets/index.js';
+import { EVALUATION_SPLITS } from './datasets/splits.js';
 
 const numbers = { type: 'array', items: { type: 'number' } } as const;
 const indices = { type: 'array', items: { type: 'integer', minimum: 0 } } as const;

@@ -9,7 +9,7 @@ import { PackedForest, type CompiledForest } from '../premodel/forest.js';
 import type { Premodel } from '../premodel/premodel.js';
 import { routeWith } from '../select/route.js';
 import type { ZooManifest } from '../zoo/manifest.js';
-import type { LabelledInputs } from './datasets/index.js';
+import type { LabelledInputs } from './datasets/splits.js';
 import type { OutcomeFile } from './outcomes.js';
 
 /** Every input's features, with their mean cost in microseconds. */

@@ -25,9 +25,12 @@ const yes = (v: boolean | null) => (v === null ? 'n/a' : v ? 'yes' : '**no**');
 function headline(e: Evaluation): string {
   const h = e.headline;
   const at = (p: Point | null) => (p ? `${pct(p.accuracy)} at ${ms(p.meanCostMs)} ms (${p.label})` : 'not reached');
+  /** A point and its cost against the best model's, or one "not reached". */
+  const costed = (p: Point | null, r: number | null, strong = false) =>
+    p && r !== null ? `${at(p)}: ${strong ? `**${ratio(r)}**` : ratio(r)}` : 'not reached';
   return `- Most accurate single model: **${h.best.model}**, ${pct(h.best.accuracy)} at ${ms(h.best.meanCostMs)} ms.
-- Premodel at that accuracy (within 0.2 points): ${at(h.premodelAtBest)}: **${ratio(h.premodelCostRatio)}** the best model's cost; at it exactly: ${at(h.premodelAtBestExactly)}: ${ratio(h.premodelExactCostRatio)}.
-- Confidence cascade at that accuracy: ${at(h.cascadeAtBest)}: ${ratio(h.cascadeCostRatio)}. Tuned cascade: ${at(h.tunedCascadeAtBest)}: ${ratio(h.tunedCascadeCostRatio)}.
+- Premodel at that accuracy (within 0.2 points): ${costed(h.premodelAtBest, h.premodelCostRatio, true)}${h.premodelAtBest ? " the best model's cost" : ''}; at it exactly: ${costed(h.premodelAtBestExactly, h.premodelExactCostRatio)}.
+- Confidence cascade at that accuracy: ${costed(h.cascadeAtBest, h.cascadeCostRatio)}. Tuned cascade: ${costed(h.tunedCascadeAtBest, h.tunedCascadeCostRatio)}.
 - \`minAccuracy\` targets from 80% up to the best single model's accuracy: **${h.targets.met} of ${h.targets.reachable} met**; ${h.targets.metWithinMargin} within the sampling margin of these rows (${(e.samplingMargin * 100).toFixed(2)} points at 90%, one-sided 95%); ${h.targets.honest} met or else answered \`constraintMet: false\` on every request.
 - Requests with no constraint: ${pct(e.premodelDefault.accuracy)} at ${ms(e.premodelDefault.meanCostMs)} ms; ${pct(e.premodelDefault.vouchedShare)} of them served a point vouched for the default target.
 - Highest accuracy the premodel reaches (any operating point): ${pct(h.premodelMaxAccuracy)}; the oracle: ${pct(e.oracle.accuracy)} at ${ms(e.oracle.meanCostMs)} ms.

@@ -70,6 +70,8 @@ export interface OperatingPoint {
   start: Start;
   /** The accuracy calibration can vouch for at this point (a lower confidence bound). */
   accuracy: number;
+  /** Its position in the premodel's calibration table (what a decision token records); none for a candidate calibration weighs. */
+  index?: number;
 }
 
 /** Maps an accuracy target to the operating point calibrated for it. */
@@ -107,21 +109,22 @@ export function pointFor(point: DeepReadonly<CalibrationPoint>, group: string | 
  * route it is not met).
  */
 export function operatingPointIn(points: readonly DeepReadonly<CalibrationPoint>[], target: number, group?: string): OperatingPoint {
-  let chosen: DeepReadonly<CalibrationPoint> | undefined;
+  let chosen = -1;
   let chosenCost = Infinity;
-  let best = points[0]!;
+  let best = 0;
   let bestAccuracy = -Infinity;
-  for (const p of points) {
+  points.forEach((p, i) => {
     const { bound, accuracy, costMs } = pointFor(p, group);
     if (bound >= target && costMs < chosenCost) {
-      chosen = p;
+      chosen = i;
       chosenCost = costMs;
     }
     if (accuracy > bestAccuracy) {
-      best = p;
+      best = i;
       bestAccuracy = accuracy;
     }
-  }
-  const point = chosen ?? best;
-  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, start: point.start, accuracy: pointFor(point, group).bound };
+  });
+  const index = chosen === -1 ? best : chosen;
+  const point = points[index]!;
+  return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, start: point.start, accuracy: pointFor(point, group).bound, index };
 }

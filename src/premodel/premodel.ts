@@ -16,6 +16,7 @@ import { ArtifactError } from '../errors/index.js';
 import { compileSchema, deepFreeze, readJsonArtifact, type DeepReadonly, type FromSchema } from '../schema/index.js';
 import { forestOptionsSchema, forestSchema, PackedForest } from './forest.js';
 import { calibrationPointSchema, operatingPointIn, type OperatingPoint } from './operating-point.js';
+import { driftReferenceProblems, driftReferenceSchema, type DriftReference } from './reference.js';
 
 export const PREMODEL_KIND = 'adaptive-zoo-premodel';
 export const PREMODEL_VERSION = 4 as const;
@@ -23,6 +24,17 @@ export const PREMODEL_FILE = 'premodel.json';
 
 const share = { type: 'number', minimum: 0, maximum: 1 } as const;
 const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+
+/** What labels showed of a group or operating point, and how far its bounds moved (pipeline/recalibrate.ts). */
+const shiftProperties = {
+  labels: { type: 'integer', minimum: 0 },
+  realized: share,
+  expected: share,
+  /** Realized less expected, in accuracy. */
+  shift: { type: 'number', minimum: -1, maximum: 1 },
+  /** What the bounds were moved by: the shift's one-sided 95% lower bound, or 0 where that is above 0 or labels are too few. */
+  applied: { type: 'number', minimum: -1, maximum: 0 },
+} as const;
 
 export const premodelSchema = {
   type: 'object',
@@ -62,6 +74,46 @@ export const premodelSchema = {
         additionalProperties: false,
         required: ['accuracyLowerBound'],
         properties: { accuracyLowerBound: share, groups: { type: 'object', additionalProperties: share } },
+      },
+    },
+    /**
+     * How the premodel split spreads over the features and the routed models' confidence, for drift
+     * detection (premodel/reference.ts). Optional: files trained before it route just the same.
+     */
+    drift: driftReferenceSchema,
+    /**
+     * Where label feedback moved the bounds (npm run recalibrate): per input group ("" for none),
+     * the labels, their realized accuracy against what the served points reached on the premodel
+     * split, and the shift applied to every bound of the group.
+     */
+    recalibration: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['sources', 'labels', 'fittedAt', 'groups', 'trainedDefaults'],
+      properties: {
+        sources: { type: 'array', items: { type: 'string' } },
+        /** The default targets training gave, restored before a later recalibration. */
+        trainedDefaults: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['defaultTarget'],
+          properties: { defaultTarget: share, defaultTargets: { type: 'object', additionalProperties: share } },
+        },
+        labels: { type: 'integer', minimum: 0 },
+        fittedAt: { type: 'string', format: 'date-time' },
+        groups: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['labels', 'realized', 'expected', 'shift', 'applied', 'points'],
+            properties: {
+              ...shiftProperties,
+              /** Operating points (by index) with enough labels of their own, moved by their own shift instead. */
+              points: { type: 'object', additionalProperties: { type: 'object', additionalProperties: false, required: ['labels', 'realized', 'expected', 'shift', 'applied'], properties: shiftProperties } },
+            },
+          },
+        },
       },
     },
     training: {
@@ -137,6 +189,7 @@ function consistencyProblems(file: DeepReadonly<PremodelFile>, zoo: ZooIdentity)
       }
     }
   }
+  if (file.drift !== undefined) problems.push(...driftReferenceProblems(file.drift, file.featureNames, file.models));
   return [...new Set(problems)];
 }
 
@@ -171,6 +224,11 @@ export class Premodel {
 
   get models(): readonly string[] {
     return this.file.models;
+  }
+
+  /** The premodel split's spread, which live requests are compared with (quality/drift.ts); undefined in files trained before it. */
+  get drift(): DeepReadonly<DriftReference> | undefined {
+    return this.file.drift;
   }
 
   /** Stage one: the chance of each of `models` (by default all it has forests for) of being right, from the features alone. */

@@ -52,6 +52,8 @@ export interface RouteResult extends Selection {
   ran: string[];
   /** The models the route weighed, with their estimates. */
   candidates: readonly Candidate[];
+  /** The operating point that served an accuracy target (its index in the calibration); none for a forced model or a budget alone. */
+  point?: number;
 }
 
 /**
@@ -138,6 +140,7 @@ export function* route(
     reason: steps.join('; '),
     ran,
     candidates: pool,
+    ...(point.index === undefined ? {} : { point: point.index }),
   };
 }
 

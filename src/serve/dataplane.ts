@@ -4,7 +4,10 @@
  * It knows nothing of HTTP; unknown names fail with NotFoundError listing the valid ones.
  */
 import path from 'node:path';
-import { LATENCY_DEFAULTS, SERVICE_DEFAULTS } from '../config/defaults.js';
+import { randomBytes } from 'node:crypto';
+import { CORRECTION_DEFAULTS, LATENCY_DEFAULTS, SERVICE_DEFAULTS } from '../config/defaults.js';
+import { DecisionSigner } from '../feedback/token.js';
+import type { CorrectionOptions } from '../quality/realized.js';
 import { ArtifactError, NotFoundError } from '../errors/index.js';
 import { taskInputs } from '../inputs/registry.js';
 import { loadPremodel } from '../premodel/premodel.js';
@@ -25,6 +28,10 @@ export interface DataPlaneOptions {
   retryAfterS?: number;
   /** The request path's clock; default: the system's. */
   clock?: Clock;
+  /** Signs every prediction's decision (its requestId); default: a random key, so feedback only reaches this process. */
+  signer?: DecisionSigner;
+  /** How label feedback corrects the operating points; default: CORRECTION_DEFAULTS. */
+  correction?: Readonly<CorrectionOptions>;
 }
 
 export interface TaskDescription {
@@ -46,7 +53,7 @@ export interface TaskDescription {
     latencyMs: { p50: number; p95: number } | null;
     bytes: number;
     parameters: number;
-    macs: number;
+    macs: number | null;
   }[];
 }
 
@@ -61,6 +68,7 @@ export class DataPlane {
   static async load(options: DataPlaneOptions): Promise<DataPlane> {
     const zoos = await loadZoos(options.zooDir, { intraOpThreads: options.intraOpThreads });
     const latency = options.latency ?? new LatencyModel(LATENCY_DEFAULTS);
+    const signer = options.signer ?? new DecisionSigner(randomBytes(32));
     const tasks: ServedTask[] = [];
     const problems: string[] = [];
     for (const zoo of zoos.values()) {
@@ -76,6 +84,8 @@ export class DataPlane {
             defaultMaxLatencyMs: options.defaultMaxLatencyMs,
             latency,
             retryAfterS: options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS,
+            signer,
+            correction: options.correction ?? CORRECTION_DEFAULTS,
             ...(options.clock === undefined ? {} : { clock: options.clock }),
           }),
         );
@@ -159,7 +169,7 @@ function describeTask(zoo: Zoo, task: ServedTask): TaskDescription {
       latencyMs: entry.latency ? { p50: entry.latency.p50Ms, p95: entry.latency.p95Ms } : null,
       bytes: entry.bytes,
       parameters: entry.parameters,
-      macs: entry.macs,
+      macs: entry.macs ?? null,
     })),
   };
 }

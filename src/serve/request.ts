@@ -35,6 +35,8 @@ export const STAGES = ['queued', 'decode', 'features', 'select', 'inference', 't
 export type StageName = (typeof STAGES)[number];
 
 export interface Prediction {
+  /** The signed decision (feedback/token.ts): what POST /v1/tasks/{task}/feedback takes a label for. */
+  requestId: string;
   task: string;
   model: string;
   label: string;

@@ -19,6 +19,19 @@ export interface Lease {
   pin<T>(work: Promise<T>): Promise<T>;
 }
 
+/** Each input group's drift PSIs (null under the monitor's minimum rows). */
+export function driftOf(task: ServedTask): { group: string; featurePsi: number | null; feature: string | null; confidencePsi: number | null; drifted: boolean; rows: number }[] {
+  const groups = task.drift?.snapshot().groups ?? {};
+  return Object.entries(groups).map(([group, g]) => ({
+    group,
+    featurePsi: g.featurePsi?.psi ?? null,
+    feature: g.featurePsi?.feature ?? null,
+    confidencePsi: g.confidencePsi ?? null,
+    drifted: g.drifted,
+    rows: g.confidenceRows,
+  }));
+}
+
 export type PlaneLoader = () => Promise<DataPlane>;
 
 export class Service {
@@ -38,6 +51,7 @@ export class Service {
   ) {
     this.current = plane;
     metrics.watchLatency(() => this.current.expectedLatencies());
+    metrics.watchQuality(() => this.current.tasks.map((t) => ({ task: t.name, ...t.quality.snapshot(), drift: driftOf(t) })));
   }
 
   get plane(): DataPlane {

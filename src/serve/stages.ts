@@ -14,7 +14,10 @@
 import { InvalidInputError, OverloadedError } from '../errors/index.js';
 import type { Input, WireInput } from '../inputs/kind.js';
 import { kindOfJsonField } from '../inputs/registry.js';
-import type { Candidate } from '../select/policy.js';
+import type { DecisionRun, DecisionSigner } from '../feedback/token.js';
+import type { DriftMonitor } from '../quality/drift.js';
+import type { TaskQuality } from '../quality/realized.js';
+import { targetOf, type Candidate } from '../select/policy.js';
 import { route, routeConsultsPremodel, type RouteResult, type Step } from '../select/route.js';
 import type { TaskInputs } from '../inputs/kind.js';
 import type { OperatingPointFor } from '../premodel/operating-point.js';
@@ -41,8 +44,15 @@ export interface StagedTask {
   readonly retryAfterS: number;
   profiledMs(model: ZooModel): number;
   expectedLatencyMs(model: ZooModel, now: Moment): number;
-  /** The operating points calibrated for requests of `group` (its encoding group; undefined: none). */
+  /** The operating points calibrated for requests of `group` (its encoding group; undefined: none), as label feedback corrects them. */
   operatingPointsFor(group: string | undefined): OperatingPointFor;
+  readonly signer: DecisionSigner;
+  readonly quality: TaskQuality;
+  readonly premodelId: string;
+  readonly rungIndex: ReadonlyMap<string, number>;
+  readonly drift: DriftMonitor | undefined;
+  /** Whether a request whose route skips the features computes them for the drift monitor. */
+  sampleFeaturesForDrift(): boolean;
 }
 
 /** One request on its way through the stages of `task`. */
@@ -69,6 +79,8 @@ export interface RequestContext {
   /** The last rung's class probabilities; and each model's plain answer, which a test-time augmentation reuses. */
   probabilities?: Float32Array;
   readonly answers: Map<string, Float32Array>;
+  /** Each rung run, with its answer: what the decision token records. */
+  readonly runs: DecisionRun[];
 }
 
 export function beginRequest(task: StagedTask, request: InferenceRequest): RequestContext {
@@ -80,6 +92,7 @@ export function beginRequest(task: StagedTask, request: InferenceRequest): Reque
     forced: constraint.model === undefined ? undefined : task.zoo.model(constraint.model),
     timing: { queuedMs: request.waitedMs, decodeMs: 0, featuresMs: 0, selectMs: 0, inferenceMs: 0, totalMs: 0 },
     answers: new Map(),
+    runs: [],
   };
 }
 
@@ -212,6 +225,7 @@ export async function run(ctx: RequestContext): Promise<void> {
       : step.verifier === 'confidence' || features === undefined ? top.confidence
       : task.premodel.confirm(step.model, features, top.confidence, top.margin);
     ctx.probabilities = probabilities;
+    ctx.runs.push({ rung: task.rungIndex.get(step.model)!, classIndex: top.index, confidence: top.confidence });
     ctx.step = ctx.route!.next(confirmed);
     ctx.timing.inferenceMs += ran - started;
     ctx.timing.selectMs += clock.now() - ran;
@@ -230,23 +244,87 @@ export function respond(ctx: RequestContext): Prediction {
   const answeredMs = task.profiledMs(answered.model) * (answered.view === undefined ? 1 : 2);
   timing.totalMs = done - request.readAtMs;
   const calibrated = ctx.group === undefined ? '' : `; calibrated on ${ctx.group} images`;
+  const feedback = feedbackOn(ctx, result);
+  observeDrift(ctx, result);
   return {
+    requestId: feedback.requestId,
     task: task.name,
     model: result.model,
     label: task.zoo.manifest.classes[top.index]!,
     classIndex: top.index,
     scores: Array.from(probabilities, (p) => Math.round(p * 1e6) / 1e6),
     selection: {
-      constraintMet: result.constraintMet,
+      constraintMet: result.constraintMet && !feedback.missed,
       predictedAccuracy: result.predictedAccuracy,
       predictedLatencyMs: result.predictedLatencyMs,
       candidates: result.candidates.map((c) => ({ model: c.model, pCorrect: Math.round(c.pCorrect * 1e4) / 1e4, latencyMs: c.latencyMs })),
       ran: result.ran,
       reason: task.latency.options.adaptive
-        ? `${result.reason}${calibrated}; ${answered.id} expected ${task.latency.expectedMs(answeredMs, ctx.selectedAt!).toFixed(3)} ms now ` +
+        ? `${result.reason}${calibrated}${feedback.reason}; ${answered.id} expected ${task.latency.expectedMs(answeredMs, ctx.selectedAt!).toFixed(3)} ms now ` +
           `(profiled ${answeredMs.toFixed(3)} ms)`
-        : `${result.reason}${calibrated}`,
+        : `${result.reason}${calibrated}${feedback.reason}`,
     },
     timing,
   };
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+/** A model id no zoo has: the drift monitor ignores the confidence it comes with. */
+const NO_MODEL = '';
+
+/**
+ * Shows the request to the drift monitor: its features where the route computed them, and its
+ * first model's confidence. A request whose route skipped the features computes them for the
+ * monitor now and then, after its answer has gone (on a later turn of the event loop), so that its
+ * own time does not pay for it.
+ */
+function observeDrift(ctx: RequestContext, result: RouteResult): void {
+  const { task, group } = ctx;
+  const first = ctx.runs[0];
+  if (task.drift === undefined || first === undefined) return;
+  const drift = task.drift;
+  // The first model's confidence compares with the split's only where that model ran on every
+  // input alike: a cascade's cheapest rung. Where stage one chose it, it ran on the inputs it suits.
+  const unchosen = result.point !== undefined && ctx.operatingPointFor!(targetOf(ctx.request.constraint, ctx.defaults!)!).start === 'cheapest';
+  const model = unchosen ? task.zoo.rungs[first.rung]!.id : NO_MODEL;
+  if (ctx.features !== undefined || !task.sampleFeaturesForDrift()) {
+    drift.observe(group, ctx.features, model, first.confidence);
+    return;
+  }
+  const input = ctx.input!;
+  setImmediate(() => {
+    Promise.resolve(input)
+      .then((i) => task.inputs.features(i))
+      .then(
+        (features) => drift.observe(group, features, model, first.confidence),
+        () => undefined, // the answer is given; a monitor's sample may be lost
+      );
+  });
+}
+
+/**
+ * What label feedback adds to an answer: its requestId (the signed decision), and, where labels
+ * of its target band have moved its operating point or show the band missed, the reason's words
+ * (and a missed band is not vouched for).
+ */
+function feedbackOn(ctx: RequestContext, result: RouteResult): { requestId: string; missed: boolean; reason: string } {
+  const { task, request, group } = ctx;
+  const target = request.constraint.model === undefined ? targetOf(request.constraint, ctx.defaults!) : undefined;
+  const effectiveTarget = target === undefined ? undefined : task.quality.effectiveTarget(target, group);
+  const requestId = task.signer.sign({
+    task: task.name,
+    premodel: task.premodelId,
+    issuedAtS: Math.floor(Date.now() / 1000),
+    group,
+    target,
+    effectiveTarget,
+    point: result.point,
+    runs: ctx.runs,
+  });
+  if (target === undefined) return { requestId, missed: false, reason: '' };
+  const missed = task.quality.missed(target, group);
+  const raised = effectiveTarget! > target ? `; label feedback raised the target to ${pct(effectiveTarget!)}` : '';
+  const short = missed ? `; recent labels show ${pct(target)} missed on such requests: not vouched for` : '';
+  return { requestId, missed, reason: raised + short };
 }

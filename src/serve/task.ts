@@ -2,10 +2,14 @@
  * One task, ready to serve: its zoo's sessions, its premodel, its input kind bound to the zoo, and
  * `predict`, which runs a request through the stages of serve/stages.ts.
  */
+import type { DecisionSigner } from '../feedback/token.js';
 import type { TaskInputs } from '../inputs/kind.js';
 import { taskInputs } from '../inputs/registry.js';
 import type { OperatingPointFor } from '../premodel/operating-point.js';
 import type { Premodel } from '../premodel/premodel.js';
+import { FEEDBACK_DEFAULTS } from '../config/defaults.js';
+import { DriftMonitor } from '../quality/drift.js';
+import { TaskQuality, type CorrectionOptions } from '../quality/realized.js';
 import type { Constraint } from '../select/policy.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
 import { systemClock, type Clock } from './clock.js';
@@ -20,6 +24,10 @@ export interface ServedTaskOptions {
   latency: LatencyModel;
   /** Retry-After of a request shed because no model can meet its budget now, in seconds. */
   retryAfterS: number;
+  /** Signs each prediction's decision into its requestId, for label feedback. */
+  signer: DecisionSigner;
+  /** How label feedback corrects the operating points. */
+  correction: Readonly<CorrectionOptions>;
   clock?: Clock;
 }
 
@@ -33,6 +41,18 @@ export class ServedTask implements StagedTask {
   readonly latency: LatencyModel;
   readonly retryAfterS: number;
   readonly clock: Clock;
+  readonly signer: DecisionSigner;
+  /** What label feedback shows of this task's promise, and its online correction (reset with the plane: a reload). */
+  readonly quality: TaskQuality;
+  /** The routing premodel as decision tokens name it: the first 8 hex digits of its dataHash. */
+  readonly premodelId: string;
+  /** Each rung's position in the zoo, as decision tokens record the models run. */
+  readonly rungIndex: ReadonlyMap<string, number>;
+  /** How far what clients send has moved from the premodel split; none for a premodel without a reference. */
+  drift: DriftMonitor | undefined;
+  private driftCountdown = FEEDBACK_DEFAULTS.driftFeatureSample;
+  /** The groups drifted at the last look (`newlyDrifted`). */
+  private drifted = new Set<string>();
 
   constructor(
     readonly zoo: Zoo,
@@ -44,6 +64,11 @@ export class ServedTask implements StagedTask {
     this.latency = options.latency;
     this.retryAfterS = options.retryAfterS;
     this.clock = options.clock ?? systemClock;
+    this.signer = options.signer;
+    this.quality = new TaskQuality(options.correction);
+    this.premodelId = premodel.file.dataHash.slice(0, 8);
+    this.rungIndex = new Map(zoo.rungs.map((r, i) => [r.id, i]));
+    this.drift = this.freshDriftMonitor();
     this.fastest = premodel.models
       .map((id) => zoo.rung(id))
       .filter((r) => r.view === undefined)
@@ -55,7 +80,9 @@ export class ServedTask implements StagedTask {
     const key = group ?? '';
     let points = this.pointsByGroup.get(key);
     if (points === undefined) {
-      points = (target) => this.premodel.operatingPoint(target, group);
+      // Label feedback may raise a target's band: the point is chosen for the raised target, and
+      // vouches for the request's own target where its bound reaches that.
+      points = (target) => this.premodel.operatingPoint(this.quality.effectiveTarget(target, group), group);
       this.pointsByGroup.set(key, points);
     }
     return points;
@@ -63,6 +90,31 @@ export class ServedTask implements StagedTask {
 
   get name(): string {
     return this.zoo.task;
+  }
+
+  get classes(): readonly string[] {
+    return this.zoo.manifest.classes;
+  }
+
+  private freshDriftMonitor(): DriftMonitor | undefined {
+    const reference = this.premodel.drift;
+    return reference === undefined ? undefined : new DriftMonitor(reference, this.premodel.file.featureNames);
+  }
+
+  /** Whether a request whose route skipped the features computes them for the drift monitor: one in FEEDBACK_DEFAULTS.driftFeatureSample. */
+  sampleFeaturesForDrift(): boolean {
+    if (this.drift === undefined || --this.driftCountdown > 0) return false;
+    this.driftCountdown = FEEDBACK_DEFAULTS.driftFeatureSample;
+    return true;
+  }
+
+  /** The input groups that have drifted since the last call (each reported once, until it recovers and drifts again). */
+  newlyDrifted(): { group: string; featurePsi: number | undefined; feature: string | undefined; confidencePsi: number | undefined }[] {
+    if (this.drift === undefined) return [];
+    const now = Object.entries(this.drift.snapshot().groups).filter(([, g]) => g.drifted);
+    const fresh = now.filter(([group]) => !this.drifted.has(group));
+    this.drifted = new Set(now.map(([group]) => group));
+    return fresh.map(([group, g]) => ({ group, featurePsi: g.featurePsi?.psi, feature: g.featurePsi?.feature, confidencePsi: g.confidencePsi }));
   }
 
   /** A model's profiled p50, in ms: what it costs on an idle service, and its rank among the zoo's. */
@@ -105,5 +157,7 @@ export class ServedTask implements StagedTask {
       // rungs that reuse a run, test-time augmentations, sit at the top of the ladders).
       for (const constraint of [{}, { minAccuracy: 0 }, { minAccuracy: 1 }]) await this.predict(request(constraint));
     }
+    // The blank inputs are no client's: the monitor starts from the first real request.
+    this.drift = this.freshDriftMonitor();
   }
 }

@@ -28,7 +28,7 @@ export const modelEntrySchema = {
   type: 'object',
   additionalProperties: false,
   required: [
-    'id', 'description', 'file', 'sha256', 'bytes', 'parameters', 'macs', 'input', 'output',
+    'id', 'description', 'file', 'sha256', 'bytes', 'parameters', 'input', 'output',
     'compression', 'trainedOn',
   ],
   properties: {
@@ -39,6 +39,7 @@ export const modelEntrySchema = {
     sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     bytes: positiveInteger,
     parameters: nonNegativeInteger,
+    // Multiply-accumulates of one example, where the recipe counted them (an imported model may not say).
     macs: nonNegativeInteger,
     input: {
       type: 'object',

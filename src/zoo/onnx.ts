@@ -19,7 +19,11 @@ export interface TensorInfo {
   name: string;
   /** Dimensions as ONNX declares them: numbers, or names for symbolic ones (the batch). */
   shape: readonly (number | string)[];
+  /** ONNX's element type (TensorProto.DataType): 1 is float32, the only one the service feeds. */
+  elementType: number;
 }
+
+export const FLOAT32 = 1;
 
 export interface OnnxModel {
   readonly inputs: readonly TensorInfo[];
@@ -39,6 +43,7 @@ function describe(meta: readonly Binding.ValueMetadata[]): TensorInfo[] {
   return meta.map((m) => ({
     name: m.name,
     shape: m.isTensor ? m.shape.map((dim, i) => (dim === -1 ? (m.symbolicDimensions[i] ?? '?') : dim)) : [],
+    elementType: m.type,
   }));
 }
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { accuracyLowerBound, wilsonLowerBound } from '../../src/pipeline/bounds.js';
+import { accuracyLowerBound } from '../../src/pipeline/bounds.js';
+import { wilsonLowerBound } from '../../src/quality/wilson.js';
 
 describe('pipeline/bounds', () => {
   it('Wilson bound: below the share, closer to it with more trials', () => {

@@ -37,14 +37,14 @@ describe('pipeline/client-rows', () => {
   });
 
   it('rebuilds the rows an outcome file names: each source encoded, then decoded as a request is', async () => {
-    const rows = clientRows(split, inputs, { source: [2, 2], encoding: ['png-grey', 'jpeg-50-8x'] });
+    const rows = clientRows(split, inputs, { source: [2, 2], encoding: ['png', 'jpeg-50-8x'] });
     expect(rows.labels).to.deep.equal([2, 2]);
     expect(rows.sources).to.deep.equal([2, 2]);
     const [native, jpeg] = [await rows.input(0), await rows.input(1)];
     expect(inputs.groupOf(native)).to.equal('lossless@native');
     expect(inputs.groupOf(jpeg)).to.equal('jpeg-low@larger');
     expect(Array.from(await inputs.modelTensor(native, prep))).to.deep.equal(Array.from(await inputs.modelTensor(await split.input(2), prep)));
-    const again = rowsOfOutcomes(split, inputs, { encodings: ['png-grey', 'jpeg-50-8x'], source: [2, 2], encoding: [0, 1] });
+    const again = rowsOfOutcomes(split, inputs, { encodings: ['png', 'jpeg-50-8x'], source: [2, 2], encoding: [0, 1] });
     expect(inputs.groupOf(await again.input(1))).to.equal('jpeg-low@larger');
     expect(rowsOfOutcomes(split, inputs, undefined)).to.equal(split);
   });

@@ -82,7 +82,7 @@ describe('scripts/cli', () => {
     expect(bad.code).to.equal(2);
     expect(bad.stderr.trim().split('\n')).to.deep.equal(['npm run profile --: --threads must be an integer from 1 to 256, not "abc" (see --help)']);
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.match(/--task: there is no task "no-such-task" in zoo\/ \(tasks: fashion, har\)/);
+    expect(unknown.stderr).to.match(/--task: there is no task "no-such-task" in zoo\/ \(tasks: fashion, har, har-acc\)/);
   });
 
   it('npm start answers --help with the environment it reads, and refuses arguments', async function () {

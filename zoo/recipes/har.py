@@ -150,12 +150,28 @@ class StatsMlp(nn.Module):
 
     @staticmethod
     def stats(x):
-        m = x.mean(1)
-        s = torch.sqrt(((x - m.unsqueeze(1)) ** 2).mean(1) + 1e-6)
-        return torch.cat([m, s, x.amax(1), x.amin(1)], 1)
+        return window_stats(x, 1)
 
     def forward(self, x):
         return self.net((self.stats(x) - self.mean) / self.std)
+
+
+def window_stats(x, dim):
+    """Mean, standard deviation, maximum and minimum of each channel over the window's samples (axis `dim`)."""
+    m = x.mean(dim)
+    s = torch.sqrt(((x - m.unsqueeze(dim)) ** 2).mean(dim) + 1e-6)
+    return torch.cat([m, s, x.amax(dim), x.amin(dim)], 1)
+
+
+def random_rotations(n, degrees):
+    """`n` random rotation matrices [n, 3, 3], up to +-`degrees` about each axis."""
+    a = (torch.rand(n, 3) * 2 - 1) * math.radians(degrees)
+    c, s = a.cos(), a.sin()
+    o, z = torch.ones(n), torch.zeros(n)
+    rx = torch.stack([o, z, z, z, c[:, 0], -s[:, 0], z, s[:, 0], c[:, 0]], 1).view(n, 3, 3)
+    ry = torch.stack([c[:, 1], z, s[:, 1], z, o, z, -s[:, 1], z, c[:, 1]], 1).view(n, 3, 3)
+    rz = torch.stack([c[:, 2], -s[:, 2], z, s[:, 2], c[:, 2], z, z, z, o], 1).view(n, 3, 3)
+    return rz @ ry @ rx
 
 
 def augment(x, degrees=15.0):
@@ -163,13 +179,7 @@ def augment(x, degrees=15.0):
     (the same rotation for the accelerometer and the gyroscope: placement differs between
     volunteers), a per-window, per-sensor gain of +-10% and a little white noise."""
     n = len(x)
-    a = (torch.rand(n, 3) * 2 - 1) * math.radians(degrees)
-    c, s = a.cos(), a.sin()
-    o, z = torch.ones(n), torch.zeros(n)
-    rx = torch.stack([o, z, z, z, c[:, 0], -s[:, 0], z, s[:, 0], c[:, 0]], 1).view(n, 3, 3)
-    ry = torch.stack([c[:, 1], z, s[:, 1], z, o, z, -s[:, 1], z, c[:, 1]], 1).view(n, 3, 3)
-    rz = torch.stack([c[:, 2], -s[:, 2], z, s[:, 2], c[:, 2], z, z, z, o], 1).view(n, 3, 3)
-    rt = (rz @ ry @ rx).transpose(1, 2)
+    rt = random_rotations(n, degrees).transpose(1, 2)
     gain = (1 + 0.1 * (2 * torch.rand(n, 1, 2) - 1)).repeat_interleave(3, dim=2)
     x = torch.cat([x[:, :, :3] @ rt, x[:, :, 3:] @ rt], 2) * gain
     return x + 0.01 * torch.randn_like(x)

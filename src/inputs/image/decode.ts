@@ -9,7 +9,7 @@ import { InvalidInputError, PayloadTooLargeError } from '../../errors/index.js';
 import type { DecodeLimits, Input } from '../kind.js';
 import { observeEncoded, observePixels, type Observed } from './observed.js';
 import { decodeGreyPng } from './png.js';
-import type { ImagePreprocessing } from './preprocessing.js';
+import { tensorIndex, type ImagePreprocessing } from './preprocessing.js';
 
 /** Undecoded pixels, as the data sets hold them: 8 bits per channel, row-major, interleaved. */
 export interface RawImage {
@@ -22,12 +22,15 @@ export interface RawImage {
 /** Views of an image that a model may be invariant to (test-time augmentation). */
 export type ImageView = 'mirror';
 
-/** A CHW tensor flipped left to right. */
+/** A tensor of `prep`'s layout flipped left to right. */
 function mirrored(tensor: Float32Array, prep: ImagePreprocessing): Float32Array {
   const out = new Float32Array(tensor.length);
-  const { width } = prep;
-  for (let row = 0; row < tensor.length; row += width) {
-    for (let x = 0; x < width; x++) out[row + x] = tensor[row + width - 1 - x]!;
+  const { width, height, channels } = prep;
+  const at = tensorIndex(prep);
+  for (let c = 0; c < channels; c++) {
+    for (let row = 0; row < height * width; row += width) {
+      for (let x = 0; x < width; x++) out[at(c, row + x)] = tensor[at(c, row + width - 1 - x)]!;
+    }
   }
   return out;
 }
@@ -94,17 +97,18 @@ export class ImageInput implements Input {
   }
 
   /**
-   * The image behind a preprocessed tensor (CHW, (pixel / 255 - mean) / std), as the Open
-   * Inference Protocol sends it: back to 8-bit pixels, exact for any tensor this module made.
+   * The image behind a preprocessed tensor (in `prep`'s layout, (pixel / 255 - mean) / std), as the
+   * Open Inference Protocol sends it: back to 8-bit pixels, exact for any tensor this module made.
    */
   static fromTensor(tensor: Float32Array, prep: ImagePreprocessing): ImageInput {
     const plane = prep.width * prep.height;
     const pixels = new Uint8Array(plane * prep.channels);
+    const at = tensorIndex(prep);
     for (let c = 0; c < prep.channels; c++) {
       const std = prep.std[c]!;
       const mean = prep.mean[c]!;
       for (let i = 0; i < plane; i++) {
-        const v = tensor[c * plane + i]!;
+        const v = tensor[at(c, i)]!;
         const pixel = (v * std + mean) * 255;
         if (!(pixel >= -0.5 && pixel <= 255.5)) {
           const lo = (0 - mean) / std;
@@ -159,6 +163,37 @@ export function encodePng(image: RawImage): Promise<Buffer> {
   return (channels === 1 ? encoder.toColourspace('b-w') : encoder).png().toBuffer();
 }
 
+/**
+ * An image file's format and size from its header, as its pixels will be once EXIF-rotated;
+ * undefined when it is not an image sharp reads. Offline: checking a data set of files.
+ */
+export async function imageFileHeader(bytes: Uint8Array): Promise<{ format: string; width: number; height: number } | undefined> {
+  try {
+    const meta = await sharp(bytes).metadata();
+    // EXIF orientations 5 to 8 turn the image a quarter.
+    const turned = (meta.orientation ?? 1) >= 5;
+    const [width, height] = [meta.width ?? 0, meta.height ?? 0];
+    return { format: meta.format ?? 'unknown', ...(turned ? { width: height, height: width } : { width, height }) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An image file's pixels at its own size, EXIF-rotated, alpha dropped (one channel for grey, three
+ * for colour): how a data set of files is read for profiling. Not the request path's decode.
+ */
+export async function decodeImageFile(bytes: Uint8Array): Promise<RawImage> {
+  try {
+    const { data, info } = await sharp(bytes, { failOn: 'error' }).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const channels = info.channels === 1 ? 1 : 3;
+    const pixels = info.channels === channels ? new Uint8Array(data) : Uint8Array.from({ length: info.width * info.height * 3 }, (_, i) => data[Math.floor(i / 3) * info.channels + (i % 3)]!);
+    return { pixels, width: info.width, height: info.height, channels };
+  } catch {
+    throw new InvalidInputError('the file cannot be decoded as a PNG, JPEG or WebP image');
+  }
+}
+
 /** Equal preprocessings share a key; a manifest's objects are keyed once, not per request. */
 const keys = new WeakMap<ImagePreprocessing, string>();
 function preprocessingKey(prep: ImagePreprocessing): string {
@@ -191,17 +226,18 @@ async function toTensor(image: sharp.Sharp, prep: ImagePreprocessing): Promise<F
 }
 
 /**
- * Interleaved HWC bytes (`channels` per pixel) to the planar CHW floats that `prep` asks for:
- * (pixel / 255 - mean) / std. One-channel bytes fill every channel.
+ * Interleaved HWC bytes (`channels` per pixel) to the floats of `prep`'s layout: (pixel / 255 -
+ * mean) / std. One-channel bytes fill every channel.
  */
 function planarTensor(data: Uint8Array, channels: number, prep: ImagePreprocessing): Float32Array {
   const plane = prep.width * prep.height;
   const tensor = new Float32Array(plane * prep.channels);
+  const at = tensorIndex(prep);
   for (let c = 0; c < prep.channels; c++) {
     const scale = 1 / (255 * prep.std[c]!);
     const offset = prep.mean[c]! / prep.std[c]!;
     const source = channels === 1 ? 0 : c;
-    for (let i = 0; i < plane; i++) tensor[c * plane + i] = data[i * channels + source]! * scale - offset;
+    for (let i = 0; i < plane; i++) tensor[at(c, i)] = data[i * channels + source]! * scale - offset;
   }
   return tensor;
 }

@@ -7,7 +7,7 @@
  *   drew the image: often a few times the model's, smoothed as it was drawn;
  * - phones save camera and gallery images as JPEG at 85 to 95, messaging apps recompress at 70 to
  *   80, thumbnails go down to 50; screenshots are PNG;
- * - a client that knows the model sends the grey pixels at their own size (the data set's form);
+ * - a client that knows the model sends the pixels as they are, losslessly (the data set's form);
  *   one that sends a thumbnail sends fewer pixels than the model takes.
  * Offline only (profiling and evaluation); the request path decodes (decode.ts).
  */
@@ -23,13 +23,13 @@ export interface ClientEncoding {
   kernel: 'nearest' | 'linear' | 'cubic' | 'lanczos3';
   /** Lossy formats: the encoder's quality (1..100); WebP without one is lossless. */
   quality?: number;
-  /** grey: one channel; rgb: three equal ones; rgba: with alpha, `cutout` making the background transparent. */
-  channels: 'grey' | 'rgb' | 'rgba';
+  /** source: as the pixels are; grey: one channel; rgb: three; rgba: with alpha, `cutout` making the background transparent. */
+  channels: 'source' | 'grey' | 'rgb' | 'rgba';
   cutout?: boolean;
 }
 
 export const CLIENT_ENCODINGS: readonly ClientEncoding[] = Object.freeze([
-  { id: 'png-grey', format: 'png', scale: 1, kernel: 'nearest', channels: 'grey' },
+  { id: 'png', format: 'png', scale: 1, kernel: 'nearest', channels: 'source' },
   { id: 'png-rgba-cutout-4x', format: 'png', scale: 4, kernel: 'linear', channels: 'rgba', cutout: true },
   { id: 'png-rgb-2x', format: 'png', scale: 2, kernel: 'cubic', channels: 'rgb' },
   { id: 'png-rgb-half', format: 'png', scale: 0.5, kernel: 'lanczos3', channels: 'rgb' },
@@ -50,10 +50,11 @@ export const CLIENT_ENCODINGS: readonly ClientEncoding[] = Object.freeze([
  * encoder), RGB (a grey image in three equal channels), or RGB with alpha, transparent where a
  * cut-out's background (black) is.
  */
-function channelsOf(image: RawImage, encoding: ClientEncoding): { pixels: Uint8Array; channels: 1 | 3 | 4 } {
+function channelsOf(image: RawImage, encoding: ClientEncoding): { pixels: Uint8Array; channels: 1 | 2 | 3 | 4 } {
   const { pixels, channels } = image;
   const colour = channels >= 3;
   const count = image.width * image.height;
+  if (encoding.channels === 'source') return { pixels, channels };
   if (encoding.channels === 'grey') {
     return colour ? { pixels: Uint8Array.from({ length: count * 3 }, (_, i) => pixels[Math.floor(i / 3) * channels + (i % 3)]!), channels: 3 } : { pixels: Uint8Array.from({ length: count }, (_, i) => pixels[i * channels]!), channels: 1 };
   }
@@ -72,14 +73,18 @@ function channelsOf(image: RawImage, encoding: ClientEncoding): { pixels: Uint8A
   return { pixels: out, channels: step };
 }
 
-/** `image` (grey or colour pixels, as a data set holds them) encoded as a client of `encoding` sends it. */
-export async function encodeLikeClient(image: RawImage, encoding: ClientEncoding): Promise<Buffer> {
+/**
+ * `image` (grey or colour pixels, as a data set holds them) encoded as a client of `encoding` sends
+ * it: at its own size for a scale of 1, else at the model's size (`model`, default the image's)
+ * times the scale, as a client draws it for the page.
+ */
+export async function encodeLikeClient(image: RawImage, encoding: ClientEncoding, model: { width: number; height: number } = image): Promise<Buffer> {
   const { pixels, channels } = channelsOf(image, encoding);
   let pipeline = sharp(pixels, { raw: { width: image.width, height: image.height, channels } });
   if (encoding.scale !== 1) {
-    pipeline = pipeline.resize(Math.round(image.width * encoding.scale), Math.round(image.height * encoding.scale), { kernel: encoding.kernel, fit: 'fill' });
+    pipeline = pipeline.resize(Math.round(model.width * encoding.scale), Math.round(model.height * encoding.scale), { kernel: encoding.kernel, fit: 'fill' });
   }
-  if (encoding.channels === 'grey') pipeline = pipeline.toColourspace('b-w');
+  if (encoding.channels === 'grey' || (encoding.channels === 'source' && channels === 1)) pipeline = pipeline.toColourspace('b-w');
   switch (encoding.format) {
     case 'png':
       return pipeline.png().toBuffer();

@@ -81,7 +81,10 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
   uploadTypes: Object.values(MEDIA_TYPES),
   views: ['mirror'],
 
-  shapeOf: (prep) => [prep.channels, prep.height, prep.width],
+  shapeOf: (prep) =>
+    prep.layout === 'nhwc' ? [prep.height, prep.width, prep.channels]
+    : prep.layout === 'flat' ? [prep.channels * prep.height * prep.width]
+    : [prep.channels, prep.height, prep.width],
 
   problems: (prep) =>
     prep.mean.length !== prep.channels || prep.std.length !== prep.channels
@@ -139,7 +142,7 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
         const spec = BY_ID.get(encoding);
         const raw: RawImage | undefined = image.pixels();
         if (spec === undefined || raw === undefined) throw new InvalidInputError(`no client encoding "${encoding}" of these pixels`);
-        return { form: 'upload', bytes: await encodeLikeClient(raw, spec), mediaType: MEDIA_TYPES[spec.format] };
+        return { form: 'upload', bytes: await encodeLikeClient(raw, spec, plane), mediaType: MEDIA_TYPES[spec.format] };
       },
       blank: async () => ({
         form: 'upload',

@@ -17,7 +17,17 @@ export const imagePreprocessingSchema = {
     // Tensor value = (pixel / 255 - mean[c]) / std[c].
     mean: { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 3 },
     std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1, maxItems: 3 },
+    // How the model lays the tensor out (one example): channels, height, width (the default);
+    // height, width, channels; or one flat vector in channels-first order (as PyTorch flattens).
+    layout: { enum: ['nchw', 'nhwc', 'flat'] },
   },
 } as const;
 
 export type ImagePreprocessing = DeepReadonly<FromSchema<typeof imagePreprocessingSchema>>;
+
+/** Where the value of channel `c` of pixel `i` (row-major) sits in a tensor laid out as `prep` says. */
+export function tensorIndex(prep: ImagePreprocessing): (c: number, i: number) => number {
+  const plane = prep.width * prep.height;
+  const channels = prep.channels;
+  return prep.layout === 'nhwc' ? (c, i) => i * channels + c : (c, i) => c * plane + i;
+}

@@ -9,7 +9,7 @@ import { InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index
 import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
 import { checkWindowTensor, WindowInput, windowTensor } from './decode.js';
 import { windowFeatureNames, windowFeatures } from './features.js';
-import { windowPreprocessingSchema, type WindowPreprocessing } from './preprocessing.js';
+import { fromLayout, toLayout, windowPreprocessingSchema, type WindowPreprocessing } from './preprocessing.js';
 
 /** A flat window (samples x channels, row-major) as the nested array a client sends. */
 export function windowRows(window: Float32Array, channels: number): number[][] {
@@ -33,7 +33,8 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
   uploadTypes: [],
   views: [],
 
-  shapeOf: (prep) => [prep.length, prep.channels],
+  shapeOf: (prep) =>
+    prep.layout === 'channels-first' ? [prep.channels, prep.length] : prep.layout === 'flat' ? [prep.length * prep.channels] : [prep.length, prep.channels],
 
   problems: (prep) => (prep.channelNames.length !== prep.channels ? [`channelNames needs ${prep.channels} names`] : []),
 
@@ -53,8 +54,10 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
         switch (wire.form) {
           case 'json':
             return new WindowInput(windowTensor(wire.value, first));
-          case 'tensor':
-            return new WindowInput(checkWindowTensor(wire.data, wire.prep as WindowPreprocessing));
+          case 'tensor': {
+            const prep = wire.prep as WindowPreprocessing;
+            return new WindowInput(checkWindowTensor(fromLayout(wire.data, prep), prep));
+          }
           case 'upload':
             throw new UnsupportedMediaTypeError(`a window is sent as JSON (input.window), not as ${wire.mediaType}`);
         }
@@ -63,7 +66,8 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
       features: async (input) => windowFeatures(asWindow(input).samples, length, channels, sampleRateHz),
       async modelTensor(input, prep: PreprocessingBase, view?: string) {
         if (view !== undefined) throw new InvalidInputError(`windows have no view "${view}"`);
-        return checkWindowTensor(asWindow(input).samples, prep as WindowPreprocessing);
+        const window = prep as WindowPreprocessing;
+        return toLayout(checkWindowTensor(asWindow(input).samples, window), window);
       },
       clientEncodings: [],
       groupOf: () => undefined,

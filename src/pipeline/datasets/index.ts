@@ -1,41 +1,28 @@
 /**
- * The labelled data behind each task of the default zoo, as the profiler and premodel training
- * read it: the premodel split and the test split, each input in the form a request carries.
- * A team that brings its own zoo adds its loader here.
+ * The labelled data behind each task, as the profiler, premodel training and evaluation read it:
+ * the premodel split and the test split. The built-in tasks read their public data sets; any other
+ * task (a zoo a team brought with `npm run add-task`) reads the folder layout of folder.ts.
  */
 import { ImageInput } from '../../inputs/image/decode.js';
-import type { Input } from '../../inputs/kind.js';
 import { WindowInput } from '../../inputs/window/decode.js';
 import { FASHION_DEFAULT_DIR, loadFashionSplits, type ImageSet } from './fashion.js';
+import { folderFormatOf, loadFolderSplits } from './folder.js';
 import { loadHaptSplits, type WindowSet } from './hapt.js';
+import type { EvaluationSplits, LabelledInputs } from './splits.js';
 
-export interface LabelledInputs {
-  labels: readonly number[];
-  /**
-   * Who each input came from (a volunteer), where inputs of one person are alike: folds keep a
-   * group together, and accuracy bounds allow for the spread between people.
-   */
-  groups?: readonly number[];
-  /**
-   * The original input each row was made from, where several rows encode one input (client
-   * encodings): folds keep a source's rows together, so out-of-fold estimates never saw the input.
-   */
-  sources?: readonly number[];
-  input(index: number): Input | Promise<Input>;
+export { EVALUATION_SPLITS, type EvaluationSplits, type LabelledInputs, type SplitName } from './splits.js';
+
+/** What a data set reader needs to know of its task. */
+export interface TaskData {
+  task: string;
+  kind: string;
+  classes: readonly string[];
 }
-
-export interface EvaluationSplits {
-  premodel: LabelledInputs;
-  test: LabelledInputs;
-}
-
-export type SplitName = keyof EvaluationSplits;
-export const EVALUATION_SPLITS: readonly SplitName[] = ['premodel', 'test'];
 
 export interface Dataset {
-  /** Where the data lives unless a script is told otherwise (`--data`). */
-  defaultDir: string;
-  load(dir: string): Promise<EvaluationSplits>;
+  /** Where the data lives unless a script is told otherwise (`--data`); none for a brought task. */
+  defaultDir?: string;
+  load(dir: string, task: TaskData): Promise<EvaluationSplits>;
 }
 
 function imageInputs(set: ImageSet): LabelledInputs {
@@ -63,10 +50,21 @@ export const DATASETS: Readonly<Record<string, Dataset>> = Object.freeze({
   },
 });
 
+/** A brought task's data: premodel/ and test/ folders of images, or premodel.jsonl and test.jsonl. */
+export const FOLDER_DATASET: Dataset = Object.freeze({
+  load: (dir: string, task: TaskData) => loadFolderSplits(dir, task.classes, task.kind),
+});
+
 export function datasetOf(task: string): Dataset {
-  const dataset = DATASETS[task];
-  if (dataset === undefined) {
-    throw new Error(`no data set is known for task "${task}"; known: ${Object.keys(DATASETS).join(', ')}`);
+  return DATASETS[task] ?? FOLDER_DATASET;
+}
+
+/** The splits of `task` from `dir` (in the folder layout, or its data set's own), or from its data set's own folder. */
+export function loadSplits(task: TaskData, dir: string | undefined): Promise<EvaluationSplits> {
+  const dataset = dir !== undefined && folderFormatOf(dir) !== undefined ? FOLDER_DATASET : datasetOf(task.task);
+  const from = dir ?? dataset.defaultDir;
+  if (from === undefined) {
+    throw new Error(`task "${task.task}" is not a built-in data set: give --data DIR (its premodel and test parts, as npm run add-task took them)`);
   }
-  return dataset;
+  return dataset.load(from, task);
 }

@@ -90,6 +90,16 @@ describe('inputs/image', () => {
     expect(t[1024]).to.be.closeTo((0 - 0.5) / 0.25, 1e-5); // green plane
   });
 
+  it('lays the tensor out as the model takes it: channels last, or flat in channels-first order', async () => {
+    const red = await sharp({ create: { width: 50, height: 40, channels: 3, background: '#c83214' } }).png().toBuffer();
+    const planar = await tensorOf(red, colour32);
+    const last = await tensorOf(red, { ...colour32, layout: 'nhwc' });
+    const flat = await tensorOf(red, { ...colour32, layout: 'flat' });
+    for (const [c, i] of [[0, 0], [1, 77], [2, 1023]] as const) expect(last[i * 3 + c]).to.equal(planar[c * 1024 + i]);
+    expect(flat).to.deep.equal(planar);
+    expect(await ImageInput.fromTensor(last, { ...colour32, layout: 'nhwc' }).tensor(colour32)).to.deep.equal(planar);
+  });
+
   it('recovers the image behind a preprocessed tensor exactly, and refuses values out of range', async () => {
     const red = await sharp({ create: { width: 50, height: 40, channels: 3, background: '#c83214' } }).png().toBuffer();
     const tensor = await tensorOf(red, colour32);

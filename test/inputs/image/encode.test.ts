@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ImageInput } from '../../../src/inputs/image/decode.js';
+import { decodeImageFile, ImageInput } from '../../../src/inputs/image/decode.js';
 import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../src/inputs/image/encode.js';
 import { encodingGroup } from '../../../src/inputs/image/observed.js';
 
@@ -32,5 +32,14 @@ describe('inputs/image/encode (the client encodings)', () => {
     const bytes = await encodeLikeClient(garment, CLIENT_ENCODINGS[0]!);
     const image = await ImageInput.fromEncoded(bytes, { maxPixels: 1 << 24 });
     expect(Array.from(await image.tensor(grey28))).to.deep.equal(Array.from(garment.pixels, (p) => p / 255).map((v) => Math.fround(v)));
+  });
+
+  it('keeps a colour image in colour at its own size, and draws a scaled encoding at the model\'s size', async () => {
+    const colour = { pixels: Uint8Array.from({ length: 40 * 30 * 3 }, (_, i) => (i % 3 === 0 ? 220 : 30)), width: 40, height: 30, channels: 3 as const };
+    const native = await decodeImageFile(await encodeLikeClient(colour, CLIENT_ENCODINGS[0]!));
+    expect(native).to.deep.equal(colour);
+    const twice = CLIENT_ENCODINGS.find((e) => e.id === 'png-rgb-2x')!;
+    const drawn = await ImageInput.fromEncoded(await encodeLikeClient(colour, twice, { width: 32, height: 32 }), { maxPixels: 1 << 24 });
+    expect([drawn.observed.width, drawn.observed.height]).to.deep.equal([64, 64]);
   });
 });

@@ -8,7 +8,7 @@ describe('the service as npm start runs it (bench/service)', function () {
   this.timeout(60_000);
 
   it('serves from two worker processes on one port, then drains and exits 0 on SIGTERM', async () => {
-    const service = await startService({ WORKERS: '2', LOG_LEVEL: 'info' });
+    const service = await startService({ WORKERS: '2', LOG_LEVEL: 'info', FEEDBACK_DIR: '' });
     try {
       const workers = (await readFile(`/proc/${service.pid}/task/${service.pid}/children`, 'utf8')).trim().split(/\s+/);
       expect(workers).to.have.length(2);
@@ -25,7 +25,7 @@ describe('the service as npm start runs it (bench/service)', function () {
   it('exits non-zero, before listening, when a worker cannot load its artifacts', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-empty-'));
     try {
-      const started = startService({ WORKERS: '2', ZOO_DIR: empty, PREMODEL_DIR: empty });
+      const started = startService({ WORKERS: '2', ZOO_DIR: empty, PREMODEL_DIR: empty, FEEDBACK_DIR: '' });
       await started.then(
         (service) => service.stop().then(() => expect.fail('the service started without a zoo')),
         (err: Error) => expect(err.message).to.match(/exited with code [1-9]\d* before listening: .*no task folder with a manifest\.json/s),
