@@ -2,7 +2,9 @@
 #   docker build -t adaptive-zoo:0.1.0 .
 #   docker run --rm -p 8080:8080 --cpus 2 -e WORKERS=2 adaptive-zoo:0.1.0
 # One stage: the service runs TypeScript through tsx, a runtime dependency, so there is no build.
-FROM node:20-slim
+# Node 24, the active LTS (maintained to April 2028); Node 20 reached its end of life in April 2026.
+# The code still runs on Node 20 and later (package.json engines).
+FROM node:24-slim
 
 ENV NODE_ENV=production
 WORKDIR /app

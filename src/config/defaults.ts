@@ -96,6 +96,8 @@ export const SERVICE_DEFAULTS = Object.freeze({
   logLevel: 'info',
   /** ADMIN_TOKEN: bearer token of POST /v1/admin/reload; empty disables the endpoint. */
   adminToken: '',
+  /** CORS_ORIGINS: origins (comma-separated, or *) whose browser pages may call the API; empty: none. */
+  corsOrigins: '',
   /** FEEDBACK_DIR: the feedback log and decision key; empty: feedback off. */
   feedbackDir: FEEDBACK_DEFAULTS.dir,
   /** FEEDBACK_KEY: the decision tokens' signing key (16 characters or more), shared by replicas; empty: FEEDBACK_DIR/key. */

@@ -24,6 +24,8 @@ export interface ServiceConfig {
   logLevel: LogLevel;
   /** Empty: the admin endpoint is off. */
   adminToken: string;
+  /** Comma-separated origins, or *; empty: CORS is off. */
+  corsOrigins: string;
   /** Empty: feedback is off. */
   feedbackDir: string;
   feedbackKey: string;
@@ -74,6 +76,7 @@ export const ENV_VARIABLES: readonly Spec[] = Object.freeze([
   { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', help: 'on SIGTERM, how long requests in flight may take to finish, in ms', type: 'int', min: 0, max: 600_000 },
   { env: 'LOG_LEVEL', key: 'logLevel', help: 'pino log level', type: 'enum', values: LOG_LEVELS },
   { env: 'ADMIN_TOKEN', key: 'adminToken', help: 'bearer token of POST /v1/admin/reload; empty: the route is off', type: 'string', nonEmpty: false },
+  { env: 'CORS_ORIGINS', key: 'corsOrigins', help: 'origins whose browser pages may call the API (https://a.example,https://b.example, or *); empty: none', type: 'string', nonEmpty: false },
   { env: 'FEEDBACK_DIR', key: 'feedbackDir', help: "folder of this replica's feedback log and of the decision key; empty: feedback off", type: 'string', nonEmpty: false },
   { env: 'FEEDBACK_KEY', key: 'feedbackKey', help: 'key signing the requestIds (16 characters or more), the same on every replica; empty: FEEDBACK_DIR/key, made once', type: 'string', nonEmpty: false },
   { env: 'FEEDBACK_REPLICA', key: 'feedbackReplica', help: "this process's name in the feedback log ([A-Za-z0-9._-]); empty: the host name and worker number", type: 'string', nonEmpty: false },
@@ -137,8 +140,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Se
   if (config.feedbackReplica !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(config.feedbackReplica)) {
     problems.push(`FEEDBACK_REPLICA must be 1 to 64 of A-Z a-z 0-9 . _ -, not "${config.feedbackReplica}"`);
   }
+  for (const origin of corsOriginsOf(config.corsOrigins)) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS must list origins like https://app.example (scheme and host, no path) or *, not "${origin}"`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** The origins of CORS_ORIGINS. */
+export function corsOriginsOf(text: string): string[] {
+  return text.split(',').map((o) => o.trim()).filter((o) => o !== '');
 }
 
 /** What `npm start -- --help` prints: every variable, its meaning and its default. */

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import express, { type Express, type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import type { FeedbackService } from '../feedback/index.js';
+import { corsOriginsOf } from '../config/env.js';
 import { Metrics } from '../metrics/index.js';
 import { systemClock, type LoopClock } from '../serve/clock.js';
 import type { DataPlane } from '../serve/dataplane.js';
@@ -19,7 +20,7 @@ import { errorHandler, notFound } from './errors.js';
 import { beginExchange } from './exchange.js';
 import { openApiDocument } from './openapi.js';
 import { v1Routes } from './v1.js';
-import { v2Routes } from './v2.js';
+import { v2Routes } from './v2/index.js';
 
 export type { HttpConfig } from './context.js';
 
@@ -67,6 +68,37 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set(SECURITY_HEADERS);
   next();
 };
+
+/**
+ * CORS for the origins an operator lists (CORS_ORIGINS; none by default): their pages may call
+ * every route, read the headers clients need, and send the headers the API takes. A preflight of
+ * an allowed origin is answered 204 here; any other origin gets no CORS header, so its page
+ * cannot read the answer.
+ */
+function cors(origins: readonly string[]): RequestHandler {
+  const any = origins.includes('*');
+  const allowed = new Set(origins);
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin === undefined || (!any && !allowed.has(origin))) {
+      next();
+      return;
+    }
+    res.setHeader('Access-Control-Allow-Origin', any ? '*' : origin);
+    res.append('Vary', 'Origin');
+    // The page may embed what it reads, too (a page isolated with COEP checks this header).
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, Inference-Header-Content-Length, WWW-Authenticate');
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Request-Id, Inference-Header-Content-Length');
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}
 
 /** Request id (X-Request-Id, kept when the client sent a sane one), access log, request metrics. */
 function observe(ctx: AppContext): RequestHandler {
@@ -120,6 +152,8 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(securityHeaders);
+  const origins = corsOriginsOf(config.corsOrigins);
+  if (origins.length > 0) app.use(cors(origins));
   app.use(observe(ctx));
 
   app.get('/healthz', (_req, res) => {

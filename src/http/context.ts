@@ -25,6 +25,8 @@ export interface HttpConfig {
   retryAfterS: number;
   /** Bearer token of POST /v1/admin/reload; empty: the route is off. */
   adminToken: string;
+  /** Origins (comma-separated, or *) whose browser pages may call the API; empty: none. */
+  corsOrigins: string;
 }
 
 export interface AppContext {

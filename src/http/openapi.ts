@@ -124,10 +124,10 @@ const metadataTensorSchema = {
 };
 
 const json = (schema: object) => ({ 'application/json': { schema } });
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: STATUS_TEXT[s], content: json({ $ref: '#/components/schemas/Error' }) }]));
-const v2Errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: STATUS_TEXT[s], content: json({ $ref: '#/components/schemas/V2Error' }) }]));
+
+/** Headers every response carries, and the one a 503 adds. */
+const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
+const RETRY_AFTER_HEADER = { 'Retry-After': { $ref: '#/components/headers/Retry-After' } };
 
 /** Each status's description: the codes of the catalogue that answer with it. */
 const STATUS_TEXT: Record<number, string> = {};
@@ -136,9 +136,126 @@ for (const code of ERROR_CODES) {
   STATUS_TEXT[status] = `${STATUS_TEXT[status] === undefined ? '' : `${STATUS_TEXT[status]} `}${code}: ${description}`;
 }
 
+const errorResponses = (schema: 'Error' | 'V2Error', statuses: readonly number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      { description: STATUS_TEXT[s] ?? 'Error', headers: s === 503 ? { ...REQUEST_ID_HEADER, ...RETRY_AFTER_HEADER } : REQUEST_ID_HEADER, content: json({ $ref: `#/components/schemas/${schema}` }) },
+    ]),
+  );
+
+interface Operation {
+  operationId: string;
+  summary: string;
+  parameters?: object[];
+  requestBody?: object;
+  /** Success responses: status -> description and schema (none: no body). */
+  ok: Record<string, { description: string; schema?: object; content?: object }>;
+  errors?: readonly number[];
+  v2?: boolean;
+  security?: object[];
+}
+
+/** An operation with its success and error responses, each with its headers. */
+function operation(o: Operation): object {
+  const responses: Record<string, object> = {};
+  for (const [status, r] of Object.entries(o.ok)) {
+    responses[status] = { description: r.description, headers: REQUEST_ID_HEADER, ...(r.content !== undefined ? { content: r.content } : r.schema === undefined ? {} : { content: json(r.schema) }) };
+  }
+  Object.assign(responses, errorResponses(o.v2 === true ? 'V2Error' : 'Error', o.errors ?? []));
+  return {
+    operationId: o.operationId,
+    summary: o.summary,
+    tags: [o.v2 === true ? 'open-inference' : 'v1'],
+    ...(o.parameters === undefined ? {} : { parameters: o.parameters }),
+    ...(o.requestBody === undefined ? {} : { requestBody: o.requestBody }),
+    ...(o.security === undefined ? {} : { security: o.security }),
+    responses,
+  };
+}
+
 const nameParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
+const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string', enum: ['1'] }, description: 'The model version: 1' };
+const modelName = nameParam('name', 'A task ("fashion": routed by the premodel) or a zoo model ("fashion.cnn-small", or the bare id where unique)');
+
+const objectOf = (properties: Record<string, object>, required: readonly string[] = Object.keys(properties)) => ({ type: 'object', required, properties });
+const statusSchema = (key: string) => objectOf({ [key]: { type: 'boolean' } });
+
+const taskSchema = objectOf(
+  {
+    task: { type: 'string' },
+    kind: { type: 'string' },
+    input: { type: 'object', description: 'What a request carries and what the models take (sizes, channels, rate).' },
+    classes: { type: 'array', items: { type: 'string' } },
+    defaultMinAccuracy: { type: 'number' },
+    defaultMinAccuracyByGroup: { type: 'object', additionalProperties: { type: 'number' } },
+    models: {
+      type: 'array',
+      items: objectOf({
+        id: { type: 'string' },
+        method: { type: 'string' },
+        parent: { type: ['string', 'null'] },
+        routed: { type: 'boolean' },
+        accuracy: { type: ['object', 'null'] },
+        latencyMs: { type: ['object', 'null'] },
+        bytes: { type: 'integer' },
+        parameters: { type: 'integer' },
+        macs: { type: ['integer', 'null'] },
+      }),
+    },
+  },
+  ['task', 'kind', 'input', 'classes', 'defaultMinAccuracy', 'models'],
+);
+
+const v2OutputSchema = objectOf(
+  { name: { type: 'string' }, datatype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, parameters: { type: 'object' }, data: { type: 'array', items: {} } },
+  ['name', 'datatype', 'shape'],
+);
+const inferResponseSchema = objectOf(
+  { model_name: { type: 'string' }, model_version: { type: 'string' }, id: { type: 'string' }, parameters: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }, outputs: { type: 'array', items: v2OutputSchema } },
+  ['model_name', 'outputs'],
+);
+const modelMetadataSchema = objectOf(
+  { name: { type: 'string' }, versions: { type: 'array', items: { type: 'string' } }, platform: { type: 'string' }, inputs: { type: 'array', items: metadataTensorSchema }, outputs: { type: 'array', items: metadataTensorSchema } },
+  ['name', 'versions', 'platform', 'inputs', 'outputs'],
+);
+const totals = objectOf({ count: { type: 'integer' }, ns: { type: 'integer' } });
+const statsSchema = objectOf({
+  model_stats: {
+    type: 'array',
+    items: objectOf({
+      name: { type: 'string' },
+      version: { type: 'string' },
+      last_inference: { type: 'integer' },
+      inference_count: { type: 'integer' },
+      execution_count: { type: 'integer' },
+      inference_stats: objectOf({ success: totals, fail: totals, queue: totals, compute_input: totals, compute_infer: totals, compute_output: totals }),
+      batch_stats: { type: 'array', items: { type: 'object' } },
+    }),
+  },
+});
+const configSchema = objectOf({
+  name: { type: 'string' },
+  platform: { type: 'string' },
+  backend: { type: 'string' },
+  max_batch_size: { type: 'integer' },
+  input: { type: 'array', items: objectOf({ name: { type: 'string' }, data_type: { type: 'string' }, dims: { type: 'array', items: { type: 'integer' } } }) },
+  output: { type: 'array', items: objectOf({ name: { type: 'string' }, data_type: { type: 'string' }, dims: { type: 'array', items: { type: 'integer' } } }) },
+  parameters: { type: 'object' },
+});
+
+/** The unversioned path of a v2 model operation and its `/versions/{version}` twin. */
+function versioned(path: string, method: 'get' | 'post', o: Omit<Operation, 'v2'>): Record<string, object> {
+  return {
+    [`/v2/models/{name}${path}`]: { [method]: operation({ ...o, v2: true, parameters: [modelName, ...(o.parameters ?? [])] }) },
+    [`/v2/models/{name}/versions/{version}${path}`]: {
+      [method]: operation({ ...o, v2: true, operationId: `${o.operationId}Version`, parameters: [modelName, versionParam, ...(o.parameters ?? [])] }),
+    },
+  };
+}
 
 export function openApiDocument(version: string): object {
+  const taskParam = nameParam('task', 'A task name of GET /v1/tasks');
   return {
     openapi: '3.1.0',
     info: {
@@ -147,26 +264,27 @@ export function openApiDocument(version: string): object {
       description:
         'Routes each request to the cheapest DNN of a model zoo that a learned premodel predicts will still be right on it, ' +
         'under an accuracy and/or latency constraint.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
+    servers: [{ url: 'http://localhost:8080', description: 'npm start' }],
+    security: [],
+    tags: [
+      { name: 'v1', description: 'The service\'s own API: tasks, predict, label feedback, quality, health, metrics, reload' },
+      { name: 'open-inference', description: 'The Open Inference Protocol (KServe / Triton v2)' },
+    ],
     paths: {
       '/v1/tasks': {
-        get: {
-          summary: 'The tasks, their models (id, compression, accuracy, latency, size) and classes',
-          responses: { '200': { description: 'The tasks', content: json({ type: 'object', properties: { tasks: { type: 'array' } } }) } },
-        },
+        get: operation({ operationId: 'listTasks', summary: 'The tasks, their models (id, compression, accuracy, latency, size) and classes', ok: { '200': { description: 'The tasks', schema: objectOf({ tasks: { type: 'array', items: { $ref: '#/components/schemas/Task' } } }) } } }),
       },
       '/v1/tasks/{task}': {
-        get: {
-          summary: 'One task',
-          parameters: [nameParam('task', 'A task name of GET /v1/tasks')],
-          responses: { '200': { description: 'The task' }, ...errors(404) },
-        },
+        get: operation({ operationId: 'getTask', summary: 'One task', parameters: [taskParam], ok: { '200': { description: 'The task', schema: { $ref: '#/components/schemas/Task' } } }, errors: [404] }),
       },
       '/v1/tasks/{task}/predict': {
-        post: {
+        post: operation({
+          operationId: 'predict',
           summary: 'Classify one input with the cheapest model predicted right under the constraint',
           parameters: [
-            nameParam('task', 'A task name of GET /v1/tasks'),
+            taskParam,
             { name: 'minAccuracy', in: 'query', required: false, schema: minAccuracySchema, description: 'Raw uploads only' },
             { name: 'maxLatencyMs', in: 'query', required: false, schema: maxLatencyMsSchema, description: 'Raw uploads only' },
             { name: 'model', in: 'query', required: false, schema: modelIdSchema, description: 'Raw uploads only' },
@@ -178,96 +296,92 @@ export function openApiDocument(version: string): object {
               ...Object.fromEntries(UPLOAD_TYPES.map((t) => [t, { schema: { type: 'string', contentMediaType: t } }])),
             },
           },
-          responses: {
-            '200': { description: 'The prediction, the selection and its reason, and the time of each stage', content: json({ $ref: '#/components/schemas/Prediction' }) },
-            ...errors(400, 404, 413, 415, 422, 503),
-          },
-        },
+          ok: { '200': { description: 'The prediction, the selection and its reason, and the time of each stage', schema: { $ref: '#/components/schemas/Prediction' } } },
+          errors: [400, 404, 413, 415, 422, 503],
+        }),
       },
       '/v1/tasks/{task}/feedback': {
-        post: {
+        post: operation({
+          operationId: 'sendFeedback',
           summary: 'The true labels of answers given: stored durably, counted, and used to keep the accuracy promise',
-          parameters: [nameParam('task', 'A task name of GET /v1/tasks')],
+          parameters: [taskParam],
           requestBody: { required: true, content: json(feedbackBodySchema) },
-          responses: {
-            '202': {
-              description: 'Stored (on disk) and counted',
-              content: json({ type: 'object', required: ['accepted', 'duplicates'], properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' } } }),
-            },
-            ...errors(400, 404, 409, 413, 415, 503),
-          },
-        },
+          ok: { '202': { description: 'Stored (on disk) and counted', schema: objectOf({ accepted: { type: 'integer' }, duplicates: { type: 'integer' } }) } },
+          errors: [400, 404, 409, 413, 415, 503],
+        }),
       },
       '/v1/tasks/{task}/quality': {
-        get: {
+        get: operation({
+          operationId: 'getQuality',
           summary: 'What label feedback shows: realized accuracy per target band, operating point and group; the online correction; drift',
-          parameters: [nameParam('task', 'A task name of GET /v1/tasks')],
-          responses: { '200': { description: 'The quality report', content: json({ $ref: '#/components/schemas/Quality' }) }, ...errors(404) },
-        },
+          parameters: [taskParam],
+          ok: { '200': { description: 'The quality report', schema: { $ref: '#/components/schemas/Quality' } } },
+          errors: [404],
+        }),
       },
       '/v1/admin/reload': {
-        post: {
+        post: operation({
+          operationId: 'reload',
           summary: 'Reload the zoos and premodels from disk; a broken artifact is refused and the loaded ones keep serving',
           security: [{ adminToken: [] }],
-          responses: { '200': { description: 'Reloaded' }, ...errors(401, 404, 422, 503) },
-        },
+          ok: { '200': { description: 'Reloaded', schema: objectOf({ reloaded: { type: 'boolean' }, tasks: { type: 'array', items: objectOf({ task: { type: 'string' }, models: { type: 'array', items: { type: 'string' } } }) } }) } },
+          errors: [401, 404, 422, 503],
+        }),
       },
-      '/healthz': { get: { summary: 'Liveness: the process answers', responses: { '200': { description: 'Alive' } } } },
+      '/healthz': { get: operation({ operationId: 'live', summary: 'Liveness: the process answers', ok: { '200': { description: 'Alive', schema: objectOf({ status: { type: 'string', enum: ['ok'] } }) } } }) },
       '/readyz': {
-        get: {
+        get: operation({
+          operationId: 'ready',
           summary: 'Readiness: loaded and not shutting down',
-          responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } },
-        },
+          ok: { '200': { description: 'Ready', schema: { $ref: '#/components/schemas/Readiness' } }, '503': { description: 'Not ready', schema: { $ref: '#/components/schemas/Readiness' } } },
+        }),
       },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
-      '/v2': { get: { summary: 'Open Inference Protocol: server metadata', responses: { '200': { description: 'name, version, extensions' } } } },
-      '/v2/health/live': { get: { summary: 'Open Inference Protocol: liveness', responses: { '200': { description: '{"live": true}' } } } },
+      '/metrics': {
+        get: operation({ operationId: 'metrics', summary: 'Prometheus metrics', ok: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } }),
+      },
+      '/openapi.json': { get: operation({ operationId: 'openapi', summary: 'This document', ok: { '200': { description: 'OpenAPI 3.1', schema: { type: 'object' } } } }) },
+      '/v2': {
+        get: operation({ operationId: 'serverMetadata', summary: 'Open Inference Protocol: server metadata', v2: true, ok: { '200': { description: 'name, version, extensions', schema: objectOf({ name: { type: 'string' }, version: { type: 'string' }, extensions: { type: 'array', items: { type: 'string' } } }) } } }),
+      },
+      '/v2/health/live': { get: operation({ operationId: 'serverLive', summary: 'Open Inference Protocol: liveness', v2: true, ok: { '200': { description: 'Live', schema: statusSchema('live') } } }) },
       '/v2/health/ready': {
-        get: { summary: 'Open Inference Protocol: readiness', responses: { '200': { description: '{"ready": true}' }, '503': { description: '{"ready": false}' } } },
+        get: operation({ operationId: 'serverReady', summary: 'Open Inference Protocol: readiness', v2: true, ok: { '200': { description: 'Ready', schema: statusSchema('ready') }, '503': { description: 'Not ready', schema: statusSchema('ready') } } }),
       },
-      '/v2/models/{name}': {
-        get: {
-          summary: 'Open Inference Protocol: model metadata (a task, or a zoo model as task.model or its bare id)',
-          parameters: [nameParam('name', 'A task ("fashion") or a zoo model ("fashion.f", or "f" where unique)')],
-          responses: {
-            '200': {
-              description: 'Metadata',
-              content: json({
-                type: 'object',
-                properties: {
-                  name: { type: 'string' },
-                  platform: { type: 'string' },
-                  inputs: { type: 'array', items: metadataTensorSchema },
-                  outputs: { type: 'array', items: metadataTensorSchema },
-                },
-              }),
-            },
-            ...v2Errors(404),
+      '/v2/repository/index': {
+        post: operation({ operationId: 'repositoryIndex', summary: 'Open Inference Protocol: every model name served, with its version and state', v2: true, ok: { '200': { description: 'The index', schema: { type: 'array', items: objectOf({ name: { type: 'string' }, version: { type: 'string' }, state: { type: 'string' } }) } } } }),
+      },
+      '/v2/models/stats': {
+        get: operation({ operationId: 'allModelStats', summary: 'Open Inference Protocol statistics of every model name used since start-up (Triton\'s layout)', v2: true, ok: { '200': { description: 'Statistics', schema: statsSchema } } }),
+      },
+      ...versioned('', 'get', { operationId: 'modelMetadata', summary: 'Open Inference Protocol: model metadata', ok: { '200': { description: 'Metadata', schema: modelMetadataSchema } }, errors: [404] }),
+      ...versioned('/ready', 'get', { operationId: 'modelReady', summary: 'Open Inference Protocol: model readiness', ok: { '200': { description: 'Ready', schema: objectOf({ name: { type: 'string' }, ready: { type: 'boolean' } }) } }, errors: [404, 503] }),
+      ...versioned('/config', 'get', { operationId: 'modelConfig', summary: 'Open Inference Protocol: model configuration (Triton\'s layout)', ok: { '200': { description: 'Configuration', schema: configSchema } }, errors: [404] }),
+      ...versioned('/stats', 'get', { operationId: 'modelStats', summary: 'Open Inference Protocol: model statistics (Triton\'s layout)', ok: { '200': { description: 'Statistics', schema: statsSchema } }, errors: [404] }),
+      ...versioned('/infer', 'post', {
+        operationId: 'infer',
+        summary: 'Open Inference Protocol: inference (a task routes each example through the premodel)',
+        requestBody: {
+          required: true,
+          content: {
+            ...json(inferBodySchema),
+            'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'Binary tensor data extension: the JSON request of Inference-Header-Content-Length bytes, then the inputs\' bytes.' } },
           },
         },
-      },
-      '/v2/models/{name}/ready': {
-        get: {
-          summary: 'Open Inference Protocol: model readiness',
-          parameters: [nameParam('name', 'A task or a zoo model')],
-          responses: { '200': { description: '{"name", "ready": true}' }, ...v2Errors(404, 503) },
-        },
-      },
-      '/v2/models/{name}/infer': {
-        post: {
-          summary: 'Open Inference Protocol: inference on one FP32 tensor (a task routes through the premodel)',
-          parameters: [nameParam('name', 'A task or a zoo model')],
-          requestBody: { required: true, content: json(inferBodySchema) },
-          responses: {
-            '200': { description: 'outputs scores, class_index, label; the selection and timings as parameters' },
-            ...v2Errors(400, 404, 413, 415, 422, 503),
+        ok: {
+          '200': {
+            description: 'outputs scores, class_index, label; the selection and timings as parameters',
+            content: { ...json(inferResponseSchema), 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
           },
         },
-      },
+        errors: [400, 404, 413, 415, 422, 503],
+      }),
     },
     components: {
-      schemas: { Error: errorSchema, V2Error: v2ErrorSchema, Prediction: predictionSchema, Quality: qualitySchema },
+      schemas: { Error: errorSchema, V2Error: v2ErrorSchema, Prediction: predictionSchema, Quality: qualitySchema, Task: taskSchema, Readiness: objectOf({ ready: { type: 'boolean' }, reason: { type: 'string' } }, ['ready']) },
+      headers: {
+        'X-Request-Id': { description: "The request's id in the access log: the client's own when sane, else a fresh UUID.", schema: { type: 'string' } },
+        'Retry-After': { description: 'Seconds to wait before retrying (RETRY_AFTER_S).', schema: { type: 'integer' } },
+      },
       securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
     },
   };

@@ -7,6 +7,7 @@
 import { BadRequestError } from '../errors/index.js';
 import { INPUT_KINDS } from '../inputs/registry.js';
 import { compileSchema, type FromSchema, type Validator } from '../schema/index.js';
+import { DATATYPES } from './v2/tensors.js';
 
 export const minAccuracySchema = {
   type: 'number',
@@ -71,33 +72,41 @@ export type PredictQuery = FromSchema<typeof predictQuerySchema>;
 
 const parameterValue = { type: ['string', 'number', 'boolean'] } as const;
 
-/** Open Inference Protocol (v2) inference request, the FP32 subset this service serves. */
+/** Open Inference Protocol (v2) inference request, as the specification and Triton's and KServe's clients send it. */
 export const inferBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['inputs'],
   properties: {
-    id: { type: 'string', description: 'Echoed in the response.' },
+    id: { type: ['string', 'number'], description: 'Echoed in the response, as a string.' },
+    model_name: { type: 'string', description: 'Ignored: the path names the model (some clients repeat it here).' },
+    model_version: { type: 'string', description: 'Ignored: the path names the version.' },
     parameters: {
       type: 'object',
-      description: 'minAccuracy and maxLatencyMs as in v1; other parameters are ignored.',
-      properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema },
+      description:
+        'minAccuracy and maxLatencyMs as in v1; binary_data_output: every output as binary tensor data; other parameters are ignored.',
+      properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema, binary_data_output: { type: 'boolean' } },
       additionalProperties: parameterValue,
     },
     inputs: {
       type: 'array',
       minItems: 1,
-      maxItems: 1,
+      // A task or zoo model has one input; more are named in the error, up to a bound on the work.
+      maxItems: 16,
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'shape', 'datatype', 'data'],
+        required: ['name', 'shape', 'datatype'],
         properties: {
           name: { type: 'string' },
-          shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
-          datatype: { enum: ['FP32'] },
-          parameters: { type: 'object', additionalProperties: parameterValue },
-          data: { type: 'array', description: 'Row-major, flat or nested to the shape.' },
+          shape: { type: 'array', items: { type: 'integer', minimum: 0 }, maxItems: 8 },
+          datatype: { type: 'string', description: `One of ${DATATYPES.join(', ')}: numbers are converted to the model's FP32; BYTES is an encoded image, on image tasks.` },
+          parameters: {
+            type: 'object',
+            properties: { binary_data_size: { type: 'integer', minimum: 0, description: 'Its data follows the JSON header, in this many bytes (binary tensor data extension).' } },
+            additionalProperties: parameterValue,
+          },
+          data: { type: 'array', description: 'Row-major, flat or nested to the shape; absent when the data is binary.' },
         },
       },
     },
@@ -107,7 +116,10 @@ export const inferBodySchema = {
         type: 'object',
         additionalProperties: false,
         required: ['name'],
-        properties: { name: { type: 'string' }, parameters: { type: 'object', additionalProperties: parameterValue } },
+        properties: {
+          name: { type: 'string' },
+          parameters: { type: 'object', properties: { binary_data: { type: 'boolean' } }, additionalProperties: parameterValue },
+        },
       },
     },
   },

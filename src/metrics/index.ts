@@ -1,9 +1,10 @@
 /**
  * The service's Prometheus metrics (prom-client: the one module that imports it), in a registry of
  * its own per app so that two apps in one process (tests) do not collide: requests by task, model
- * and status; each request stage's duration; selections per model; constraint misses; load
- * shedding; reloads; each model's expected latency now. It knows nothing of what it measures: the
- * data plane and the HTTP adapters report to it.
+ * and status; each request stage's duration; each model run's duration; selections per model;
+ * constraint misses; load shedding; reloads; each model's expected latency now. It knows nothing of
+ * what it measures: the data plane and the HTTP adapters report to it. Every name passes
+ * `promtool check metrics` (test/metrics/lint.test.ts applies its rules).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -13,6 +14,12 @@ export interface ObservedPrediction {
   model: string;
   selection: { constraintMet: boolean };
   timing: Readonly<Record<string, number>>;
+}
+
+/** One model run of a served prediction: the model's own time, in ms. */
+export interface ObservedRun {
+  model: string;
+  ms: number;
 }
 
 const stageNames = new Map<string, string>();
@@ -39,8 +46,10 @@ export interface ExpectedLatency {
   ms: number;
 }
 
-/** Seconds: from 50 µs (features of a window) to 5 s (an overloaded request). */
-const STAGE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Seconds: from 5 µs (a tiny model's run, a plain cascade's selection) to 5 s (an overloaded request); 19 buckets. */
+const DURATION_BUCKETS = [
+  0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -57,7 +66,7 @@ export class Metrics {
     name: 'adaptive_zoo_http_request_duration_seconds',
     help: 'Time from request arrival to response end, by route and HTTP status',
     labelNames: ['method', 'route', 'status'] as const,
-    buckets: STAGE_BUCKETS,
+    buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
 
@@ -65,7 +74,15 @@ export class Metrics {
     name: 'adaptive_zoo_stage_duration_seconds',
     help: 'Duration of each pipeline stage of a served request (queued: the estimated wait before the worker read it; decode, features, select, inference, total: from the read); features only where computed',
     labelNames: ['task', 'stage'] as const,
-    buckets: STAGE_BUCKETS,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly modelInference = new Histogram({
+    name: 'adaptive_zoo_model_inference_seconds',
+    help: "Duration of each model run (the model alone, not the conversion of the input to its tensor), by task and model; a request runs several where its route escalates or a rung averages a view with the model's plain answer",
+    labelNames: ['task', 'model'] as const,
+    buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
 
@@ -184,6 +201,12 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'adaptive_zoo_' });
+    // prom-client reports the sums of its by-type gauges (nodejs_active_handles, _requests,
+    // _resources) as gauges named `*_total`, which promtool refuses (the suffix is a counter's);
+    // `sum(nodejs_active_handles)` and its kin give the same numbers.
+    for (const metric of this.registry.getMetricsAsArray()) {
+      if (!(metric instanceof Counter) && metric.name.endsWith('_total')) this.registry.removeSingleMetric(metric.name);
+    }
   }
 
   /** Reports, at each scrape, the expected latencies that `read` gives then. */
@@ -196,14 +219,15 @@ export class Metrics {
     this.quality = read;
   }
 
-  /** Records a served prediction: its stages, the model chosen, a missed constraint. */
-  observePrediction(prediction: ObservedPrediction, forced: boolean): void {
+  /** Records a served prediction: its stages, each model run, the model chosen, a missed constraint. */
+  observePrediction(prediction: ObservedPrediction, runs: readonly ObservedRun[], forced: boolean): void {
     const { task, model, timing, selection } = prediction;
     for (const [key, ms] of Object.entries(timing)) {
       // A request routed as a plain cascade computes no features: its count tells them apart.
       if (key === 'featuresMs' && ms === 0) continue;
       this.stageDuration.observe({ task, stage: stageOf(key) }, ms / 1000);
     }
+    for (const run of runs) this.modelInference.observe({ task, model: run.model }, run.ms / 1000);
     this.selections.inc({ task, model, forced: String(forced) });
     if (!selection.constraintMet) this.constraintMisses.inc({ task, model });
   }

@@ -34,6 +34,18 @@ export type StageTiming = {
 export const STAGES = ['queued', 'decode', 'features', 'select', 'inference', 'total'] as const;
 export type StageName = (typeof STAGES)[number];
 
+/** One model run for a prediction: the model's own time (its classify call alone), in ms. */
+export interface ModelRun {
+  readonly model: string;
+  readonly ms: number;
+}
+
+/**
+ * The key of a prediction's model runs: a symbol, so that they reach the metrics (Service.infer)
+ * but not the client, since JSON.stringify skips symbol keys and v1 sends the prediction as it is.
+ */
+export const MODEL_RUNS = Symbol('modelRuns');
+
 export interface Prediction {
   /** The signed decision (feedback/token.ts): what POST /v1/tasks/{task}/feedback takes a label for. */
   requestId: string;
@@ -52,4 +64,6 @@ export interface Prediction {
     reason: string;
   };
   timing: StageTiming;
+  /** Each model run, in order (a rung that averages a view runs its model twice); not part of the response. */
+  readonly [MODEL_RUNS]: readonly ModelRun[];
 }

@@ -8,7 +8,7 @@
 import { ArtifactError, OverloadedError, ReloadRefusedError, UnavailableError } from '../errors/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { DataPlane } from './dataplane.js';
-import type { InferenceRequest, Prediction } from './request.js';
+import { MODEL_RUNS, type InferenceRequest, type Prediction } from './request.js';
 import type { ServedTask } from './task.js';
 
 export interface Lease {
@@ -131,7 +131,7 @@ export class Service {
       if (err instanceof OverloadedError) this.metrics.rejected.inc({ reason: 'deadline' });
       throw err;
     });
-    this.metrics.observePrediction(prediction, request.constraint.model !== undefined);
+    this.metrics.observePrediction(prediction, prediction[MODEL_RUNS], request.constraint.model !== undefined);
     return prediction;
   }
 

@@ -27,7 +27,7 @@ import type { Rung, Zoo, ZooModel } from '../zoo/repository.js';
 import { averageLogits, topTwo } from '../zoo/scores.js';
 import type { Clock } from './clock.js';
 import type { LatencyModel, Moment } from './latency.js';
-import type { InferenceRequest, Prediction, StageTiming } from './request.js';
+import { MODEL_RUNS, type InferenceRequest, type ModelRun, type Prediction, type StageTiming } from './request.js';
 
 /** What the stages need of the task they serve (a ServedTask). */
 export interface StagedTask {
@@ -81,6 +81,8 @@ export interface RequestContext {
   readonly answers: Map<string, Float32Array>;
   /** Each rung run, with its answer: what the decision token records. */
   readonly runs: DecisionRun[];
+  /** Each model run's own time: what the per-model inference histogram observes. */
+  readonly modelRuns: ModelRun[];
 }
 
 export function beginRequest(task: StagedTask, request: InferenceRequest): RequestContext {
@@ -93,6 +95,7 @@ export function beginRequest(task: StagedTask, request: InferenceRequest): Reque
     timing: { queuedMs: request.waitedMs, decodeMs: 0, featuresMs: 0, selectMs: 0, inferenceMs: 0, totalMs: 0 },
     answers: new Map(),
     runs: [],
+    modelRuns: [],
   };
 }
 
@@ -198,6 +201,7 @@ async function runModel(ctx: RequestContext, model: ZooModel, view?: string): Pr
   const ran = task.clock.now();
   // What profiling timed: classify alone, not the conversion to the model's input.
   task.latency.observeRun(task.profiledMs(model), ran - running, ran);
+  ctx.modelRuns.push({ model: model.id, ms: ran - running });
   return probabilities;
 }
 
@@ -265,6 +269,7 @@ export function respond(ctx: RequestContext): Prediction {
         : `${result.reason}${calibrated}${feedback.reason}`,
     },
     timing,
+    [MODEL_RUNS]: ctx.modelRuns,
   };
 }
 
