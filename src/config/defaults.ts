@@ -96,6 +96,8 @@ export const SERVICE_DEFAULTS = Object.freeze({
   logLevel: 'info',
   /** ADMIN_TOKEN: bearer token of POST /v1/admin/reload; empty disables the endpoint. */
   adminToken: '',
+  /** WARM_START: whether a worker serves warm-up requests through its whole request path before it listens. */
+  warmStart: true,
   /** CORS_ORIGINS: origins (comma-separated, or *) whose browser pages may call the API; empty: none. */
   corsOrigins: '',
   /** FEEDBACK_DIR: the feedback log and decision key; empty: feedback off. */

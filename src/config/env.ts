@@ -26,6 +26,7 @@ export interface ServiceConfig {
   adminToken: string;
   /** Comma-separated origins, or *; empty: CORS is off. */
   corsOrigins: string;
+  warmStart: boolean;
   /** Empty: feedback is off. */
   feedbackDir: string;
   feedbackKey: string;
@@ -76,6 +77,7 @@ export const ENV_VARIABLES: readonly Spec[] = Object.freeze([
   { env: 'SHUTDOWN_TIMEOUT_MS', key: 'shutdownTimeoutMs', help: 'on SIGTERM, how long requests in flight may take to finish, in ms', type: 'int', min: 0, max: 600_000 },
   { env: 'LOG_LEVEL', key: 'logLevel', help: 'pino log level', type: 'enum', values: LOG_LEVELS },
   { env: 'ADMIN_TOKEN', key: 'adminToken', help: 'bearer token of POST /v1/admin/reload; empty: the route is off', type: 'string', nonEmpty: false },
+  { env: 'WARM_START', key: 'warmStart', help: '1: before listening, a worker serves warm-up requests through its whole request path, so that its first client request is not slower; 0: it listens at once', type: 'boolean' },
   { env: 'CORS_ORIGINS', key: 'corsOrigins', help: 'origins whose browser pages may call the API (https://a.example,https://b.example, or *); empty: none', type: 'string', nonEmpty: false },
   { env: 'FEEDBACK_DIR', key: 'feedbackDir', help: "folder of this replica's feedback log and of the decision key; empty: feedback off", type: 'string', nonEmpty: false },
   { env: 'FEEDBACK_KEY', key: 'feedbackKey', help: 'key signing the requestIds (16 characters or more), the same on every replica; empty: FEEDBACK_DIR/key, made once', type: 'string', nonEmpty: false },

@@ -101,6 +101,11 @@ export class ServedTask implements StagedTask {
     return reference === undefined ? undefined : new DriftMonitor(reference, this.premodel.file.featureNames);
   }
 
+  /** Forgets what the drift monitor saw: warm-up requests are no client's. */
+  resetDrift(): void {
+    this.drift = this.freshDriftMonitor();
+  }
+
   /** Whether a request whose route skipped the features computes them for the drift monitor: one in FEEDBACK_DEFAULTS.driftFeatureSample. */
   sampleFeaturesForDrift(): boolean {
     if (this.drift === undefined || --this.driftCountdown > 0) return false;
@@ -157,7 +162,6 @@ export class ServedTask implements StagedTask {
       // rungs that reuse a run, test-time augmentations, sit at the top of the ladders).
       for (const constraint of [{}, { minAccuracy: 0 }, { minAccuracy: 1 }]) await this.predict(request(constraint));
     }
-    // The blank inputs are no client's: the monitor starts from the first real request.
-    this.drift = this.freshDriftMonitor();
+    this.resetDrift();
   }
 }

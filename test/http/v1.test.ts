@@ -137,6 +137,27 @@ describe('http v1', function () {
       expect(roomy.body.selection.predictedLatencyMs).to.be.at.most(1000);
     });
 
+    it('predicts from a raw float32 window (application/octet-stream) as from JSON, constraint in the query string', async () => {
+      const t = srv.windowTask!;
+      const window = windowArray(128, 6);
+      const json = await postJson(`${srv.base}/v1/tasks/${t.task}/predict`, { input: { window }, constraint: { minAccuracy: 0.9 } });
+      const bytes = Buffer.from(Float32Array.from(window.flat()).buffer);
+      expect(bytes.length).to.equal(128 * 6 * 4);
+      const raw = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict?minAccuracy=0.9`, bytes, 'application/octet-stream');
+      expect(raw.status, raw.text).to.equal(200);
+      expect(raw.body.model).to.equal(json.body.model);
+      expect(raw.body.scores).to.deep.equal(json.body.scores);
+      const short = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict`, bytes.subarray(4), 'application/octet-stream');
+      expect(short.status).to.equal(422);
+      expect(short.body.error.message).to.contain('3068 bytes');
+      const nan = Buffer.from(bytes);
+      nan.writeFloatLE(Number.NaN, 8);
+      expect((await postBytes(`${srv.base}/v1/tasks/${t.task}/predict`, nan, 'application/octet-stream')).status).to.equal(422);
+      // An image task takes no raw windows.
+      const onImages = await postBytes(`${srv.base}/v1/tasks/${srv.imageTask!.task}/predict`, bytes, 'application/octet-stream');
+      expect(onImages.status).to.equal(415);
+    });
+
     it('forces a model named in the body', async () => {
       const t = srv.windowTask!;
       const m = t.models[t.models.length - 1]!;

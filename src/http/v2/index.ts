@@ -122,7 +122,8 @@ function examplesOf(target: Target, body: InferBody, binary: Buffer): WireInput[
     throw new BadRequestError(`datatype ${tensor.datatype} is not served; send ${DATATYPES.join(', ')} (numbers become the model's FP32)`);
   }
   const bytes = datatype === 'BYTES';
-  const takesBytes = target.task.inputs.uploadTypes.length > 0;
+  // The kinds clients send encoded (an image as PNG, JPEG, WebP) take BYTES.
+  const takesBytes = target.task.inputs.clientEncodings.length > 0;
   if (bytes && !takesBytes) throw new BadRequestError(`model "${target.name}" takes numbers; BYTES (encoded files) are for image tasks`);
   const expected = bytes ? [-1] : target.input.shape;
   const shape = tensor.shape;

@@ -43,6 +43,21 @@ export function windowTensor(window: unknown, prep: WindowPreprocessing): Float3
   return tensor;
 }
 
+/**
+ * A window sent as raw bytes: little-endian float32 samples by channels (a wearable gateway sends
+ * 3 KB instead of 10 KB of JSON), checked for size and finiteness.
+ */
+export function windowFromBytes(bytes: Uint8Array, prep: WindowPreprocessing): Float32Array {
+  const expected = prep.length * prep.channels * 4;
+  if (bytes.length !== expected) {
+    throw new InvalidInputError(`the window has ${bytes.length} bytes; ${prep.length} samples x ${prep.channels} channels of float32 take ${expected}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float32Array(prep.length * prep.channels);
+  for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(i * 4, true);
+  return checkWindowTensor(data, prep);
+}
+
 /** Checks an already flat window (from a data set or a binary protocol) for size and finiteness. */
 export function checkWindowTensor(data: Float32Array, prep: WindowPreprocessing): Float32Array {
   if (data.length !== prep.length * prep.channels) {

@@ -1,13 +1,16 @@
 /**
  * The window kind: a window of wearable-sensor samples (samples x channels, in the units the
- * sensor recorded), sent as a nested JSON array (`input.window`) or as the Open Inference Protocol's
- * [length, channels] tensor. Filtering and normalisation live inside the models' ONNX graphs, so
+ * sensor recorded), sent as a nested JSON array (`input.window`), as raw little-endian float32
+ * (`application/octet-stream`), or as the Open Inference Protocol's [length, channels] tensor. Filtering and normalisation live inside the models' ONNX graphs, so
  * the service feeds the models exactly what they were trained on; the premodel's features are
  * computed on the raw window at the first model's length, channels and rate.
  */
 import { InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
 import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
-import { checkWindowTensor, WindowInput, windowTensor } from './decode.js';
+import { checkWindowTensor, WindowInput, windowFromBytes, windowTensor } from './decode.js';
+
+/** The media type of a window sent as raw float32 samples. */
+const RAW_WINDOW = 'application/octet-stream';
 import { windowFeatureNames, windowFeatures } from './features.js';
 import { fromLayout, toLayout, windowPreprocessingSchema, type WindowPreprocessing } from './preprocessing.js';
 
@@ -30,7 +33,7 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
     description: 'Samples in time order, each one number per channel (har: 128 x 6).',
     items: { type: 'array', items: { type: 'number' } },
   },
-  uploadTypes: [],
+  uploadTypes: [RAW_WINDOW],
   views: [],
 
   shapeOf: (prep) =>
@@ -44,7 +47,7 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
     return {
       kind: 'window',
       jsonField: 'window',
-      uploadTypes: [],
+      uploadTypes: [RAW_WINDOW],
       featureNames: windowFeatureNames(channels),
       description: { kind: 'window', length, channels, channelNames: [...first.channelNames], sampleRateHz },
       tensorName: 'window',
@@ -59,7 +62,8 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
             return new WindowInput(checkWindowTensor(fromLayout(wire.data, prep), prep));
           }
           case 'upload':
-            throw new UnsupportedMediaTypeError(`a window is sent as JSON (input.window), not as ${wire.mediaType}`);
+            if (wire.mediaType !== RAW_WINDOW) throw new UnsupportedMediaTypeError(`a window is sent as JSON (input.window) or as ${RAW_WINDOW}, not as ${wire.mediaType}`);
+            return new WindowInput(windowFromBytes(wire.bytes, first));
         }
       },
       prepare: async () => {},

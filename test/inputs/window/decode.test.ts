@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InvalidInputError } from '../../../src/errors/index.js';
-import { checkWindowTensor, windowTensor } from '../../../src/inputs/window/decode.js';
+import { checkWindowTensor, windowFromBytes, windowTensor } from '../../../src/inputs/window/decode.js';
 import type { WindowPreprocessing } from '../../../src/inputs/window/preprocessing.js';
 import { syntheticWindow } from '../../helpers/windows.js';
 
@@ -45,5 +45,17 @@ describe('inputs/window', () => {
     expect(() => checkWindowTensor(flat.subarray(6), prep)).to.throw(InvalidInputError, /has 762 values/);
     flat[6 * 10 + 3] = Number.POSITIVE_INFINITY;
     expect(() => checkWindowTensor(flat, prep)).to.throw(InvalidInputError, /sample 10, channel gyro_x/);
+  });
+
+  it('windowFromBytes: little-endian float32 samples by channels, checked like a JSON window', () => {
+    const flat = syntheticWindow(128, 6, 'walking');
+    const bytes = Buffer.alloc(flat.length * 4);
+    flat.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+    // At an odd offset in a larger buffer, as a parsed body may be.
+    const padded = Buffer.concat([Buffer.alloc(1), bytes]).subarray(1);
+    expect(Array.from(windowFromBytes(padded, prep))).to.deep.equal(Array.from(flat));
+    expect(() => windowFromBytes(bytes.subarray(2), prep)).to.throw(InvalidInputError, /3070 bytes; 128 samples x 6 channels of float32 take 3072/);
+    bytes.writeFloatLE(Number.NaN, 4 * (6 * 10 + 3));
+    expect(() => windowFromBytes(bytes, prep)).to.throw(InvalidInputError, /sample 10, channel gyro_x/);
   });
 });
