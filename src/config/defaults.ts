@@ -42,8 +42,6 @@ export const FEEDBACK_DEFAULTS = Object.freeze({
   maxBatch: 1000,
   /** FEEDBACK_MAX_BYTES: retention: this replica's log is cut, oldest first, beyond this size: 64 MiB. */
   maxBytes: 64 * 1024 * 1024,
-  /** Size at which a log segment is closed and the next begun: 8 MiB. */
-  segmentBytes: 8 * 1024 * 1024,
   /** One request in this many computes its features for the drift monitor where its route skipped them. */
   driftFeatureSample: 16,
 });

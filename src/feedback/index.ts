@@ -49,7 +49,6 @@ export interface FeedbackOptions {
   key?: string;
   maxBatch: number;
   maxBytes: number;
-  segmentBytes?: number;
 }
 
 /** Labels remembered for idempotency; the oldest are forgotten beyond this. */
@@ -75,11 +74,7 @@ export class FeedbackService {
   static async open(options: FeedbackOptions): Promise<FeedbackService> {
     await mkdir(options.dir, { recursive: true });
     const key = options.key === undefined || options.key === '' ? await keyFile(options.dir) : Buffer.from(options.key, 'utf8');
-    const log = await FeedbackLog.open(options.dir, {
-      replica: options.replica,
-      maxBytes: options.maxBytes,
-      ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
-    });
+    const log = await FeedbackLog.open(options.dir, { replica: options.replica, maxBytes: options.maxBytes });
     const service = new FeedbackService(new DecisionSigner(key), log, options);
     for await (const record of service.records()) service.remember(record.id, record.label);
     return service;

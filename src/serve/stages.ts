@@ -291,7 +291,7 @@ function observeDrift(ctx: RequestContext, result: RouteResult): void {
   const drift = task.drift;
   // The first model's confidence compares with the split's only where that model ran on every
   // input alike: a cascade's cheapest rung. Where stage one chose it, it ran on the inputs it suits.
-  const unchosen = result.point !== undefined && ctx.operatingPointFor!(targetOf(ctx.request.constraint, ctx.defaults!)!).start === 'cheapest';
+  const unchosen = result.point !== undefined && task.premodel.file.calibration[result.point]!.start === 'cheapest';
   const model = unchosen ? task.zoo.rungs[first.rung]!.id : NO_MODEL;
   if (ctx.features !== undefined || !task.sampleFeaturesForDrift()) {
     drift.observe(group, ctx.features, model, first.confidence);

@@ -139,13 +139,13 @@ function examplesOf(target: Target, body: InferBody, binary: Buffer): WireInput[
     throw new BadRequestError(`input "${tensor.name}" says binary_data_size ${size}; the body holds ${binary.length} bytes after the JSON header`);
   }
   if (size === undefined && binary.length > 0) throw new BadRequestError(`the body has ${binary.length} bytes of binary data that no input claims (binary_data_size)`);
-  if (bytes) {
+  if (!isNumeric(datatype)) {
     const field = target.task.inputs.jsonField;
     const values = size === undefined ? stringsOf(tensor.data!, batch) : bytesFromBinary(binary, batch).map((b) => Buffer.from(b).toString('base64'));
     return values.map((value) => ({ form: 'json', field, value }));
   }
   const perExample = expected.slice(1).reduce((a, b) => a * b, 1);
-  const all = size === undefined ? numbersOf(tensor.data!, shape, datatype as Exclude<Datatype, 'BYTES'>) : numbersFromBinary(binary, batch * perExample, isNumeric(datatype) ? datatype : 'FP32');
+  const all = size === undefined ? numbersOf(tensor.data!, shape, datatype) : numbersFromBinary(binary, batch * perExample, datatype);
   return Array.from({ length: batch }, (_, i) => ({ form: 'tensor', data: all.subarray(i * perExample, (i + 1) * perExample), prep: target.prep }));
 }
 
