@@ -1,12 +1,14 @@
 /**
  * npm run bench -- [--quick] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
  *                  [--budget-ms 10,2] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
- *                  [--parts overhead,throughput,ramp,training] [--service-env KEY=VALUE ...]
+ *                  [--parts overhead,throughput,ramp,first,training] [--service-env KEY=VALUE ...]
  *
  * Benchmarks the service as `npm start` runs it, on loopback, and writes bench/RESULTS.md and
- * bench/results.json: selection overhead per request, throughput of routed against always the
- * most accurate and always the cheapest model, a load ramp under each latency budget with
- * adaptation on and off, and premodel training time (into a temporary folder, never premodel/).
+ * bench/results.json, for each task in each form a client sends its inputs in (bench/inputs.ts):
+ * where a request's time goes and the service's own share of it, throughput of routed against
+ * always the most accurate and always the cheapest model; a load ramp under each latency budget
+ * with adaptation on and off; a fresh worker's first request against its later ones, with the
+ * warm start on and off; and premodel training time (into a temporary folder, never premodel/).
  * --quick: short runs and no training, a smoke test of the whole bench in about a minute.
  * --parts: only these measurements (to repeat one, such as the throughput ratio, on its own).
  * --service-env: settings for the service only (NODE_OPTIONS=--max-semi-space-size=4), not the load generator.
@@ -15,15 +17,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SERVICE_DEFAULTS } from '../src/config/defaults.js';
-import { sampleTestInputs, type BenchInput } from './bench/inputs.js';
+import { sampleInputForms, type BenchInput } from './bench/inputs.js';
 import { renderResults, type BenchResults } from './bench/report.js';
 import { parseServiceEnv, startService } from './bench/service.js';
-import { describeTasks, measureOverhead, measureRamp, measureThroughput, measureTraining } from './bench/suite.js';
+import { describeTasks, measureFirstRequest, measureOverhead, measureRamp, measureThroughput, measureTraining } from './bench/suite.js';
 import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
 import { host } from '../src/pipeline/profile.js';
 import { parseCli, runMain, UsageError } from './cli.js';
 
-const PARTS = ['overhead', 'throughput', 'ramp', 'training'] as const;
+const PARTS = ['overhead', 'throughput', 'ramp', 'first', 'training'] as const;
 const command = {
   name: 'npm run bench --',
   summary: 'Benchmarks the service as npm start runs it, on loopback, and writes RESULTS.md and results.json.',
@@ -60,10 +62,12 @@ runMain(command.name, async () => {
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const inputCount = values.inputs;
-  const inputs: Record<string, BenchInput[]> = {
-    fashion: await sampleTestInputs('fashion', inputCount, values['fashion-data']),
-    har: await sampleTestInputs('har', inputCount, values['har-data']),
+  const forms: Record<string, Map<string, BenchInput[]>> = {
+    fashion: await sampleInputForms('fashion', inputCount, values['fashion-data']),
+    har: await sampleInputForms('har', inputCount, values['har-data']),
   };
+  // The ramp and the first request send each task's inputs in its first form.
+  const firstForm = (task: string): [string, BenchInput[]] => [...forms[task]!][0]!;
 
   const results: BenchResults = {
     generated: new Date().toISOString(),
@@ -71,29 +75,31 @@ runMain(command.name, async () => {
     host: host(),
     quick,
     service: { workers: values.workers, intraOpThreads: SERVICE_DEFAULTS.intraOpThreads, maxInFlight: SERVICE_DEFAULTS.maxInFlight },
-    inputs: {
-      fashion: `${inputs.fashion!.length} test-split images as 8-bit greyscale PNG uploads`,
-      har: `${inputs.har!.length} test-split windows as JSON`,
-    },
+    inputs: Object.fromEntries(
+      Object.entries(forms).map(([task, byForm]) => [task, `${[...byForm.values()][0]!.length} test-split inputs, as ${[...byForm.keys()].join('; ')}`]),
+    ),
     overhead: [],
     throughput: [],
     ramp: [],
+    first: [],
   };
 
   for (const adaptive of parts.has('ramp') ? [true, false] : [true]) {
     const service = await startService({ ...serviceEnv, ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
     try {
-      const tasks = (await describeTasks(service.base)).filter((t) => inputs[t.task] !== undefined);
+      const tasks = (await describeTasks(service.base)).filter((t) => forms[t.task] !== undefined);
       for (const task of tasks) {
-        const taskInputs = inputs[task.task]!;
-        if (adaptive && parts.has('overhead')) {
-          log(`${task.task}: selection overhead`);
-          results.overhead.push(await measureOverhead(service.base, task, taskInputs, quick ? 300 : 2000));
+        for (const [form, inputs] of adaptive ? forms[task.task]! : []) {
+          if (parts.has('overhead')) {
+            log(`${task.task}, ${form}: where a request's time goes`);
+            results.overhead.push(await measureOverhead(service.base, task, form, inputs, quick ? 300 : 2000));
+          }
+          if (parts.has('throughput')) {
+            log(`${task.task}, ${form}: throughput, routed against the most accurate and the cheapest model`);
+            results.throughput.push(await measureThroughput(service.base, task, form, inputs, { connections, seconds, rounds }));
+          }
         }
-        if (adaptive && parts.has('throughput')) {
-          log(`${task.task}: throughput, routed against the most accurate and the cheapest model`);
-          results.throughput.push(await measureThroughput(service.base, task, taskInputs, { connections, seconds, rounds }));
-        }
+        const [, taskInputs] = firstForm(task.task);
         if (parts.has('ramp')) {
           for (const budgetMs of rampBudgetsMs) {
             log(`${task.task}: load ramp under ${budgetMs} ms, adaptation ${adaptive ? 'on' : 'off'}`);
@@ -106,11 +112,19 @@ runMain(command.name, async () => {
     }
   }
 
+  if (parts.has('first')) {
+    for (const task of Object.keys(forms)) {
+      const [form, inputs] = firstForm(task);
+      log(`${task}: a fresh worker's first request, warm start on and off`);
+      results.first.push(...(await measureFirstRequest(task, form, inputs[0]!, { starts: quick ? 1 : 3, requests: 20, start: (env) => startService({ ...serviceEnv, ...env }) })));
+    }
+  }
+
   if (!quick && parts.has('training')) {
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-bench-'));
     try {
       results.training = [];
-      for (const task of Object.keys(inputs)) {
+      for (const task of Object.keys(forms)) {
         log(`${task}: premodel training`);
         results.training.push(await measureTraining(task, scratch));
       }
@@ -123,7 +137,9 @@ runMain(command.name, async () => {
   await writeFile(path.join(values.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(path.join(values.out, 'RESULTS.md'), renderResults(results));
   log(`wrote ${path.join(values.out, 'RESULTS.md')} and results.json`);
+  for (const o of results.overhead) log(`${o.task}, ${o.form}: own time p50 ${o.ownMs.p50.toFixed(3)} ms of ${o.totalMs.p50.toFixed(3)} ms`);
   for (const t of results.throughput) {
-    log(`${t.task}: routed / most accurate ${t.routedOverMostAccurate.toFixed(2)}x, routed / cheapest ${t.routedOverCheapest.toFixed(2)}x`);
+    log(`${t.task}, ${t.form}: routed / most accurate ${t.routedOverMostAccurate.toFixed(2)}x, routed / cheapest ${t.routedOverCheapest.toFixed(2)}x`);
   }
+  for (const f of results.first) log(`${f.task}: warm start ${f.warmStart ? 'on' : 'off'}, first request ${f.ratio.toFixed(2)}x the later ones`);
 });

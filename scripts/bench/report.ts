@@ -1,7 +1,7 @@
 /**
  * bench/RESULTS.md from the figures of a bench run (the same figures go to bench/results.json).
  */
-import type { OverheadResult, RampResult, Summary, ThroughputResult, TrainingResult } from './suite.js';
+import type { FirstRequestResult, OverheadResult, RampResult, Summary, ThroughputResult, TrainingResult } from './suite.js';
 
 export interface BenchResults {
   generated: string;
@@ -14,6 +14,7 @@ export interface BenchResults {
   overhead: OverheadResult[];
   throughput: ThroughputResult[];
   ramp: RampResult[];
+  first: FirstRequestResult[];
   /** Absent when the run skipped training (--quick). */
   training?: TrainingResult[];
 }
@@ -38,16 +39,17 @@ export function renderResults(r: BenchResults): string {
       .map(([t, what]) => `${t}: ${what}`)
       .join('; ')}.`,
     '',
-    '## Selection overhead per request',
+    '## Where a request\'s time goes',
     '',
-    'Routed requests sent one at a time; server-side stage timings (the `timing` of each answer), p50 / p99 in ms.',
+    'Routed requests sent one at a time; server-side stage timings (the `timing` of each answer), p50 / p99 in ms. "Own" is the',
+    "service's own time, the server total minus inference (the models' runs and their input tensors).",
     '',
-    '| task | requests | features | premodel + policy | selection (sum) | decode | inference | server total | client |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| task | form | requests | features | premodel + policy | selection (sum) | decode | inference | server total | own | client |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.overhead.map(
       (o) =>
-        `| ${o.task} | ${o.totalMs.n} | ${p50p99(o.featuresMs)} | ${p50p99(o.selectMs)} | ${p50p99(o.selectionMs)} | ${p50p99(o.decodeMs)} | ` +
-        `${p50p99(o.inferenceMs)} | ${p50p99(o.totalMs)} | ${p50p99(o.clientMs)} |`,
+        `| ${o.task} | ${o.form} | ${o.totalMs.n} | ${p50p99(o.featuresMs)} | ${p50p99(o.selectMs)} | ${p50p99(o.selectionMs)} | ${p50p99(o.decodeMs)} | ` +
+        `${p50p99(o.inferenceMs)} | ${p50p99(o.totalMs)} | **${p50p99(o.ownMs)}** | ${p50p99(o.clientMs)} |`,
     ),
     '',
     '## Throughput at fixed concurrency',
@@ -57,7 +59,7 @@ export function renderResults(r: BenchResults): string {
   ];
   for (const t of r.throughput) {
     lines.push(
-      `**${t.task}**: ${t.connections} connections, ${t.seconds} s per configuration; routed requests give no constraint, so each is served its ` +
+      `**${t.task}, ${t.form}**: ${t.connections} connections, ${t.seconds} s per configuration; routed requests give no constraint, so each is served its ` +
         `group's default target (the most accurate model's, ${t.mostAccurate}, as far as calibration vouches for it: ` +
         `${Object.entries(t.defaultTargets).slice(0, 3).map(([g, v]) => `${g} ${v}`).join(', ')}${Object.keys(t.defaultTargets).length > 3 ? ', ...' : ''}; ` +
         `what it reaches on the test split: reports/${t.task}.md). ` +
@@ -88,6 +90,17 @@ export function renderResults(r: BenchResults): string {
       );
     }
   }
+  lines.push(
+    '',
+    "## A fresh worker's first request",
+    '',
+    'The server\'s own time (`timing.totalMs`) of the first predict a fresh worker answers, sent as soon as it listens (it listens once',
+    'ready), against the median of the 19 after it; medians over fresh starts, with the warm start on and off (`WARM_START`).',
+    '',
+    '| task | form | warm start | starts | first ms | later ms | first / later |',
+    '|---|---|---|---|---|---|---|',
+    ...r.first.map((f) => `| ${f.task} | ${f.form} | ${f.warmStart ? 'on' : 'off'} | ${f.starts} | ${ms(f.firstMs)} | ${ms(f.laterMs)} | **${f.ratio.toFixed(2)}x** |`),
+  );
   lines.push('', '## Premodel training time', '');
   if (r.training === undefined) {
     lines.push('Skipped (--quick, or not among --parts).');

@@ -12,11 +12,18 @@ export interface RunningService {
   pid: number;
   /** SIGTERM (drain, then stop); resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Sends `signal` to the service (SIGUSR2 toggles the profiler of `npm run profile:cpu`). */
+  signal(signal: NodeJS.Signals): void;
+  /** What the service wrote on stderr so far. */
+  stderr(): string;
 }
 
-/** Starts `node --import tsx src/main.ts` from the working directory with `env` over the caller's. */
-export function startService(env: Record<string, string>, startTimeoutMs = 60_000): Promise<RunningService> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Starts `node --import tsx src/main.ts` from the working directory with `env` over the caller's
+ * (and `nodeArgs` before the script: a module to `--import` into the service).
+ */
+export function startService(env: Record<string, string>, startTimeoutMs = 60_000, nodeArgs: readonly string[] = []): Promise<RunningService> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/main.ts'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -44,6 +51,8 @@ export function startService(env: Record<string, string>, startTimeoutMs = 60_00
           child.kill('SIGTERM');
           return exited;
         },
+        signal: (signal) => child.kill(signal),
+        stderr: () => Buffer.concat(stderr).toString(),
       });
     });
   });

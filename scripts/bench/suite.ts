@@ -49,6 +49,8 @@ function counts(map: ReadonlyMap<string, number>): Record<string, number> {
 
 export interface OverheadResult {
   task: string;
+  /** How the requests carried their inputs (bench/inputs.ts). */
+  form: string;
   /** Server stage timings of routed requests sent one at a time, in ms. */
   featuresMs: Summary;
   selectMs: Summary;
@@ -57,23 +59,27 @@ export interface OverheadResult {
   decodeMs: Summary;
   inferenceMs: Summary;
   totalMs: Summary;
+  /** The service's own time: server total minus inference (the models' runs and their tensors). */
+  ownMs: Summary;
   clientMs: Summary;
 }
 
 /** Where a routed request's time goes, one request at a time (no queueing). */
-export async function measureOverhead(base: string, task: TaskDescription, inputs: readonly BenchInput[], requests: number): Promise<OverheadResult> {
+export async function measureOverhead(base: string, task: TaskDescription, form: string, inputs: readonly BenchInput[], requests: number): Promise<OverheadResult> {
   const load = { base, requests: predictRequests(task.task, inputs, 'routed'), connections: 1, durationS: 120 };
   await runLoad({ ...load, amount: Math.ceil(requests / 5) }); // warm-up
   const answers = (await runLoad({ ...load, amount: requests })).byLabel.get('routed')!;
   const t = answers.timings;
   return {
     task: task.task,
+    form,
     featuresMs: summarise(t.map((x) => x.featuresMs)),
     selectMs: summarise(t.map((x) => x.selectMs)),
     selectionMs: summarise(t.map((x) => x.featuresMs + x.selectMs)),
     decodeMs: summarise(t.map((x) => x.decodeMs)),
     inferenceMs: summarise(t.map((x) => x.inferenceMs)),
     totalMs: summarise(t.map((x) => x.totalMs)),
+    ownMs: summarise(t.map((x) => x.totalMs - x.inferenceMs)),
     clientMs: summarise(answers.clientMs.get(200) ?? []),
   };
 }
@@ -90,6 +96,7 @@ export interface ThroughputRow {
 
 export interface ThroughputResult {
   task: string;
+  form: string;
   /** The routed requests give no constraint: each is served its encoding group's default target (the most accurate model's, as far as it is vouched for). */
   defaultTargets: Record<string, number>;
   mostAccurate: string;
@@ -111,7 +118,7 @@ export interface RunShape {
 }
 
 /** Requests per second and latency of routed, most accurate and cheapest, measured in alternation. */
-export async function measureThroughput(base: string, task: TaskDescription, inputs: readonly BenchInput[], shape: RunShape): Promise<ThroughputResult> {
+export async function measureThroughput(base: string, task: TaskDescription, form: string, inputs: readonly BenchInput[], shape: RunShape): Promise<ThroughputResult> {
   const { mostAccurate, cheapest } = referenceModels(task);
   const configs: [string, LoadRequest[]][] = [
     ['routed (no constraint: the default target)', predictRequests(task.task, inputs, 'routed')],
@@ -139,6 +146,7 @@ export async function measureThroughput(base: string, task: TaskDescription, inp
   });
   return {
     task: task.task,
+    form,
     defaultTargets: task.defaultMinAccuracyByGroup ?? { all: task.defaultMinAccuracy },
     mostAccurate,
     cheapest,
@@ -223,4 +231,55 @@ export async function measureTraining(task: string, outDir: string): Promise<Tra
   });
   if (code !== 0) throw new Error(`training ${task} failed (exit ${code}):\n${Buffer.concat(output).toString().slice(-2000)}`);
   return { task, command: `npm run train-premodel -- --task ${task} --out <temporary folder>`, seconds: (performance.now() - started) / 1000 };
+}
+
+export interface FirstRequestResult {
+  task: string;
+  form: string;
+  warmStart: boolean;
+  starts: number;
+  /** The server's own time (timing.totalMs) of a fresh worker's first predict, median over the starts, in ms. */
+  firstMs: number;
+  /** The median of the predicts after it, median over the starts, in ms. */
+  laterMs: number;
+  ratio: number;
+}
+
+const median = (values: readonly number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
+
+/**
+ * A fresh worker's first predict, sent as soon as it listens (it listens once ready: /readyz
+ * answers 200), against the median of the `requests` after it, over `starts` fresh starts each
+ * with the warm start on and off (WARM_START), interleaved so that the machine's state weighs on
+ * both alike.
+ */
+export async function measureFirstRequest(
+  task: string,
+  form: string,
+  input: BenchInput,
+  options: { starts: number; requests: number; start: (env: Record<string, string>) => Promise<{ base: string; stop(): Promise<unknown> }> },
+): Promise<FirstRequestResult[]> {
+  const [request] = predictRequests(task, [input], 'first');
+  const times = new Map<boolean, { first: number[]; later: number[] }>([[true, { first: [], later: [] }], [false, { first: [], later: [] }]]);
+  for (let start = 0; start < options.starts; start++) {
+    for (const [warm, series] of times) {
+      const service = await options.start({ WORKERS: '1', WARM_START: warm ? '1' : '0', FEEDBACK_DIR: '' });
+      const served: number[] = [];
+      try {
+        for (let i = 0; i < options.requests; i++) {
+          const res = await fetch(`${service.base}${request!.path}`, { method: 'POST', headers: request!.headers, body: request!.body as BodyInit });
+          served.push(((await res.json()) as { timing: { totalMs: number } }).timing.totalMs);
+        }
+      } finally {
+        await service.stop();
+      }
+      series.first.push(served[0]!);
+      series.later.push(median(served.slice(1)));
+    }
+  }
+  return [...times].map(([warmStart, series]) => {
+    const firstMs = median(series.first);
+    const laterMs = median(series.later);
+    return { task, form, warmStart, starts: options.starts, firstMs, laterMs, ratio: firstMs / laterMs };
+  });
 }

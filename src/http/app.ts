@@ -64,8 +64,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'Cross-Origin-Resource-Policy': 'same-origin',
 });
 
+const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
+
 const securityHeaders: RequestHandler = (_req, res, next) => {
-  res.set(SECURITY_HEADERS);
+  for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
   next();
 };
 
@@ -108,7 +110,10 @@ function observe(ctx: AppContext): RequestHandler {
     const exchange = beginExchange(res, typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(), started);
     res.setHeader('X-Request-Id', exchange.id);
     res.on('finish', () => {
-      const ms = ctx.clock.now() - started;
+      const now = ctx.clock.now();
+      const ms = now - started;
+      // An inference answer is out: its connection's next request is read from now (serve/read-wait.ts).
+      if (exchange.endpoint !== undefined) ctx.readWait.answered(req.socket, now);
       const route = req.route?.path === undefined ? 'unmatched' : String(req.route.path);
       const status = String(res.statusCode);
       ctx.metrics.httpDuration.observe({ method: req.method, route, status }, ms / 1000);

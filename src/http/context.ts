@@ -1,16 +1,16 @@
 /**
  * What every route of the app shares (the service and its data plane, the limits, the metrics, the
  * logger, the clock) and the middleware common to the inference routes: admission (load
- * shedding, shutdown, the wait to be read) and the content types of a body.
+ * shedding, shutdown, the wait to be read) and JSON bodies.
  */
-import express, { type Request, type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { BadRequestError, UnsupportedMediaTypeError } from '../errors/index.js';
 import type { FeedbackService } from '../feedback/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { LoopClock } from '../serve/clock.js';
 import type { ReadWaitClock } from '../serve/read-wait.js';
 import type { PlaneLoader, Service } from '../serve/service.js';
+import { bodyReader } from './body.js';
 import { exchangeOf, type Endpoint } from './exchange.js';
 
 /** The part of the service configuration the HTTP app uses. */
@@ -51,7 +51,6 @@ export function admit(ctx: AppContext, endpoint: Endpoint): RequestHandler {
     const exchange = exchangeOf(res);
     exchange.endpoint = endpoint;
     exchange.waitedMs = ctx.readWait.waitedMs(exchange.readAtMs, req.socket);
-    res.on('finish', () => ctx.readWait.answered(req.socket, ctx.clock.now()));
     const lease = ctx.service.admit();
     exchange.lease = lease;
     res.on('close', () => lease.release());
@@ -59,26 +58,7 @@ export function admit(ctx: AppContext, endpoint: Endpoint): RequestHandler {
   };
 }
 
-/**
- * The request's content type among `types`: null when it has no body (none, or an empty one),
- * false when its type is none of them.
- */
-export function bodyType(req: Request, types: readonly string[]): string | false | null {
-  if (req.headers['content-length'] === '0' && req.headers['transfer-encoding'] === undefined) return null;
-  return req.is([...types]);
-}
-
-/** JSON bodies only: 415 for another type, 400 for none; then the JSON parser with the size limit. */
+/** JSON bodies only: 415 for another type, 400 for none; parsed with the size limit. */
 export function jsonOnly(ctx: AppContext): RequestHandler {
-  const parse = express.json({ limit: ctx.config.maxBodyBytes, type: 'application/json' });
-  return (req, res, next) => {
-    const type = bodyType(req, ['application/json']);
-    if (type === null) {
-      next(new BadRequestError('the request has no body; send JSON (Content-Type: application/json)'));
-    } else if (type === false) {
-      next(new UnsupportedMediaTypeError(`Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; send application/json`));
-    } else {
-      parse(req, res, next);
-    }
-  };
+  return bodyReader(ctx, ['application/json'], 'the request has no body; send JSON (Content-Type: application/json)');
 }

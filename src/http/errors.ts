@@ -43,19 +43,26 @@ function isLayerError(err: unknown): err is LayerError {
   return typeof type === 'string' || (typeof status === 'number' && status >= 400 && status < 500);
 }
 
+/** A body over MAX_BODY_BYTES, by its length where that is known. */
+export function tooLarge(length: number | undefined, limit: number | undefined): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `the body is ${length === undefined ? 'larger than the limit' : `${length} bytes`}; the limit (MAX_BODY_BYTES) is ${limit} bytes`,
+  );
+}
+
+/** A JSON body that does not parse, or parses to something other than an object or array (which the parsers take only). */
+export function unparsedJson(text: string, message: string): BadRequestError {
+  // Say so rather than call `null` invalid JSON.
+  return /^\s*[{[]/.test(text) ? new BadRequestError(`the body is not valid JSON: ${message}`) : new BadRequestError('the body must be a JSON object');
+}
+
 /** Maps an error of express's layers onto the catalogue; undefined when the client did not cause it. */
 function fromLayer(err: LayerError, contentEncoding: string | undefined): ZooError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new PayloadTooLargeError(
-        `the body is ${err.length === undefined ? 'larger than the limit' : `${err.length} bytes`}; ` +
-          `the limit (MAX_BODY_BYTES) is ${err.limit} bytes`,
-      );
+      return tooLarge(err.length, err.limit);
     case 'entity.parse.failed':
-      // The parser takes only objects and arrays; say so rather than call `null` invalid JSON.
-      return /^\s*[{[]/.test(err.body ?? '')
-        ? new BadRequestError(`the body is not valid JSON: ${err.message}`)
-        : new BadRequestError('the body must be a JSON object');
+      return unparsedJson(err.body ?? '', err.message);
     case 'charset.unsupported':
       return new UnsupportedMediaTypeError(`unsupported charset "${err.charset}"; send UTF-8`);
     case 'encoding.unsupported':

@@ -17,6 +17,8 @@ export interface Exchange {
   /** Inference endpoints only: the estimated wait before the request was read (serve/read-wait.ts), ms. */
   waitedMs: number;
   endpoint?: Endpoint;
+  /** The body's media type as the inference routes read it (body.ts), lower case, without parameters. */
+  mediaType?: string;
   task?: string;
   model?: string;
   lease?: Lease;
@@ -36,6 +38,18 @@ export function exchangeOf(res: Response): Exchange {
   const exchange = exchanges.get(res);
   if (exchange === undefined) throw new Error('a response without an exchange: the observe middleware must come first');
   return exchange;
+}
+
+/**
+ * A JSON answer written in one piece. express's `res.json` turns a body of more than 1,000
+ * characters into a Buffer, which node writes after the headers in a second buffer (writev); a
+ * string goes out with the headers in one write.
+ */
+export function sendJson(res: Response, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** The lease of an inference request, taken at admission. */

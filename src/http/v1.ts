@@ -10,9 +10,10 @@ import type { WireInput } from '../inputs/kind.js';
 import { kindOfUpload, UPLOAD_TYPES } from '../inputs/registry.js';
 import type { Constraint } from '../select/policy.js';
 import type { ServedTask } from '../serve/task.js';
-import { exchangeOf, leaseOf } from './exchange.js';
+import { bodyReader } from './body.js';
+import { exchangeOf, leaseOf, sendJson } from './exchange.js';
 import { taskQuality } from '../serve/quality.js';
-import { admit, bodyType, jsonOnly, type AppContext } from './context.js';
+import { admit, jsonOnly, type AppContext } from './context.js';
 import { validateFeedbackBody, validatePredictBody, validatePredictQuery } from './schemas.js';
 
 function constraintOf(c: { minAccuracy?: number; maxLatencyMs?: number }, model: string | undefined): Constraint {
@@ -53,9 +54,7 @@ function refuseUpload(task: ServedTask, mediaType: string): UnsupportedMediaType
 export function v1Routes(ctx: AppContext): Router {
   const router = express.Router();
   const limits = { maxPixels: ctx.config.maxInputPixels };
-  const json = express.json({ limit: ctx.config.maxBodyBytes, type: 'application/json' });
-  const raw = express.raw({ limit: ctx.config.maxBodyBytes, type: [...UPLOAD_TYPES] });
-  const accepted = ['application/json', ...UPLOAD_TYPES];
+  const body = bodyReader(ctx, ['application/json', ...UPLOAD_TYPES], `the request has no body; send JSON or an upload (${UPLOAD_TYPES.join(', ')})`);
 
   router.get('/v1/tasks', (_req, res) => {
     res.json({ tasks: ctx.service.plane.describe() });
@@ -74,21 +73,9 @@ export function v1Routes(ctx: AppContext): Router {
     (req, res, next) => {
       // The task is known before the body is read: an unknown one is a 404 whatever the body.
       exchangeOf(res).task = leaseOf(res).plane.task(String(req.params.task)).name;
-      const type = bodyType(req, accepted);
-      if (type === null) {
-        next(new BadRequestError(`the request has no body; send JSON or an upload (${UPLOAD_TYPES.join(', ')})`));
-      } else if (type === false) {
-        next(
-          new UnsupportedMediaTypeError(
-            `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; send ${accepted.join(', ')}`,
-          ),
-        );
-      } else if (type === 'application/json') {
-        json(req, res, next);
-      } else {
-        raw(req, res, next);
-      }
+      next();
     },
+    body,
     async (req, res) => {
       const exchange = exchangeOf(res);
       const lease = leaseOf(res);
@@ -99,7 +86,7 @@ export function v1Routes(ctx: AppContext): Router {
         const query = validatePredictQuery(req.query as Record<string, unknown>);
         constraint = constraintOf(query, query.model);
         checkModel(task, constraint.model);
-        const mediaType = req.is([...UPLOAD_TYPES]) || '';
+        const mediaType = exchange.mediaType!;
         if (!task.inputs.uploadTypes.includes(mediaType)) throw refuseUpload(task, mediaType);
         wire = { form: 'upload', bytes: req.body, mediaType };
       } else {
@@ -120,7 +107,7 @@ export function v1Routes(ctx: AppContext): Router {
         waitedMs: exchange.waitedMs,
       });
       exchange.model = prediction.model;
-      res.json(prediction);
+      sendJson(res, prediction);
     },
   );
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { DecisionSigner, TokenError, type Decision } from '../../src/feedback/token.js';
 
@@ -54,6 +55,14 @@ describe('feedback/token', () => {
     expect(() => signer.verify('not a token')).to.throw(TokenError);
     expect(() => signer.verify('')).to.throw(TokenError);
     expect(() => signer.verify(`${token}A`)).to.throw(TokenError);
+  });
+
+  it("signs with HMAC-SHA256 as node's own Hmac computes it, for keys shorter and longer than its block", () => {
+    for (const key of [KEY, Buffer.alloc(64, 7), Buffer.alloc(100, 9)]) {
+      const bytes = Buffer.from(new DecisionSigner(key).sign(decision), 'base64url');
+      const body = bytes.subarray(0, bytes.length - 16);
+      expect(bytes.subarray(bytes.length - 16).equals(createHmac('sha256', key).update(body).digest().subarray(0, 16))).to.equal(true);
+    }
   });
 
   it('refuses a key too short to sign with', () => {

@@ -1,14 +1,18 @@
 /**
  * Image decoding and preprocessing: the one module that imports sharp. Any PNG, JPEG or WebP
  * (any size, grey or colour, with or without alpha, EXIF-rotated) becomes exactly the tensor a
- * model's manifest asks for; small 8-bit grey PNGs skip libvips (png.ts). An input is decoded once and converted once per distinct
- * preprocessing, however many models of the zoo then look at it.
+ * model's manifest asks for. PNGs and baseline JPEGs at a model's own size skip libvips: decoded
+ * in-process (png.ts, jpeg.ts) and converted as sharp converts them (colour.ts), to the same bytes.
+ * An input is decoded once and converted once per distinct preprocessing, however many models of
+ * the zoo then look at it.
  */
 import sharp from 'sharp';
 import { InvalidInputError, PayloadTooLargeError } from '../../errors/index.js';
 import type { DecodeLimits, Input } from '../kind.js';
 import { observeEncoded, observePixels, type Observed } from './observed.js';
-import { decodeGreyPng } from './png.js';
+import { toPixels, type DecodedImage, type OpenedImage } from './colour.js';
+import { openJpeg } from './jpeg.js';
+import { openPng } from './png.js';
 import { tensorIndex, type ImagePreprocessing } from './preprocessing.js';
 
 /** Undecoded pixels, as the data sets hold them: 8 bits per channel, row-major, interleaved. */
@@ -44,11 +48,27 @@ const ACCEPTED_FORMATS: ReadonlySet<string> = new Set<ImageFormat>(['png', 'jpeg
 sharp.concurrency(1);
 sharp.cache(false);
 
+/** How encoded images are decoded; `inProcess: false` leaves every image to sharp (what the fast paths are measured against). */
+export interface DecodeOptions {
+  inProcess?: boolean;
+}
+
+/**
+ * The in-process decoder of each format that has one, up to the size where it stops beating libvips
+ * (npm run bench:decode: JPEG wins at 56x56, loses at 112x112; PNG wins at every size measured).
+ */
+const IN_PROCESS: readonly { format: ImageFormat; open: (bytes: Uint8Array, maxPixels: number) => OpenedImage | undefined; maxPixels: number }[] = [
+  { format: 'png', open: openPng, maxPixels: Infinity },
+  { format: 'jpeg', open: openJpeg, maxPixels: 64 * 64 },
+];
+
 export class ImageInput implements Input {
   readonly kind = 'image';
   private readonly tensors = new Map<string, Promise<Float32Array>>();
 
   private source: sharp.Sharp | undefined;
+  /** The in-process decode: undefined until a tensor at the image's own size asks for it, null when the data turned out damaged. */
+  private decoded: DecodedImage | null | undefined;
 
   private constructor(
     /** Opens the image in sharp, only when a conversion needs libvips. */
@@ -58,16 +78,20 @@ export class ImageInput implements Input {
     /** What its headers say of how it was encoded: format, size, lossy, JPEG quality. */
     readonly observed: Observed,
     private readonly raw?: RawImage,
+    /** An encoded image an in-process decoder can take, decoded only if a tensor at its own size is asked for. */
+    private readonly opened?: OpenedImage,
   ) {}
 
   /** Checks an encoded image's header (format, size) without decoding its pixels. */
-  static async fromEncoded(bytes: Uint8Array, limits: DecodeLimits): Promise<ImageInput> {
+  static async fromEncoded(bytes: Uint8Array, limits: DecodeLimits, options: DecodeOptions = {}): Promise<ImageInput> {
     if (bytes.length === 0) throw new InvalidInputError('the image is empty');
     const open = () => sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', sequentialRead: true });
-    // Grey pixels decoded without libvips serve the preprocessings of their own size; any other is
-    // resampled by sharp from the file, exactly as without the fast path.
-    const grey = decodeGreyPng(bytes, limits.maxPixels);
-    if (grey !== undefined) return new ImageInput(open, 'png', observeEncoded(bytes, 'png', grey.width, grey.height), grey);
+    // Pixels decoded without libvips serve the preprocessings of their own size; any other is
+    // resampled by sharp from the file (JPEG shrink-on-load included), exactly as without the fast path.
+    for (const { format, open: openFast, maxPixels } of options.inProcess === false ? [] : IN_PROCESS) {
+      const opened = openFast(bytes, Math.min(maxPixels, limits.maxPixels));
+      if (opened !== undefined) return new ImageInput(open, format, observeEncoded(bytes, format, opened.width, opened.height), undefined, opened);
+    }
     let meta: sharp.Metadata;
     try {
       // Reads the header only. sharp's own pixel limit would refuse a decompression bomb here as
@@ -136,13 +160,21 @@ export class ImageInput implements Input {
       // Pixels already of the wanted size need no resampling: skip libvips. Grey pixels serve a colour
       // model as sharp converts them, each channel the grey value.
       const sameSize = raw !== undefined && raw.width === prep.width && raw.height === prep.height;
+      const decoded = this.opened !== undefined && this.opened.width === prep.width && this.opened.height === prep.height ? this.decode() : undefined;
       tensor =
         view !== undefined ? this.tensor(prep).then((plain) => mirrored(plain, prep))
         : sameSize && (raw.channels === prep.channels || raw.channels === 1) ? Promise.resolve(planarTensor(raw.pixels, raw.channels, prep))
+        : decoded !== undefined ? Promise.resolve(planarTensor(toPixels(decoded, prep.channels, prep.background), prep.channels, prep))
         : toTensor((this.source ??= this.open()).clone(), prep);
       this.tensors.set(key, tensor);
     }
     return tensor;
+  }
+
+  /** The in-process decode, once; undefined for damaged data, which sharp then decodes or refuses as before. */
+  private decode(): DecodedImage | undefined {
+    if (this.decoded === undefined) this.decoded = this.opened!.decode() ?? null;
+    return this.decoded ?? undefined;
   }
 
   /** The pixels it was made from (a data set's), if it was made from pixels. */

@@ -1,47 +1,91 @@
 /**
- * A fast path for the commonest request image: a small 8-bit PNG of grey pixels (what a
- * Fashion-MNIST client sends, as a greyscale PNG or as RGB with equal channels). libvips takes about
- * 1.7 ms to decode a 28x28 PNG through sharp's pipeline, more than every model of the zoo but one;
- * zlib and PNG's row filters take under 0.1 ms. Anything else (colour, 16-bit, palette, interlaced,
- * transparency, colour-management chunks, a damaged file) is not handled here: `decodeGreyPng`
- * returns undefined and sharp decodes it as before, so every error message and every colour
- * conversion stays sharp's. (sharp's grey conversion maps an RGB pixel with equal channels to that
- * value, so collapsing such pixels to one channel changes no tensor.)
+ * A fast path for the commonest request image, a small PNG: libvips takes about 1.7 ms to decode a
+ * 28x28 PNG through sharp's pipeline, more than every model of the zoo but one; zlib and PNG's row
+ * filters take a few microseconds. Every colour type, bit depth, transparency chunk and Adam7
+ * interlacing is decoded to the samples libvips' PNG loader (libspng) gives: palettes expanded to
+ * RGB(A), grey of 1, 2 or 4 bits scaled to 8, 16 bits kept, tRNS turned into an alpha channel.
+ * What would change the pixels sharp makes (an ICC profile, EXIF orientation, an unknown critical
+ * chunk) and any damaged or over-limit file are not handled here: `decodePng` returns undefined and
+ * sharp decodes it as before, so every error message stays sharp's.
  */
 import { crc32, inflateSync } from 'node:zlib';
-
-/** One byte per pixel, row-major. */
-export interface GreyPixels {
-  pixels: Uint8Array;
-  width: number;
-  height: number;
-  channels: 1;
-}
+import type { DecodedImage, OpenedImage } from './colour.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Ancillary chunks that do not change the pixels: text, time, physical size. */
-const IGNORABLE = new Set(['tEXt', 'zTXt', 'iTXt', 'tIME', 'pHYs']);
+/** Ancillary chunks that sharp acts on: an ICC profile is converted from, EXIF orientation applied. */
+const HONOURED = new Set(['iCCP', 'eXIf']);
+
+/** Samples per pixel of each colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA). */
+const SAMPLES: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Adam7's passes: column and row of the first pixel, then the steps between pixels. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
 
 /** Whether `bytes` start with the PNG signature. */
 export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= SIGNATURE.length && SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
+interface Header {
+  width: number;
+  height: number;
+  depth: number;
+  colourType: number;
+  interlaced: boolean;
+  palette: Uint8Array | undefined;
+  transparency: Uint8Array | undefined;
+}
+
 /**
- * The grey pixels of an 8-bit, non-interlaced greyscale PNG, or RGB PNG with equal channels, of
- * at most `maxPixels` pixels and with nothing that affects its colours; undefined for anything else.
+ * A PNG of at most `maxPixels` pixels, its chunks read and checked; its samples, as libvips loads
+ * them, on demand. Undefined (or samples undefined, for damaged data) for anything left to sharp.
  */
-export function decodeGreyPng(bytes: Uint8Array, maxPixels: number): GreyPixels | undefined {
+export function openPng(bytes: Uint8Array, maxPixels: number): OpenedImage | undefined {
+  const chunks = readChunks(bytes, maxPixels);
+  if (chunks === undefined) return undefined;
+  return { width: chunks.header.width, height: chunks.header.height, decode: () => decodeSamples(chunks.header, chunks.compressed) };
+}
+
+function decodeSamples(header: Header, compressed: Buffer): DecodedImage | undefined {
+  const { width, height, depth, colourType } = header;
+  const bitsPerPixel = SAMPLES[colourType]! * depth;
+  const passes = header.interlaced ? ADAM7 : [[0, 0, 1, 1] as const];
+  const sizes = passes.map(([x0, y0, dx, dy]) => [Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)] as const);
+  // A filter byte, then the row's bytes, for each row of each pass that has pixels.
+  const total = sizes.reduce((sum, [w, h]) => sum + (w > 0 && h > 0 ? (Math.ceil((w * bitsPerPixel) / 8) + 1) * h : 0), 0);
+  let scanlines: Buffer;
+  try {
+    // Bounded: a stream that inflates past the image's size is not this image.
+    scanlines = inflateSync(compressed, { maxOutputLength: total + 1 });
+  } catch {
+    return undefined;
+  }
+  if (scanlines.length !== total) return undefined;
+  const out = new Sampler(header);
+  let offset = 0;
+  for (let p = 0; p < passes.length; p++) {
+    const [x0, y0, dx, dy] = passes[p]!;
+    const [w, h] = sizes[p]!;
+    if (w <= 0 || h <= 0) continue;
+    const rowBytes = Math.ceil((w * bitsPerPixel) / 8);
+    const rows = unfilter(scanlines.subarray(offset, offset + (rowBytes + 1) * h), rowBytes, h, Math.max(1, bitsPerPixel >> 3));
+    if (rows === undefined) return undefined;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) if (!out.put(rows, y * rowBytes, x, (y0 + y * dy) * width + x0 + x * dx)) return undefined;
+    }
+    offset += (rowBytes + 1) * h;
+  }
+  return out.image();
+}
+
+/** The header and the IDAT stream, chunk checksums checked; undefined for a file left to sharp. */
+function readChunks(bytes: Uint8Array, maxPixels: number): { header: Header; compressed: Buffer } | undefined {
   if (!isPng(bytes)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let offset = SIGNATURE.length;
-  let width = 0;
-  let height = 0;
-  let channels = 1;
+  let header: Header | undefined;
   const compressed: Uint8Array[] = [];
-  let ended = false;
-  while (!ended) {
+  for (let offset = SIGNATURE.length; ; ) {
     if (offset + 12 > bytes.length) return undefined;
     const length = view.getUint32(offset);
     const end = offset + 12 + length;
@@ -49,49 +93,98 @@ export function decodeGreyPng(bytes: Uint8Array, maxPixels: number): GreyPixels 
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
     const data = bytes.subarray(offset + 8, offset + 8 + length);
     if (crc32(bytes.subarray(offset + 4, offset + 8 + length)) !== view.getUint32(offset + 8 + length)) return undefined;
-    if (offset === SIGNATURE.length) {
-      // IHDR first: width, height, bit depth 8, colour type 0 (grey), compression, filter, interlace 0.
+    if (header === undefined) {
       if (type !== 'IHDR' || length !== 13) return undefined;
-      width = view.getUint32(offset + 8);
-      height = view.getUint32(offset + 12);
-      const [depth, colourType, compression, filter, interlace] = data.subarray(8, 13);
-      if (depth !== 8 || compression !== 0 || filter !== 0 || interlace !== 0) return undefined;
-      if (colourType === 0) channels = 1;
-      else if (colourType === 2) channels = 3;
-      else return undefined;
-      if (width === 0 || height === 0 || width * height > maxPixels) return undefined;
+      header = parseHeader(view, offset + 8, maxPixels);
+      if (header === undefined) return undefined;
+    } else if (type === 'PLTE') {
+      header.palette = data;
+    } else if (type === 'tRNS') {
+      header.transparency = data;
     } else if (type === 'IDAT') {
       compressed.push(data);
     } else if (type === 'IEND') {
-      ended = true;
-    } else if (!IGNORABLE.has(type)) {
-      return undefined;
+      break;
+    } else if (HONOURED.has(type) || (bytes[offset + 4]! & 0x20) === 0) {
+      return undefined; // a chunk that changes the pixels, or a critical one this reader does not know
     }
     offset = end;
   }
-  const stride = width * channels + 1; // a filter byte, then the row's bytes
-  let scanlines: Buffer;
-  try {
-    // Bounded: a stream that inflates past the image's size is not this image.
-    scanlines = inflateSync(Buffer.concat(compressed), { maxOutputLength: stride * height + 1 });
-  } catch {
-    return undefined;
-  }
-  if (scanlines.length !== stride * height) return undefined;
-  const samples = unfilter(scanlines, width * channels, height, channels);
-  const pixels = samples === undefined || channels === 1 ? samples : equalChannels(samples);
-  return pixels === undefined ? undefined : { pixels, width, height, channels: 1 };
+  if (header === undefined || compressed.length === 0 || !consistent(header)) return undefined;
+  return { header, compressed: Buffer.concat(compressed) };
 }
 
-/** One byte per pixel from RGB bytes whose three channels are equal everywhere; else undefined. */
-function equalChannels(rgb: Uint8Array): Uint8Array | undefined {
-  const grey = new Uint8Array(rgb.length / 3);
-  for (let i = 0, j = 0; i < grey.length; i++, j += 3) {
-    const v = rgb[j]!;
-    if (rgb[j + 1] !== v || rgb[j + 2] !== v) return undefined;
-    grey[i] = v;
+/** A palette where one is due, of at most 2^depth whole entries, and a tRNS chunk of the size its colour type takes (libspng refuses others). */
+function consistent({ colourType, depth, palette, transparency }: Header): boolean {
+  if ((colourType === 3) !== (palette !== undefined)) return false;
+  if (palette !== undefined && (palette.length % 3 !== 0 || palette.length / 3 > 2 ** depth)) return false;
+  if (transparency === undefined) return true;
+  return colourType === 3 ? transparency.length <= palette!.length / 3 : transparency.length === (colourType === 0 ? 2 : colourType === 2 ? 6 : -1);
+}
+
+function parseHeader(view: DataView, at: number, maxPixels: number): Header | undefined {
+  const width = view.getUint32(at);
+  const height = view.getUint32(at + 4);
+  const [depth, colourType, compression, filter, interlace] = [0, 1, 2, 3, 4].map((i) => view.getUint8(at + 8 + i)) as [number, number, number, number, number];
+  const depths = colourType === 0 ? [1, 2, 4, 8, 16] : colourType === 3 ? [1, 2, 4, 8] : [8, 16];
+  if (SAMPLES[colourType] === undefined || !depths.includes(depth) || compression !== 0 || filter !== 0 || interlace > 1) return undefined;
+  if (width === 0 || height === 0 || width * height > maxPixels) return undefined;
+  return { width, height, depth, colourType, interlaced: interlace === 1, palette: undefined, transparency: undefined };
+}
+
+/** Writes each pixel's samples where libvips puts them: palette expanded, low-bit grey scaled, tRNS as alpha. */
+class Sampler {
+  private readonly samples: Uint8Array | Uint16Array;
+  private readonly channels: 1 | 2 | 3 | 4;
+  private readonly inChannels: number;
+  private readonly max: number;
+  /** tRNS of grey or RGB: the sample values that are transparent. */
+  private readonly key: number[] | undefined;
+
+  constructor(private readonly header: Header) {
+    const { width, height, depth, colourType, transparency } = header;
+    this.inChannels = SAMPLES[colourType]!;
+    const alpha = colourType === 4 || colourType === 6 || transparency !== undefined;
+    const colour = colourType === 2 || colourType === 3 || colourType === 6;
+    this.channels = ((colour ? 3 : 1) + (alpha ? 1 : 0)) as 1 | 2 | 3 | 4;
+    this.max = depth === 16 ? 65535 : 255;
+    this.samples = depth === 16 ? new Uint16Array(width * height * this.channels) : new Uint8Array(width * height * this.channels);
+    if (transparency !== undefined && (colourType === 0 || colourType === 2)) {
+      this.key = Array.from({ length: this.inChannels }, (_, c) => ((transparency[2 * c] ?? 0) << 8) | (transparency[2 * c + 1] ?? 0));
+    }
   }
-  return grey;
+
+  /** The `x`th pixel of the row at `row` in `rows`, to pixel `at` of the image; false for a palette index out of range. */
+  put(rows: Uint8Array, row: number, x: number, at: number): boolean {
+    const { depth, colourType, palette, transparency } = this.header;
+    const out = at * this.channels;
+    const n = this.inChannels;
+    if (colourType === 3) {
+      const index = depth === 8 ? rows[row + x]! : bits(rows, row, x, depth);
+      if (3 * index + 3 > palette!.length) return false;
+      this.samples.set(palette!.subarray(3 * index, 3 * index + 3), out);
+      if (transparency !== undefined) this.samples[out + 3] = transparency[index] ?? 255;
+      return true;
+    }
+    let opaque = this.key === undefined;
+    for (let c = 0; c < n; c++) {
+      const raw = depth === 16 ? (rows[row + 2 * (x * n + c)]! << 8) | rows[row + 2 * (x * n + c) + 1]! : depth === 8 ? rows[row + x * n + c]! : bits(rows, row, x, depth);
+      if (this.key !== undefined && raw !== this.key[c]) opaque = true;
+      this.samples[out + c] = depth < 8 ? (raw * 255) / ((1 << depth) - 1) : raw;
+    }
+    if (this.key !== undefined) this.samples[out + n] = opaque ? this.max : 0;
+    return true;
+  }
+
+  image(): DecodedImage {
+    return { samples: this.samples, width: this.header.width, height: this.header.height, channels: this.channels };
+  }
+}
+
+/** The `x`th sample of `depth` (1, 2 or 4) bits of a row, most significant bits first. */
+function bits(rows: Uint8Array, row: number, x: number, depth: number): number {
+  const bit = x * depth;
+  return (rows[row + (bit >> 3)]! >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
 }
 
 /** Undoes PNG's per-row filters (`rowBytes` per row, `step` bytes per pixel); undefined for an unknown filter type. */
@@ -102,20 +195,13 @@ function unfilter(scanlines: Uint8Array, rowBytes: number, height: number, step:
     const line = y * (rowBytes + 1) + 1;
     const row = y * rowBytes;
     const up = row - rowBytes;
+    if (filter > 4) return undefined;
     for (let x = 0; x < rowBytes; x++) {
       const raw = scanlines[line + x]!;
       const a = x >= step ? out[row + x - step]! : 0;
       const b = y > 0 ? out[up + x]! : 0;
       const c = x >= step && y > 0 ? out[up + x - step]! : 0;
-      let predictor: number;
-      switch (filter) {
-        case 0: predictor = 0; break;
-        case 1: predictor = a; break;
-        case 2: predictor = b; break;
-        case 3: predictor = (a + b) >> 1; break;
-        case 4: predictor = paeth(a, b, c); break;
-        default: return undefined;
-      }
+      const predictor = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : paeth(a, b, c);
       out[row + x] = (raw + predictor) & 0xff;
     }
   }

@@ -8,11 +8,11 @@
 import { InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
 import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
 import { checkWindowTensor, WindowInput, windowFromBytes, windowTensor } from './decode.js';
+import { windowFeatureNames, windowFeatures } from './features.js';
+import { fromLayout, toLayout, windowPreprocessingSchema, type WindowPreprocessing } from './preprocessing.js';
 
 /** The media type of a window sent as raw float32 samples. */
 const RAW_WINDOW = 'application/octet-stream';
-import { windowFeatureNames, windowFeatures } from './features.js';
-import { fromLayout, toLayout, windowPreprocessingSchema, type WindowPreprocessing } from './preprocessing.js';
 
 /** A flat window (samples x channels, row-major) as the nested array a client sends. */
 export function windowRows(window: Float32Array, channels: number): number[][] {

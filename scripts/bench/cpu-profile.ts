@@ -1,0 +1,98 @@
+/**
+ * What a V8 CPU profile (the `.cpuprofile` of DevTools, node --cpu-prof or the inspector) says of
+ * where the time went: each sample's time given to the owner of its stack (the models, express,
+ * node's HTTP, the service's own modules by folder, ...) and to the function it was in.
+ */
+export interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+export interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Who owns a frame, by where its code lives: the first rule that matches, innermost frame first. */
+const OWNERS: readonly [string, RegExp][] = [
+  ['models (onnxruntime)', /onnxruntime-node|\/src\/zoo\/onnx\.ts/],
+  ['decoding (sharp)', /node_modules\/sharp\//],
+  ['logging (pino)', /node_modules\/(pino|sonic-boom|thread-stream)/],
+  ['metrics (prom-client)', /node_modules\/prom-client|\/src\/metrics\//],
+  ['validation (ajv)', /node_modules\/ajv/],
+  ['express and its middleware', /node_modules\/(express|router|body-parser|raw-body|type-is|content-type|finalhandler|on-finished|qs|send|serve-static|iconv-lite|media-typer|mime-types|accepts|negotiator|depd|statuses|http-errors|parseurl|encodeurl|escape-html|fresh|etag|cookie|vary|proxy-addr|forwarded|ipaddr\.js|content-disposition|merge-descriptors|range-parser|path-to-regexp|debug|ms|bytes|setprototypeof|inherits|unpipe|destroy|ee-first|safe-buffer)\//],
+  ["node's HTTP, streams and sockets", /^node:(_http|http|net|stream|internal\/(http|streams|stream_base|net|timers|process\/task_queues|async_hooks|event_target|url|errors|util|buffer|validators|perf))|^node:events|^node:buffer|^node:url/],
+  ['inputs (decoding, features, tensors)', /\/src\/inputs\//],
+  ['premodel and policy', /\/src\/(premodel|select)\//],
+  ['feedback and quality', /\/src\/(feedback|quality)\//],
+  ['request stages and latency', /\/src\/serve\//],
+  ['HTTP adapters', /\/src\/http\//],
+  ['other JavaScript', /./],
+];
+const BUILTINS: readonly [string, RegExp][] = [
+  ['JSON', /^(parse|stringify|JSONParse|JSONStringify)$/],
+  ['garbage collection', /^\(garbage collector\)$/],
+  ['V8 and native, unattributed', /^\(program\)$/],
+];
+
+function ownerOf(stack: readonly CallFrame[]): string {
+  const leaf = stack[stack.length - 1]!;
+  for (const [owner, name] of BUILTINS) if (leaf.url === '' && name.test(leaf.functionName)) return owner;
+  // A native leaf (a binding's method, a builtin) is its nearest JavaScript caller's.
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const url = stack[i]!.url;
+    if (url === '') continue;
+    for (const [owner, where] of OWNERS) if (where.test(url)) return owner;
+  }
+  return 'other JavaScript';
+}
+
+function frameName(frame: CallFrame): string {
+  const where = frame.url === '' ? '(native)' : `${frame.url.replace(/^.*\/(node_modules|src|scripts)\//, '$1/').replace(/^file:\/\//, '')}:${frame.lineNumber + 1}`;
+  return `${frame.functionName || '(anonymous)'} ${where}`;
+}
+
+export interface ProfileSummary {
+  /** Profiled CPU time, idle left out, in ms. */
+  busyMs: number;
+  byOwnerMs: Record<string, number>;
+  topSelfMs: [string, number][];
+}
+
+export function summariseProfile(profile: CpuProfile, top: number): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stackOf = new Map<number, CallFrame[]>();
+  const stack = (id: number): CallFrame[] => {
+    let frames = stackOf.get(id);
+    if (frames === undefined) {
+      const up = parent.get(id);
+      frames = [...(up === undefined ? [] : stack(up)), byId.get(id)!.callFrame];
+      stackOf.set(id, frames);
+    }
+    return frames;
+  };
+  const byOwner = new Map<string, number>();
+  const bySelf = new Map<string, number>();
+  let busyUs = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    const frames = stack(id);
+    const leaf = frames[frames.length - 1]!;
+    if (leaf.functionName === '(idle)' || leaf.functionName === '(root)') return;
+    busyUs += us;
+    const owner = ownerOf(frames);
+    byOwner.set(owner, (byOwner.get(owner) ?? 0) + us);
+    const name = frameName(leaf);
+    bySelf.set(name, (bySelf.get(name) ?? 0) + us);
+  });
+  const ms = (entries: Iterable<[string, number]>) => [...entries].sort((a, b) => b[1] - a[1]).map(([k, us]): [string, number] => [k, us / 1000]);
+  return { busyMs: busyUs / 1000, byOwnerMs: Object.fromEntries(ms(byOwner)), topSelfMs: ms(bySelf).slice(0, top) };
+}

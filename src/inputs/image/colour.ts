@@ -1,0 +1,103 @@
+/**
+ * What sharp's pipeline (flatten, then toColourspace 'b-w' or 'srgb') does to an image at its own
+ * size, redone on pixels decoded in-process, to the same bytes: the models were profiled on
+ * libvips' conversions, so the fast decoders must not change a pixel. libvips 8.17 composites over
+ * the background by truncating (p * a + bg * (max - a)) / max, and makes grey from sRGB through
+ * linear light: 0.2126 R + 0.7152 G + 0.0722 B in float32, gamma-encoded back through its
+ * interpolated 256-entry table (libvips/colour/LabQ2sRGB.c). Every step below is that code's
+ * float32 arithmetic (Math.fround), so that rounding agrees to the last bit.
+ */
+
+/** Samples as a decoder gives them: 8 or 16 bits per channel, interleaved, alpha last. */
+export interface DecodedImage {
+  samples: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/** An image whose header a fast decoder has read: its size, and its samples when first asked (undefined: damaged, left to sharp). */
+export interface OpenedImage {
+  width: number;
+  height: number;
+  decode(): DecodedImage | undefined;
+}
+
+const f = Math.fround;
+
+/** sRGB value (0..range-1) to linear light, as libvips' float table holds it. */
+function linearTable(range: number): Float32Array {
+  const table = new Float32Array(range);
+  for (let i = 0; i < range; i++) {
+    const v = f(i / (range - 1));
+    table[i] = v <= 0.04045 ? f(v / f(12.92)) : f(Math.pow(f(f(v + f(0.055)) / f(1 + f(0.055))), f(2.4)));
+  }
+  return table;
+}
+
+/** Linear light (times 255) to 8-bit sRGB, with the extra end entry libvips interpolates against. */
+function gammaTable(): Int32Array {
+  const table = new Int32Array(257);
+  for (let i = 0; i < 256; i++) {
+    const v = f(i / 255);
+    const encoded = v <= 0.0031308 ? f(f(12.92) * v) : f(f(f(1 + f(0.055)) * f(Math.pow(v, f(1 / f(2.4))))) - f(0.055));
+    table[i] = roundHalfEven(f(255 * encoded));
+  }
+  table[256] = table[255]!;
+  return table;
+}
+
+/** C's rintf in the default rounding mode. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+let linear8: Float32Array | undefined;
+let linear16: Float32Array | undefined;
+let gamma: Int32Array | undefined;
+const [WR, WG, WB] = [f(0.2126), f(0.7152), f(0.0722)];
+
+/** libvips' vips_col_scRGB2BW_8: linear R, G, B to an 8-bit grey. */
+function linearToGrey(r: number, g: number, b: number, lut: Int32Array): number {
+  const y = f(f(f(WR * r) + f(WG * g)) + f(WB * b));
+  const yf = Math.min(255, Math.max(0, f(y * 255)));
+  const yi = Math.trunc(yf);
+  return roundHalfEven(f(lut[yi]! + f((lut[yi + 1]! - lut[yi]!) * f(yf - yi))));
+}
+
+/**
+ * `image` flattened onto a grey `background` (0..255) and brought to `channels` (1: libvips' 'b-w',
+ * 3: 'srgb'), one byte per channel, interleaved: what sharp's pipeline gives at the same size.
+ */
+export function toPixels(image: DecodedImage, channels: 1 | 3, background: number): Uint8Array {
+  const { samples, width, height } = image;
+  const deep = samples instanceof Uint16Array;
+  const count = width * height;
+  const colour = image.channels >= 3 ? 3 : 1;
+  const flat = image.channels === colour ? samples : flatten(samples, count, colour, deep ? 65535 : 255, deep ? background * 256 : background);
+  const out = new Uint8Array(count * channels);
+  if (channels === 3) {
+    // Grey to sRGB repeats the value; 16 bits come down by a shift (vips_cast with shift).
+    for (let i = 0; i < count * 3; i++) out[i] = deep ? flat[colour === 3 ? i : Math.floor(i / 3)]! >> 8 : flat[colour === 3 ? i : Math.floor(i / 3)]!;
+    return out;
+  }
+  if (colour === 1 && !deep) return flat as Uint8Array;
+  const lin = deep ? (linear16 ??= linearTable(65536)) : (linear8 ??= linearTable(256));
+  const lut = (gamma ??= gammaTable());
+  for (let i = 0; i < count; i++) {
+    const j = i * colour;
+    out[i] = colour === 1 ? linearToGrey(lin[flat[j]!]!, lin[flat[j]!]!, lin[flat[j]!]!, lut) : linearToGrey(lin[flat[j]!]!, lin[flat[j + 1]!]!, lin[flat[j + 2]!]!, lut);
+  }
+  return out;
+}
+
+/** vips_flatten: alpha composited over `background`, truncated, in the samples' own depth. */
+function flatten(samples: Uint8Array | Uint16Array, count: number, colour: number, max: number, background: number): Uint8Array | Uint16Array {
+  const out = samples instanceof Uint16Array ? new Uint16Array(count * colour) : new Uint8Array(count * colour);
+  for (let i = 0; i < count; i++) {
+    const alpha = samples[i * (colour + 1) + colour]!;
+    for (let c = 0; c < colour; c++) out[i * colour + c] = Math.floor((samples[i * (colour + 1) + c]! * alpha + background * (max - alpha)) / max);
+  }
+  return out;
+}

@@ -1,0 +1,486 @@
+/**
+ * A fast path for small baseline JPEGs (what browsers, phones and sharp write by default): libvips
+ * spends 0.5 to 2 ms opening and decoding a 28x28 JPEG, this decoder a few tens of microseconds.
+ * It is libjpeg-turbo's own arithmetic, as sharp's libvips (mozjpeg) decodes: Huffman decoding,
+ * the "islow" integer IDCT (jidctint.c), "fancy" triangle upsampling of 4:2:2 and 4:2:0 chroma
+ * (jdsample.c) and the table-driven YCbCr to RGB conversion (jdcolor.c), so that the pixels are
+ * libjpeg's, not an approximation of them. Anything else (progressive or arithmetic coding, 12 bits,
+ * CMYK or Adobe colour transforms, an ICC profile, EXIF rotation, other chroma layouts, a damaged or
+ * over-limit file) returns undefined and is left to sharp, errors included.
+ */
+import type { DecodedImage, OpenedImage } from './colour.js';
+
+/** Zigzag order: the natural (row-major) index of the kth coefficient of a block. */
+const ZIGZAG = Uint8Array.from([
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+  35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+]);
+
+interface Component {
+  id: number;
+  h: number;
+  v: number;
+  quant: number;
+  dc: Huffman | undefined;
+  ac: Huffman | undefined;
+  /** Decoded samples: whole blocks, `stride` wide. */
+  plane: Uint8Array;
+  stride: number;
+  /** Samples that belong to the image (libjpeg's downsampled_width and _height). */
+  width: number;
+  height: number;
+}
+
+/** A Huffman table as canonical codes: the largest code of each length and where its values start. */
+interface Huffman {
+  maxCode: Int32Array;
+  offset: Int32Array;
+  values: Uint8Array;
+}
+
+/**
+ * A baseline JPEG of at most `maxPixels` pixels, its headers read; its pixels, as libvips decodes
+ * them, on demand. Undefined (or pixels undefined, for damaged data) for anything left to sharp.
+ */
+export function openJpeg(bytes: Uint8Array, maxPixels: number): OpenedImage | undefined {
+  const opened = supported(() => open(bytes, maxPixels));
+  if (opened === undefined) return undefined;
+  const { frame, restartInterval, quant, start } = opened;
+  return {
+    width: frame.width,
+    height: frame.height,
+    decode: () => supported(() => {
+      const end = decodeScan(bytes, start, frame, restartInterval, quant);
+      // The end of image right after the scan; libvips refuses a file that stops short of it.
+      need(bytes[end] === 0xff && bytes[end + 1] === 0xd9);
+      return toImage(frame);
+    }),
+  };
+}
+
+function supported<T>(run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+}
+
+/** Thrown inside the decoder for a file it leaves to sharp. */
+class Unsupported extends Error {}
+function need(condition: boolean): asserts condition {
+  if (!condition) throw new Unsupported();
+}
+
+interface Frame {
+  width: number;
+  height: number;
+  components: Component[];
+}
+
+/** The headers up to the start of scan, every table the scan uses among them. */
+function open(bytes: Uint8Array, maxPixels: number): { frame: Frame; restartInterval: number; quant: Int32Array[]; start: number } {
+  need(bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8);
+  const quant: (Int32Array | undefined)[] = [];
+  const dcTables: (Huffman | undefined)[] = [];
+  const acTables: (Huffman | undefined)[] = [];
+  let frame: Frame | undefined;
+  let restartInterval = 0;
+  let jfif = false;
+  for (let i = 2; ; ) {
+    need(i + 4 <= bytes.length && bytes[i] === 0xff);
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    need(length >= 2 && i + 2 + length <= bytes.length);
+    const data = bytes.subarray(i + 4, i + 2 + length);
+    const text = String.fromCharCode(...data.subarray(0, 14));
+    if (marker === 0xc0 || marker === 0xc1) frame = readFrame(data, maxPixels);
+    else if (marker === 0xc4) readHuffman(data, dcTables, acTables);
+    else if (marker === 0xdb) readQuant(data, quant);
+    else if (marker === 0xdd) restartInterval = (data[0]! << 8) | data[1]!;
+    else if (marker === 0xe0) jfif ||= text.startsWith('JFIF\0');
+    else if (marker === 0xe1) need(!text.startsWith('Exif\0') || exifOrientation(data.subarray(6)) === 1);
+    else if (marker === 0xe2) need(!text.startsWith('ICC_PROFILE\0'));
+    else if (marker === 0xee) need(!text.startsWith('Adobe'));
+    else if (marker === 0xda) {
+      need(frame !== undefined);
+      return { frame, restartInterval, quant: readScan(data, frame.components, quant, dcTables, acTables, jfif), start: i + 2 + length };
+    } else need(marker >= 0xe0 || marker === 0xfe); // other APPn and COM: no effect on the pixels
+    i += 2 + length;
+  }
+}
+
+function readFrame(data: Uint8Array, maxPixels: number): Frame {
+  const height = (data[1]! << 8) | data[2]!;
+  const width = (data[3]! << 8) | data[4]!;
+  const count = data[5]!;
+  need(data[0] === 8 && width > 0 && height > 0 && width * height <= maxPixels && (count === 1 || count === 3) && data.length >= 6 + 3 * count);
+  const components: Component[] = [];
+  for (let c = 0; c < count; c++) {
+    const [id, sampling, table] = [data[6 + 3 * c]!, data[7 + 3 * c]!, data[8 + 3 * c]!];
+    components.push({ id, h: sampling >> 4, v: sampling & 15, quant: table, dc: undefined, ac: undefined, plane: new Uint8Array(0), stride: 0, width: 0, height: 0 });
+  }
+  const hMax = Math.max(...components.map((c) => c.h));
+  const vMax = Math.max(...components.map((c) => c.v));
+  // Luma at full resolution; chroma at full, half width (4:2:2) or half both ways (4:2:0).
+  need(components[0]!.h === hMax && components[0]!.v === vMax);
+  for (const c of components) {
+    const [rh, rv] = [hMax / c.h, vMax / c.v];
+    need(c.h >= 1 && c.v >= 1 && c.h <= 2 && c.v <= 2 && ((rh === 1 && rv === 1) || (rh === 2 && (rv === 1 || rv === 2))));
+    c.width = Math.ceil((width * c.h) / hMax);
+    c.height = Math.ceil((height * c.v) / vMax);
+  }
+  const interleaved = count > 1;
+  for (const c of components) {
+    const blocksX = interleaved ? Math.ceil(width / (8 * hMax)) * c.h : Math.ceil(c.width / 8);
+    const blocksY = interleaved ? Math.ceil(height / (8 * vMax)) * c.v : Math.ceil(c.height / 8);
+    c.stride = blocksX * 8;
+    c.plane = new Uint8Array(blocksX * blocksY * 64);
+  }
+  return { width, height, components };
+}
+
+function readQuant(data: Uint8Array, quant: (Int32Array | undefined)[]): void {
+  for (let i = 0; i < data.length; ) {
+    const precision = data[i]! >> 4;
+    const id = data[i]! & 15;
+    need(precision <= 1 && id < 4 && i + 1 + 64 * (precision + 1) <= data.length);
+    const table = new Int32Array(64);
+    for (let k = 0; k < 64; k++) table[ZIGZAG[k]!] = precision === 0 ? data[i + 1 + k]! : (data[i + 1 + 2 * k]! << 8) | data[i + 2 + 2 * k]!;
+    quant[id] = table;
+    i += 1 + 64 * (precision + 1);
+  }
+}
+
+function readHuffman(data: Uint8Array, dcTables: (Huffman | undefined)[], acTables: (Huffman | undefined)[]): void {
+  for (let i = 0; i < data.length; ) {
+    const kind = data[i]! >> 4;
+    const id = data[i]! & 15;
+    need(kind <= 1 && id < 4 && i + 17 <= data.length);
+    const counts = data.subarray(i + 1, i + 17);
+    const total = counts.reduce((a, b) => a + b, 0);
+    need(i + 17 + total <= data.length && total <= 256);
+    const maxCode = new Int32Array(18).fill(-1);
+    const offset = new Int32Array(17);
+    let code = 0;
+    let k = 0;
+    for (let length = 1; length <= 16; length++) {
+      offset[length] = k - code;
+      code += counts[length - 1]!;
+      k += counts[length - 1]!;
+      if (counts[length - 1]! > 0) maxCode[length] = code - 1;
+      code <<= 1;
+    }
+    maxCode[17] = 0x7fffffff; // no code is longer than 16 bits: a sentinel for corrupt data
+    (kind === 0 ? dcTables : acTables)[id] = { maxCode, offset, values: data.slice(i + 17, i + 17 + total) };
+    i += 17 + total;
+  }
+}
+
+/** The start of scan: every component in one interleaved scan, with its tables. */
+function readScan(data: Uint8Array, components: Component[], quant: (Int32Array | undefined)[], dcTables: (Huffman | undefined)[], acTables: (Huffman | undefined)[], jfif: boolean): Int32Array[] {
+  need(data[0] === components.length && data.length >= 4 + 2 * components.length);
+  for (let c = 0; c < components.length; c++) {
+    const component = components[c]!;
+    need(data[1 + 2 * c] === component.id);
+    component.dc = dcTables[data[2 + 2 * c]! >> 4];
+    component.ac = acTables[data[2 + 2 * c]! & 15];
+    need(component.dc !== undefined && component.ac !== undefined && quant[component.quant] !== undefined);
+  }
+  const at = 1 + 2 * components.length;
+  need(data[at] === 0 && data[at + 1] === 63 && data[at + 2] === 0); // sequential: all 64 coefficients at once
+  // libjpeg takes 3 components for RGB without JFIF when their ids spell it out.
+  const ids = components.map((c) => c.id).join();
+  need(jfif || ids !== '82,71,66');
+  return components.map((c) => quant[c.quant]!);
+}
+
+/** Reads the entropy-coded segment's bits, unstuffing 0xFF00; refuses to read into a marker or past the end. */
+class BitReader {
+  private bits = 0;
+  private count = 0;
+  constructor(private readonly bytes: Uint8Array, public at: number) {}
+
+  bit(): number {
+    if (this.count === 0) {
+      need(this.at < this.bytes.length);
+      const byte = this.bytes[this.at]!;
+      if (byte === 0xff) {
+        need(this.bytes[this.at + 1] === 0);
+        this.at++;
+      }
+      this.at++;
+      this.bits = byte;
+      this.count = 8;
+    }
+    this.count--;
+    return (this.bits >> this.count) & 1;
+  }
+
+  receive(length: number): number {
+    let v = 0;
+    for (let i = 0; i < length; i++) v = (v << 1) | this.bit();
+    return v;
+  }
+
+  /** The next restart marker, RSTn for n = `index` mod 8, after the bits of the interval. */
+  restart(index: number): void {
+    this.count = 0;
+    need(this.bytes[this.at] === 0xff && this.bytes[this.at + 1] === 0xd0 + (index % 8));
+    this.at += 2;
+  }
+}
+
+function decodeSymbol(reader: BitReader, table: Huffman): number {
+  let code = reader.bit();
+  let length = 1;
+  while (code > table.maxCode[length]!) {
+    code = (code << 1) | reader.bit();
+    length++;
+  }
+  need(length <= 16);
+  return table.values[code + table.offset[length]!]!;
+}
+
+/** JPEG's sign extension of a `length`-bit magnitude. */
+function extend(v: number, length: number): number {
+  return length === 0 ? 0 : v < 1 << (length - 1) ? v - (1 << length) + 1 : v;
+}
+
+/** Decodes every MCU of the scan into the components' planes; returns where its entropy-coded data ends. */
+function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInterval: number, quant: Int32Array[]): number {
+  const { components } = frame;
+  const single = components.length === 1;
+  const hMax = Math.max(...components.map((c) => c.h));
+  const vMax = Math.max(...components.map((c) => c.v));
+  const mcusX = single ? components[0]!.stride / 8 : Math.ceil(frame.width / (8 * hMax));
+  const mcusY = single ? components[0]!.plane.length / 64 / mcusX : Math.ceil(frame.height / (8 * vMax));
+  const reader = new BitReader(bytes, start);
+  const predictors = new Int32Array(components.length);
+  const coefficients = new Int32Array(64);
+  for (let mcu = 0; mcu < mcusX * mcusY; mcu++) {
+    if (restartInterval > 0 && mcu > 0 && mcu % restartInterval === 0) {
+      reader.restart(mcu / restartInterval - 1);
+      predictors.fill(0);
+    }
+    const mx = mcu % mcusX;
+    const my = Math.floor(mcu / mcusX);
+    for (let c = 0; c < components.length; c++) {
+      const component = components[c]!;
+      const [h, v] = single ? [1, 1] : [component.h, component.v];
+      for (let by = 0; by < v; by++) {
+        for (let bx = 0; bx < h; bx++) {
+          coefficients.fill(0);
+          const size = decodeSymbol(reader, component.dc!);
+          need(size <= 11);
+          predictors[c] = predictors[c]! + extend(reader.receive(size), size);
+          coefficients[0] = predictors[c]!;
+          for (let k = 1; k < 64; ) {
+            const symbol = decodeSymbol(reader, component.ac!);
+            const run = symbol >> 4;
+            const length = symbol & 15;
+            if (length === 0) {
+              if (run !== 15) break; // end of block
+              k += 16;
+              continue;
+            }
+            k += run;
+            need(k < 64);
+            coefficients[ZIGZAG[k]!] = extend(reader.receive(length), length);
+            k++;
+          }
+          idctIslow(coefficients, quant[c]!, component.plane, ((my * v + by) * component.stride + mx * h + bx) * 8, component.stride);
+        }
+      }
+    }
+  }
+  return reader.at;
+}
+
+// jidctint.c's fixed-point constants (CONST_BITS 13) and pass scaling (PASS1_BITS 2).
+const FIX_0_298631336 = 2446;
+const FIX_0_390180644 = 3196;
+const FIX_0_541196100 = 4433;
+const FIX_0_765366865 = 6270;
+const FIX_0_899976223 = 7373;
+const FIX_1_175875602 = 9633;
+const FIX_1_501321110 = 12299;
+const FIX_1_847759065 = 15137;
+const FIX_1_961570560 = 16069;
+const FIX_2_053119869 = 16819;
+const FIX_2_562915447 = 20995;
+const FIX_3_072711026 = 25172;
+const CONST_SCALE = 8192; // 1 << CONST_BITS
+// The sums are libjpeg's 64-bit ones, exact in doubles (Math.floor of a power-of-two scaling is its
+// DESCALE); what is stored between the passes is an int, as in libjpeg's workspace.
+const workspace = new Int32Array(64);
+const rowOut = new Int32Array(8);
+const ONES = new Int32Array(64).fill(1);
+
+/** The post-IDCT range limit: the level shift by 128, clamped, through libjpeg's wrapped 10-bit table. */
+function rangeLimit(x: number): number {
+  const i = x & 1023;
+  return i < 128 ? i + 128 : i < 512 ? 255 : i < 896 ? 0 : i - 896;
+}
+
+/** jpeg_idct_islow: dequantizes a block of coefficients and writes its 8x8 samples into `out` at `at`. */
+function idctIslow(coefficients: Int32Array, quant: Int32Array, out: Uint8Array, at: number, stride: number): void {
+  // Columns into the workspace (descaled by CONST_BITS - PASS1_BITS), then rows out (by CONST_BITS + PASS1_BITS + 3).
+  for (let col = 0; col < 8; col++) idct1d(coefficients, quant, col, 8, workspace, col, 8, 11);
+  for (let row = 0; row < 8; row++) {
+    idct1d(workspace, ONES, row * 8, 1, rowOut, 0, 1, 18);
+    const line = at + row * stride;
+    for (let k = 0; k < 8; k++) out[line + k] = rangeLimit(rowOut[k]!);
+  }
+}
+
+function dequantize(input: Int32Array, quant: Int32Array, at: number): number {
+  return input[at]! * quant[at]!;
+}
+
+/** One 1-D pass of jidctint.c over 8 inputs (`step` apart from `from`, times `quant`), descaled by `shift` bits. */
+function idct1d(input: Int32Array, quant: Int32Array, from: number, step: number, output: Int32Array, to: number, outStep: number, shift: number): void {
+  // No closures here: tsx (esbuild keepNames) would name one on every call, most of the decode's time.
+  const i0 = dequantize(input, quant, from);
+  const i1 = dequantize(input, quant, from + step);
+  const i2 = dequantize(input, quant, from + 2 * step);
+  const i3 = dequantize(input, quant, from + 3 * step);
+  const i4 = dequantize(input, quant, from + 4 * step);
+  const i5 = dequantize(input, quant, from + 5 * step);
+  const i6 = dequantize(input, quant, from + 6 * step);
+  const i7 = dequantize(input, quant, from + 7 * step);
+  const z1 = (i2 + i6) * FIX_0_541196100;
+  const tmp2 = z1 - i6 * FIX_1_847759065;
+  const tmp3 = z1 + i2 * FIX_0_765366865;
+  const tmp0 = (i0 + i4) * CONST_SCALE;
+  const tmp1 = (i0 - i4) * CONST_SCALE;
+  const e0 = tmp0 + tmp3;
+  const e1 = tmp1 + tmp2;
+  const e2 = tmp1 - tmp2;
+  const e3 = tmp0 - tmp3;
+  const z5 = (i7 + i3 + i5 + i1) * FIX_1_175875602;
+  const o1 = (i7 + i1) * -FIX_0_899976223;
+  const o2 = (i5 + i3) * -FIX_2_562915447;
+  const o3 = (i7 + i3) * -FIX_1_961570560 + z5;
+  const o4 = (i5 + i1) * -FIX_0_390180644 + z5;
+  const t0 = i7 * FIX_0_298631336 + o1 + o3;
+  const t1 = i5 * FIX_2_053119869 + o2 + o4;
+  const t2 = i3 * FIX_3_072711026 + o2 + o3;
+  const t3 = i1 * FIX_1_501321110 + o1 + o4;
+  const round = 2 ** (shift - 1);
+  const scale = 2 ** -shift;
+  output[to] = Math.floor((e0 + t3 + round) * scale);
+  output[to + 7 * outStep] = Math.floor((e0 - t3 + round) * scale);
+  output[to + outStep] = Math.floor((e1 + t2 + round) * scale);
+  output[to + 6 * outStep] = Math.floor((e1 - t2 + round) * scale);
+  output[to + 2 * outStep] = Math.floor((e2 + t1 + round) * scale);
+  output[to + 5 * outStep] = Math.floor((e2 - t1 + round) * scale);
+  output[to + 3 * outStep] = Math.floor((e3 + t0 + round) * scale);
+  output[to + 4 * outStep] = Math.floor((e3 - t0 + round) * scale);
+}
+
+/** The decoded planes as interleaved pixels: grey as it is, colour upsampled and converted to RGB. */
+function toImage(frame: Frame): DecodedImage {
+  const { width, height, components } = frame;
+  if (components.length === 1) {
+    const [y] = components as [Component];
+    const samples = new Uint8Array(width * height);
+    for (let row = 0; row < height; row++) samples.set(y.plane.subarray(row * y.stride, row * y.stride + width), row * width);
+    return { samples, width, height, channels: 1 };
+  }
+  const [luma, cb, cr] = components.map((c) => upsample(c, components[0]!)) as [Uint8Array, Uint8Array, Uint8Array];
+  const stride = components[0]!.stride;
+  const samples = new Uint8Array(width * height * 3);
+  for (let row = 0; row < height; row++) {
+    for (let x = 0; x < width; x++) {
+      const i = row * stride + x;
+      const o = (row * width + x) * 3;
+      const y = luma[i]!;
+      samples[o] = clamp(y + CR_R[cr[i]!]!);
+      samples[o + 1] = clamp(y + ((CB_G[cb[i]!]! + CR_G[cr[i]!]!) >> 16));
+      samples[o + 2] = clamp(y + CB_B[cb[i]!]!);
+    }
+  }
+  return { samples, width, height, channels: 3 };
+}
+
+const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
+
+// jdcolor.c's tables (SCALEBITS 16): R = Y + 1.402 Cr, G = Y - 0.34414 Cb - 0.71414 Cr, B = Y + 1.772 Cb.
+const fix = (x: number) => Math.round(x * 65536);
+const CR_R = Int32Array.from({ length: 256 }, (_, i) => (fix(1.402) * (i - 128) + 32768) >> 16);
+const CB_B = Int32Array.from({ length: 256 }, (_, i) => (fix(1.772) * (i - 128) + 32768) >> 16);
+const CR_G = Int32Array.from({ length: 256 }, (_, i) => -fix(0.71414) * (i - 128));
+const CB_G = Int32Array.from({ length: 256 }, (_, i) => -fix(0.34414) * (i - 128) + 32768);
+
+/**
+ * A component at the luma's resolution, in the luma's stride: as it is, or upsampled as libjpeg-turbo
+ * does: "fancy" (3/4 of the nearer sample, 1/4 of the farther, with alternating rounding biases, edge
+ * columns special-cased, the rows above the first and below the last repeating them) when the
+ * component is over 2 samples wide, else each sample repeated.
+ */
+function upsample(c: Component, luma: Component): Uint8Array {
+  if (c.h === luma.h && c.v === luma.v) return c.plane;
+  const rows = luma.plane.length / luma.stride;
+  const out = new Uint8Array(luma.plane.length);
+  const vertical = luma.v === 2 * c.v;
+  const n = c.width;
+  const fancy = n > 2;
+  for (let row = 0; row < rows; row++) {
+    const line = row * luma.stride;
+    const near = Math.min(vertical ? row >> 1 : row, c.height - 1) * c.stride;
+    if (!fancy) {
+      for (let x = 0; x < luma.stride; x++) out[line + x] = c.plane[near + (x >> 1)]!;
+    } else if (!vertical) {
+      const p = c.plane;
+      out[line] = p[near]!;
+      out[line + 1] = (p[near]! * 3 + p[near + 1]! + 2) >> 2;
+      for (let x = 1; x < n - 1; x++) {
+        out[line + 2 * x] = (p[near + x]! * 3 + p[near + x - 1]! + 1) >> 2;
+        out[line + 2 * x + 1] = (p[near + x]! * 3 + p[near + x + 1]! + 2) >> 2;
+      }
+      out[line + 2 * n - 2] = (p[near + n - 1]! * 3 + p[near + n - 2]! + 1) >> 2;
+      out[line + 2 * n - 1] = p[near + n - 1]!;
+    } else {
+      const farRow = Math.max(0, Math.min(c.height - 1, (row >> 1) + (row % 2 === 0 ? -1 : 1)));
+      const far = farRow * c.stride;
+      // Column sums of 3 x the nearer row + the farther one.
+      const sums = columnSums(c.plane, near, far, n + 1);
+      out[line] = (sums[0]! * 4 + 8) >> 4;
+      out[line + 1] = (sums[0]! * 3 + sums[1]! + 7) >> 4;
+      for (let x = 1; x < n - 1; x++) {
+        out[line + 2 * x] = (sums[x]! * 3 + sums[x - 1]! + 8) >> 4;
+        out[line + 2 * x + 1] = (sums[x]! * 3 + sums[x + 1]! + 7) >> 4;
+      }
+      out[line + 2 * n - 2] = (sums[n - 1]! * 3 + sums[n - 2]! + 8) >> 4;
+      out[line + 2 * n - 1] = (sums[n - 1]! * 4 + 7) >> 4;
+    }
+  }
+  return out;
+}
+
+function columnSums(plane: Uint8Array, near: number, far: number, count: number): Int32Array {
+  const sums = new Int32Array(count);
+  for (let x = 0; x < count; x++) sums[x] = plane[near + x]! * 3 + plane[far + x]!;
+  return sums;
+}
+
+/** The orientation (1..8) in an EXIF block's first IFD, 1 when it names none. */
+function exifOrientation(tiff: Uint8Array): number {
+  need(tiff.length >= 8);
+  const little = tiff[0] === 0x49;
+  const u16 = (at: number) => (little ? tiff[at]! | (tiff[at + 1]! << 8) : (tiff[at]! << 8) | tiff[at + 1]!);
+  const ifd = little ? u16(4) | (u16(6) << 16) : (u16(4) << 16) | u16(6);
+  need(ifd + 2 <= tiff.length);
+  for (let e = 0; e < u16(ifd); e++) {
+    const at = ifd + 2 + 12 * e;
+    need(at + 12 <= tiff.length);
+    if (u16(at) === 0x0112) return u16(at + 8);
+  }
+  return 1;
+}
