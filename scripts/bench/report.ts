@@ -1,7 +1,7 @@
 /**
  * bench/RESULTS.md from the figures of a bench run (the same figures go to bench/results.json).
  */
-import type { OverheadResult, RampResult, Summary, ThroughputResult, TrainingResult } from './suite.js';
+import type { BatchingResult, OverheadResult, RampResult, Summary, ThroughputResult, TrainingResult } from './suite.js';
 
 export interface BenchResults {
   generated: string;
@@ -14,6 +14,8 @@ export interface BenchResults {
   overhead: OverheadResult[];
   throughput: ThroughputResult[];
   ramp: RampResult[];
+  /** Dynamic batching on against off; absent when the run skipped it. */
+  batching?: BatchingResult[];
   /** Absent when the run skipped training (--quick). */
   training?: TrainingResult[];
 }
@@ -85,6 +87,33 @@ export function renderResults(r: BenchResults): string {
       lines.push(
         `| ${ramp.task} | ${ramp.budgetMs} | ${ramp.adaptive ? 'on' : 'off'} | ${s.connections} | ${s.answered} | ${pct(s.okShare)} | ${pct(s.shedShare)} | ` +
           `${pct(s.withinBudgetServer)} | ${pct(s.withinBudgetClient)} | ${p50p99(s.serverMs)} | ${p50p99(s.queuedMs)} | ${ms(s.shedClientMs.p50)} | ${mix(s.models)} |`,
+      );
+    }
+  }
+  lines.push('', '## Dynamic batching', '');
+  if (r.batching === undefined) {
+    lines.push('Skipped (not among --parts).');
+  } else {
+    lines.push(
+      'Two services alike but for `BATCHING` (1: runs of one model asked for in the same turn run as one batch; 0: each alone), the same requests to',
+      'each in turn, in interleaved rounds. Requests per second answered 200; p50 / p99 in ms as the client saw them, of the server\'s `timing.totalMs`,',
+      'and of its `timing.inferenceMs` (the wait for a batch included).',
+      '',
+    );
+    for (const b of r.batching) {
+      lines.push(
+        `**${b.task}**: ${b.seconds} s per row. Always ${b.mostAccurate} at ${b.rows[0]!.connections} connections, on / off: **${b.gainForced.toFixed(2)}x**; ` +
+          `its client p50 at ${b.rows[2]!.connections} connection(s), on - off: **${b.p50CostMs >= 0 ? '+' : ''}${b.p50CostMs.toFixed(3)} ms**; ` +
+          `routed at ${b.rows[4]!.connections} connections, on / off: ${b.gainRouted.toFixed(2)}x.`,
+        '',
+        '| configuration | batching | connections | requests/s | client p50 / p99 ms | server p50 / p99 ms | inference p50 / p99 ms | failed (by status) |',
+        '|---|---|---|---|---|---|---|---|',
+        ...b.rows.map(
+          (row) =>
+            `| ${row.config} | ${row.batching ? 'on' : 'off'} | ${row.connections} | ${row.requestsPerS.toFixed(0)} | ${p50p99(row.clientMs)} | ` +
+            `${p50p99(row.serverMs)} | ${p50p99(row.inferenceMs)} | ${row.failed}${row.failed === 0 ? '' : ` (${Object.entries(row.statuses).filter(([s]) => s !== '200').map(([s, n]) => `${s}: ${n}`).join(', ')})`} |`,
+        ),
+        '',
       );
     }
   }
