@@ -1,14 +1,15 @@
 /**
  * npm run bench -- [--quick] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
  *                  [--budget-ms 10,2] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
- *                  [--parts overhead,throughput,ramp,first,training] [--service-env KEY=VALUE ...]
+ *                  [--parts overhead,throughput,ramp,first,batching,training] [--service-env KEY=VALUE ...]
  *
  * Benchmarks the service as `npm start` runs it, on loopback, and writes bench/RESULTS.md and
  * bench/results.json, for each task in each form a client sends its inputs in (bench/inputs.ts):
  * where a request's time goes and the service's own share of it, throughput of routed against
  * always the most accurate and always the cheapest model; a load ramp under each latency budget
  * with adaptation on and off; a fresh worker's first request against its later ones, with the
- * warm start on and off; and premodel training time (into a temporary folder, never premodel/).
+ * warm start on and off; dynamic batching on against off (two services side by side); and
+ * premodel training time (into a temporary folder, never premodel/).
  * --quick: short runs and no training, a smoke test of the whole bench in about a minute.
  * --parts: only these measurements (to repeat one, such as the throughput ratio, on its own).
  * --service-env: settings for the service only (NODE_OPTIONS=--max-semi-space-size=4), not the load generator.
@@ -20,12 +21,16 @@ import { SERVICE_DEFAULTS } from '../src/config/defaults.js';
 import { sampleInputForms, type BenchInput } from './bench/inputs.js';
 import { renderResults, type BenchResults } from './bench/report.js';
 import { parseServiceEnv, startService } from './bench/service.js';
-import { describeTasks, measureFirstRequest, measureOverhead, measureRamp, measureThroughput, measureTraining } from './bench/suite.js';
+import { describeTasks, measureBatching, measureFirstRequest, measureOverhead, measureRamp, measureThroughput, measureTraining } from './bench/suite.js';
 import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
 import { host } from '../src/pipeline/profile.js';
 import { parseCli, runMain, UsageError } from './cli.js';
 
-const PARTS = ['overhead', 'throughput', 'ramp', 'first', 'training'] as const;
+const PARTS = ['overhead', 'throughput', 'ramp', 'first', 'batching', 'training'] as const;
+/** The parts measured on one service with adaptation on (and off, for the ramp). */
+const SERVICE_PARTS: readonly string[] = ['overhead', 'throughput', 'ramp'];
+/** Connections of the batching part: always the most accurate model under load, alone, and routed. */
+const BATCHING_CONNECTIONS = { forced: 64, single: 1, routed: 16 } as const;
 const command = {
   name: 'npm run bench --',
   summary: 'Benchmarks the service as npm start runs it, on loopback, and writes RESULTS.md and results.json.',
@@ -84,7 +89,7 @@ runMain(command.name, async () => {
     first: [],
   };
 
-  for (const adaptive of parts.has('ramp') ? [true, false] : [true]) {
+  for (const adaptive of !SERVICE_PARTS.some((p) => parts.has(p)) ? [] : parts.has('ramp') ? [true, false] : [true]) {
     const service = await startService({ ...serviceEnv, ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
     try {
       const tasks = (await describeTasks(service.base)).filter((t) => forms[t.task] !== undefined);
@@ -120,6 +125,34 @@ runMain(command.name, async () => {
     }
   }
 
+  if (parts.has('batching')) {
+    // Side by side: both services up at once, each idle while the other is measured.
+    const on = await startService({ ...serviceEnv, BATCHING: '1' });
+    try {
+      const off = await startService({ ...serviceEnv, BATCHING: '0' });
+      try {
+        results.batching = [];
+        const tasks = (await describeTasks(on.base)).filter((t) => forms[t.task] !== undefined);
+        for (const task of tasks) {
+          log(`${task.task}: dynamic batching on against off`);
+          results.batching.push(
+            await measureBatching({ on: on.base, off: off.base }, task, firstForm(task.task)[1], {
+              forcedConnections: BATCHING_CONNECTIONS.forced,
+              singleConnections: BATCHING_CONNECTIONS.single,
+              routedConnections: BATCHING_CONNECTIONS.routed,
+              seconds,
+              rounds,
+            }),
+          );
+        }
+      } finally {
+        await off.stop();
+      }
+    } finally {
+      await on.stop();
+    }
+  }
+
   if (!quick && parts.has('training')) {
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'adaptive-zoo-bench-'));
     try {
@@ -142,4 +175,8 @@ runMain(command.name, async () => {
     log(`${t.task}, ${t.form}: routed / most accurate ${t.routedOverMostAccurate.toFixed(2)}x, routed / cheapest ${t.routedOverCheapest.toFixed(2)}x`);
   }
   for (const f of results.first) log(`${f.task}: warm start ${f.warmStart ? 'on' : 'off'}, first request ${f.ratio.toFixed(2)}x the later ones`);
+  for (const b of results.batching ?? []) {
+    log(`${b.task}: batching on / off, always ${b.mostAccurate} at ${BATCHING_CONNECTIONS.forced} connections ${b.gainForced.toFixed(2)}x, ` +
+      `p50 at ${BATCHING_CONNECTIONS.single} connection ${b.p50CostMs >= 0 ? '+' : ''}${b.p50CostMs.toFixed(3)} ms, routed at ${BATCHING_CONNECTIONS.routed} connections ${b.gainRouted.toFixed(2)}x`);
+  }
 });

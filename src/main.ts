@@ -33,6 +33,7 @@ function loader(config: Readonly<ServiceConfig>, feedback: FeedbackService | und
       latency,
       retryAfterS: config.retryAfterS,
       correction: { enabled: config.feedbackCorrection, step: config.feedbackStep, maxRaise: config.feedbackMaxRaise },
+      batching: { enabled: config.batching, maxSize: config.batchMaxSize, waitMs: config.batchWaitMs },
       ...(feedback === undefined ? {} : { signer: feedback.signer }),
     });
     // A fresh plane counts the stored labels; its correction starts from none.
@@ -169,6 +170,7 @@ async function main(): Promise<void> {
       loadMs: Math.round(performance.now() - started),
       maxInFlight: config.maxInFlight,
       adaptiveLatency: config.adaptiveLatency,
+      batching: config.batching ? { maxSize: config.batchMaxSize, waitMs: config.batchWaitMs } : false,
       reload: config.adminToken !== '',
     },
     // In a cluster the primary says "listening" once every worker is.

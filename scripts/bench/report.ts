@@ -1,7 +1,7 @@
 /**
  * bench/RESULTS.md from the figures of a bench run (the same figures go to bench/results.json).
  */
-import type { FirstRequestResult, OverheadResult, RampResult, Summary, ThroughputResult, TrainingResult } from './suite.js';
+import type { BatchingResult, FirstRequestResult, OverheadResult, RampResult, Summary, ThroughputResult, TrainingResult } from './suite.js';
 
 export interface BenchResults {
   generated: string;
@@ -15,6 +15,8 @@ export interface BenchResults {
   throughput: ThroughputResult[];
   ramp: RampResult[];
   first: FirstRequestResult[];
+  /** Dynamic batching on against off; absent when the run skipped it. */
+  batching?: BatchingResult[];
   /** Absent when the run skipped training (--quick). */
   training?: TrainingResult[];
 }
@@ -101,6 +103,33 @@ export function renderResults(r: BenchResults): string {
     '|---|---|---|---|---|---|---|',
     ...r.first.map((f) => `| ${f.task} | ${f.form} | ${f.warmStart ? 'on' : 'off'} | ${f.starts} | ${ms(f.firstMs)} | ${ms(f.laterMs)} | **${f.ratio.toFixed(2)}x** |`),
   );
+  lines.push('', '## Dynamic batching', '');
+  if (r.batching === undefined) {
+    lines.push('Skipped (not among --parts).');
+  } else {
+    lines.push(
+      'Two services alike but for `BATCHING` (1: runs of one model asked for in the same turn run as one batch; 0: each alone), the same requests to',
+      'each in turn, in interleaved rounds. Requests per second answered 200; p50 / p99 in ms as the client saw them, of the server\'s `timing.totalMs`,',
+      'and of its `timing.inferenceMs` (the wait for a batch included).',
+      '',
+    );
+    for (const b of r.batching) {
+      lines.push(
+        `**${b.task}**: ${b.seconds} s per row. Always ${b.mostAccurate} at ${b.rows[0]!.connections} connections, on / off: **${b.gainForced.toFixed(2)}x**; ` +
+          `its client p50 at ${b.rows[2]!.connections} connection(s), on - off: **${b.p50CostMs >= 0 ? '+' : ''}${b.p50CostMs.toFixed(3)} ms**; ` +
+          `routed at ${b.rows[4]!.connections} connections, on / off: ${b.gainRouted.toFixed(2)}x.`,
+        '',
+        '| configuration | batching | connections | requests/s | client p50 / p99 ms | server p50 / p99 ms | inference p50 / p99 ms | failed (by status) |',
+        '|---|---|---|---|---|---|---|---|',
+        ...b.rows.map(
+          (row) =>
+            `| ${row.config} | ${row.batching ? 'on' : 'off'} | ${row.connections} | ${row.requestsPerS.toFixed(0)} | ${p50p99(row.clientMs)} | ` +
+            `${p50p99(row.serverMs)} | ${p50p99(row.inferenceMs)} | ${row.failed}${row.failed === 0 ? '' : ` (${Object.entries(row.statuses).filter(([s]) => s !== '200').map(([s, n]) => `${s}: ${n}`).join(', ')})`} |`,
+        ),
+        '',
+      );
+    }
+  }
   lines.push('', '## Premodel training time', '');
   if (r.training === undefined) {
     lines.push('Skipped (--quick, or not among --parts).');

@@ -283,3 +283,108 @@ export async function measureFirstRequest(
     return { task, form, warmStart, starts: options.starts, firstMs, laterMs, ratio: firstMs / laterMs };
   });
 }
+
+export interface BatchingRow {
+  /** What was sent: always the most accurate model, or routed. */
+  config: string;
+  batching: boolean;
+  connections: number;
+  requestsPerS: number;
+  clientMs: Summary;
+  /** The server's own time of each answer (timing.totalMs), and of its model runs (timing.inferenceMs: the wait for a batch included). */
+  serverMs: Summary;
+  inferenceMs: Summary;
+  failed: number;
+  /** Answers by HTTP status, and requests that got none ("none": a timeout, a reset). */
+  statuses: Record<string, number>;
+}
+
+export interface BatchingResult {
+  task: string;
+  mostAccurate: string;
+  /** Measured seconds per row. */
+  seconds: number;
+  rows: BatchingRow[];
+  /** Requests per second with batching on over off: always the most accurate model at the most connections. */
+  gainForced: number;
+  /** Client p50 with batching on minus off, in ms: always the most accurate model, one connection. */
+  p50CostMs: number;
+  /** Requests per second on over off, routed. */
+  gainRouted: number;
+}
+
+export interface BatchingShape {
+  /** Connections of the forced throughput run, of the latency run, and of the routed run. */
+  forcedConnections: number;
+  singleConnections: number;
+  routedConnections: number;
+  seconds: number;
+  rounds: number;
+}
+
+/**
+ * Dynamic batching on against off, side by side: two services alike but for BATCHING, the same
+ * requests to each in turn, in interleaved rounds (on first in even rounds, off first in odd
+ * ones), so that the machine's load drifting hits both alike. Always the most accurate model at
+ * many connections (what batching is for), the same at one connection (what a batch of one costs),
+ * and routed requests.
+ */
+export async function measureBatching(bases: { on: string; off: string }, task: TaskDescription, inputs: readonly BenchInput[], shape: BatchingShape): Promise<BatchingResult> {
+  const { mostAccurate } = referenceModels(task);
+  const forced = predictRequests(task.task, inputs, 'forced', { model: mostAccurate });
+  const routed = predictRequests(task.task, inputs, 'routed');
+  const configs: { config: string; connections: number; requests: LoadRequest[] }[] = [
+    { config: `always ${mostAccurate}`, connections: shape.forcedConnections, requests: forced },
+    { config: `always ${mostAccurate}`, connections: shape.singleConnections, requests: forced },
+    { config: 'routed (no constraint)', connections: shape.routedConnections, requests: routed },
+  ];
+  const sides = [true, false] as const;
+  const merged = new Map<string, { ok: number; failed: number; seconds: number; clientMs: number[]; serverMs: number[]; inferenceMs: number[]; statuses: Map<string, number> }>();
+  const key = (i: number, on: boolean) => `${i}:${on}`;
+  for (const c of configs) for (const on of sides) await runLoad({ base: on ? bases.on : bases.off, requests: c.requests, connections: c.connections, durationS: 1 }); // warm-up
+  for (let round = 0; round < shape.rounds; round++) {
+    for (const [i, c] of configs.entries()) {
+      for (const on of round % 2 === 0 ? sides : [...sides].reverse()) {
+        const run = await runLoad({ base: on ? bases.on : bases.off, requests: c.requests, connections: c.connections, durationS: shape.seconds });
+        const answers = [...run.byLabel.values()][0]!;
+        let total = merged.get(key(i, on));
+        if (total === undefined) merged.set(key(i, on), (total = { ok: 0, failed: 0, seconds: 0, clientMs: [], serverMs: [], inferenceMs: [], statuses: new Map() }));
+        const ok = answerCount(answers, 200);
+        total.ok += ok;
+        total.failed += answerCount(answers) - ok + run.errors;
+        total.seconds += run.durationS;
+        total.clientMs.push(...(answers.clientMs.get(200) ?? []));
+        total.serverMs.push(...answers.timings.map((t) => t.totalMs));
+        total.inferenceMs.push(...answers.timings.map((t) => t.inferenceMs));
+        for (const [status, latencies] of answers.clientMs) total.statuses.set(String(status), (total.statuses.get(String(status)) ?? 0) + latencies.length);
+        if (run.errors > 0) total.statuses.set('none', (total.statuses.get('none') ?? 0) + run.errors);
+      }
+    }
+  }
+  const rows = configs.flatMap((c, i) =>
+    sides.map((on) => {
+      const total = merged.get(key(i, on))!;
+      return {
+        config: c.config,
+        batching: on,
+        connections: c.connections,
+        requestsPerS: total.ok / total.seconds,
+        clientMs: summarise(total.clientMs),
+        serverMs: summarise(total.serverMs),
+        inferenceMs: summarise(total.inferenceMs),
+        failed: total.failed,
+        statuses: counts(total.statuses),
+      };
+    }),
+  );
+  const [forcedOn, forcedOff, singleOn, singleOff, routedOn, routedOff] = rows as [BatchingRow, BatchingRow, BatchingRow, BatchingRow, BatchingRow, BatchingRow];
+  return {
+    task: task.task,
+    mostAccurate,
+    seconds: shape.seconds * shape.rounds,
+    rows,
+    gainForced: forcedOn.requestsPerS / forcedOff.requestsPerS,
+    p50CostMs: singleOn.clientMs.p50 - singleOff.clientMs.p50,
+    gainRouted: routedOn.requestsPerS / routedOff.requestsPerS,
+  };
+}

@@ -34,6 +34,28 @@ export const LATENCY_DEFAULTS = Object.freeze({
   marginStepMs: 0.5,
 });
 
+/** Dynamic batching (src/serve/batcher.ts): runs asked of one model in the same turn of the event loop run as one batch. */
+export const BATCHING_DEFAULTS = Object.freeze({
+  /** BATCHING: whether runs of one model asked for in the same turn run as one batch (1) or each at once, alone (0). */
+  enabled: true,
+  /** BATCH_MAX_SIZE: the most examples one batch runs (the v2 endpoint's largest request, too); a full batch runs at once. */
+  maxSize: 64,
+  /**
+   * BATCH_WAIT_MS: how long, in ms, a batch waits for more members after its first, beyond the end
+   * of the turn it was opened in. 0: it runs as that turn ends (setImmediate), waiting for nothing
+   * that is not already being read. Node's timers round a wait up to whole ms.
+   */
+  waitMs: 0,
+  /** Weight of each batch in the moving means of the wait and of the batch size, in (0, 1]. */
+  smoothing: 0.1,
+  /** Time constant, in ms, with which those means fade back to an idle service's (the bound, a batch of 1). */
+  memoryMs: 250,
+  /** The batch size at which each model's cost of a batch against a single run is measured at load. */
+  profileSize: 8,
+  /** Timed runs of each size, interleaved, in that measurement. */
+  profileRuns: 15,
+});
+
 /** Label feedback and its online correction (src/feedback, src/quality). */
 export const FEEDBACK_DEFAULTS = Object.freeze({
   /** FEEDBACK_DIR: where this replica's feedback log and the decision key live; empty: feedback off. */
@@ -94,6 +116,12 @@ export const SERVICE_DEFAULTS = Object.freeze({
   logLevel: 'info',
   /** ADMIN_TOKEN: bearer token of POST /v1/admin/reload; empty disables the endpoint. */
   adminToken: '',
+  /** BATCHING: whether runs of one model asked for in the same turn of the event loop run as one batch. */
+  batching: BATCHING_DEFAULTS.enabled,
+  /** BATCH_MAX_SIZE: the most examples one batch runs. */
+  batchMaxSize: BATCHING_DEFAULTS.maxSize,
+  /** BATCH_WAIT_MS: how long a batch waits for more beyond the turn it was opened in, in ms (0: none). */
+  batchWaitMs: BATCHING_DEFAULTS.waitMs,
   /** WARM_START: whether a worker serves warm-up requests through its whole request path before it listens. */
   warmStart: true,
   /** CORS_ORIGINS: origins (comma-separated, or *) whose browser pages may call the API; empty: none. */

@@ -14,6 +14,10 @@ export interface ServiceConfig {
   intraOpThreads: number;
   workers: number;
   adaptiveLatency: boolean;
+  batching: boolean;
+  batchMaxSize: number;
+  /** In ms. */
+  batchWaitMs: number;
   /** In ms; Infinity: requests without maxLatencyMs get no budget. */
   defaultMaxLatencyMs: number;
   maxBodyBytes: number;
@@ -69,6 +73,9 @@ export const ENV_VARIABLES: readonly Spec[] = Object.freeze([
   { env: 'INTRA_OP_THREADS', key: 'intraOpThreads', help: 'onnxruntime threads per session', type: 'int', min: 1, max: 256 },
   { env: 'WORKERS', key: 'workers', help: 'serving processes sharing the port (default: one per core)', type: 'int', min: 1, max: 256 },
   { env: 'ADAPTIVE_LATENCY', key: 'adaptiveLatency', help: '1: maxLatencyMs follows the observed load and sheds what it cannot meet; 0: profiled p50 only', type: 'boolean' },
+  { env: 'BATCHING', key: 'batching', help: "1: runs of one model asked for in the same turn of the event loop run as one batch, where the request's budget affords the wait; 0: every run at once, alone", type: 'boolean' },
+  { env: 'BATCH_MAX_SIZE', key: 'batchMaxSize', help: 'the most examples one batch runs; a full batch runs at once', type: 'int', min: 1, max: 1024 },
+  { env: 'BATCH_WAIT_MS', key: 'batchWaitMs', help: 'how long a batch waits for more members beyond the turn it was opened in, in ms (0: it runs as that turn ends)', type: 'number', min: 0, max: 1000 },
   { env: 'DEFAULT_MAX_LATENCY_MS', key: 'defaultMaxLatencyMs', help: 'latency budget of requests that give none, in ms (Infinity: none)', type: 'number', min: 0, max: Number.MAX_VALUE, exclusiveMin: true, infinity: true },
   { env: 'MAX_BODY_BYTES', key: 'maxBodyBytes', help: 'largest request body, in bytes', type: 'int', min: 1024, max: 1024 * 1024 * 1024 },
   { env: 'MAX_INPUT_PIXELS', key: 'maxInputPixels', help: 'largest image accepted, width x height, read from its header', type: 'int', min: 1, max: 268_402_689 },

@@ -20,6 +20,8 @@ export interface ObservedPrediction {
 export interface ObservedRun {
   model: string;
   ms: number;
+  /** Examples the run took (a batch's members each report it): each observes its share, ms / batch. */
+  batch: number;
 }
 
 const stageNames = new Map<string, string>();
@@ -80,9 +82,17 @@ export class Metrics {
 
   readonly modelInference = new Histogram({
     name: 'adaptive_zoo_model_inference_seconds',
-    help: "Duration of each model run (the model alone, not the conversion of the input to its tensor), by task and model; a request runs several where its route escalates or a rung averages a view with the model's plain answer",
+    help: "Duration of each model run per example (the model alone, not the conversion of the input to its tensor; a batch's run divided by its size, observed once per member), by task and model; a request runs several where its route escalates or a rung averages a view with the model's plain answer",
     labelNames: ['task', 'model'] as const,
     buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly batchSize = new Histogram({
+    name: 'adaptive_zoo_model_batch_size',
+    help: 'Examples in the model run each request took part in (1: alone; more: a dynamic batch, BATCHING), by task and model',
+    labelNames: ['task', 'model'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [this.registry],
   });
 
@@ -227,7 +237,10 @@ export class Metrics {
       if (key === 'featuresMs' && ms === 0) continue;
       this.stageDuration.observe({ task, stage: stageOf(key) }, ms / 1000);
     }
-    for (const run of runs) this.modelInference.observe({ task, model: run.model }, run.ms / 1000);
+    for (const run of runs) {
+      this.modelInference.observe({ task, model: run.model }, run.ms / run.batch / 1000);
+      this.batchSize.observe({ task, model: run.model }, run.batch);
+    }
     this.selections.inc({ task, model, forced: String(forced) });
     if (!selection.constraintMet) this.constraintMisses.inc({ task, model });
   }

@@ -12,9 +12,10 @@ import { ArtifactError, NotFoundError } from '../errors/index.js';
 import { taskInputs } from '../inputs/registry.js';
 import { loadPremodel } from '../premodel/premodel.js';
 import { loadZoos, type Zoo, type ZooModel } from '../zoo/repository.js';
+import type { BatchScheduler } from './batcher.js';
 import type { Clock } from './clock.js';
 import { LatencyModel } from './latency.js';
-import { ServedTask } from './task.js';
+import { ServedTask, type BatchingOptions } from './task.js';
 
 export interface DataPlaneOptions {
   zooDir: string;
@@ -32,6 +33,10 @@ export interface DataPlaneOptions {
   signer?: DecisionSigner;
   /** How label feedback corrects the operating points; default: CORRECTION_DEFAULTS. */
   correction?: Readonly<CorrectionOptions>;
+  /** Dynamic batching (serve/batcher.ts); default: BATCHING_DEFAULTS. */
+  batching?: Readonly<BatchingOptions>;
+  /** When batches run; default: as the turn ends (setImmediate), or after the batch's wait (setTimeout). */
+  batchScheduler?: BatchScheduler;
 }
 
 export interface TaskDescription {
@@ -86,6 +91,8 @@ export class DataPlane {
             retryAfterS: options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS,
             signer,
             correction: options.correction ?? CORRECTION_DEFAULTS,
+            ...(options.batching === undefined ? {} : { batching: options.batching }),
+            ...(options.batchScheduler === undefined ? {} : { batchScheduler: options.batchScheduler }),
             ...(options.clock === undefined ? {} : { clock: options.clock }),
           }),
         );

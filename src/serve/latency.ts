@@ -8,7 +8,8 @@
  * and the time since.
  *
  * Models run synchronously (zoo/onnx.ts): once a request's model is chosen, nothing else runs in
- * this process until it is answered, so what is left is the run itself. On an idle service it
+ * this process until it is answered, so what is left is the run itself; or, where the request
+ * joins a batch (serve/batcher.ts), the wait for the batch and the batch's run. On an idle service it
  * costs the profiled p50; under load every run takes longer (the other worker, the load, the
  * collector share the cores), by a factor that every run of every model measures: the ratio of
  * moving means of observed and profiled run time, so that a slow model's long runs weigh as much
@@ -75,10 +76,14 @@ export class LatencyModel {
     return this.margin * Math.exp(-Math.max(0, atMs - this.marginAtMs) / this.options.memoryMs);
   }
 
-  /** Expected ms from arrival to answer of a request at `now`, answered by a model of p50 `profiledMs`. */
-  expectedMs(profiledMs: number, now: Moment): number {
-    if (!this.options.adaptive) return profiledMs;
-    return now.elapsedMs + profiledMs * this.slowdown(now.atMs) + this.marginMs(now.atMs);
+  /**
+   * Expected ms from arrival to answer of a request at `now`, answered by a model of p50
+   * `profiledMs`, after a wait of `waitMs` before its run (a batch's, serve/batcher.ts: measured on
+   * the clock already, so not scaled by the slowdown).
+   */
+  expectedMs(profiledMs: number, now: Moment, waitMs = 0): number {
+    if (!this.options.adaptive) return waitMs + profiledMs;
+    return now.elapsedMs + waitMs + profiledMs * this.slowdown(now.atMs) + this.marginMs(now.atMs);
   }
 
   /**
@@ -105,7 +110,10 @@ export class LatencyModel {
     return fastestMs <= budgetMs && this.expectedMs(fastestMs, now) > budgetMs;
   }
 
-  /** Learns from a run of a model of p50 `profiledMs` that took `observedMs` and ended at `atMs`. */
+  /**
+   * Learns from a run expected to take `profiledMs` on an idle service (a batch's: its model's p50
+   * times the batch's cost factor, serve/batch-cost.ts) that took `observedMs` and ended at `atMs`.
+   */
   observeRun(profiledMs: number, observedMs: number, atMs: number): void {
     if (!this.options.adaptive) return;
     // The past keeps its weight (1 - smoothing) only while it is fresh: a run after a silence

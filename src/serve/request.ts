@@ -25,7 +25,7 @@ export type StageTiming = {
   featuresMs: number;
   /** Stage one, the policy, and the route's escalation decisions between model runs. */
   selectMs: number;
-  /** The models' runs, their input tensors included. */
+  /** The models' runs, their input tensors included, and, in a batch, the wait for it to run (serve/batcher.ts). */
   inferenceMs: number;
   /** From the read to the answer. */
   totalMs: number;
@@ -34,10 +34,17 @@ export type StageTiming = {
 export const STAGES = ['queued', 'decode', 'features', 'select', 'inference', 'total'] as const;
 export type StageName = (typeof STAGES)[number];
 
-/** One model run for a prediction: the model's own time (its classify call alone), in ms. */
+/**
+ * One model run for a prediction: the model's own time (its classify call alone), in ms, and the
+ * examples it ran. A batched run (serve/batcher.ts) is the whole batch's: each of its `batch`
+ * members records the same run, so that the per-model histogram counts each run's time once
+ * (ms / batch from each member) and the timing of each answer shows what its run took.
+ */
 export interface ModelRun {
   readonly model: string;
   readonly ms: number;
+  /** Examples in the run: 1 alone, more in a batch. */
+  readonly batch: number;
 }
 
 /**

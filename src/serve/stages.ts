@@ -4,8 +4,9 @@
  *   decode    the wire input becomes the task's input kind (inputs/)      timing.decodeMs
  *   features  the premodel's cheap features, where the route consults it   timing.featuresMs
  *   select    stage one and the policy choose where to start (select/)     timing.selectMs
- *   run       each model runs (zoo/), its verifier judges the answer, and  timing.inferenceMs
- *             the route stops or escalates                                  (+ selectMs)
+ *   run       each model runs (zoo/), in a batch with other requests'      timing.inferenceMs
+ *             (batcher.ts) where the budget affords it, its verifier        (+ selectMs)
+ *             judges the answer, and the route stops or escalates
  *   respond   the prediction, its selection and reason                    timing.totalMs
  *
  * Each stage times itself on the injected clock. A request that the load leaves no model able to
@@ -25,6 +26,7 @@ import type { Premodel } from '../premodel/premodel.js';
 import type { PolicyDefaults } from '../select/policy.js';
 import type { Rung, Zoo, ZooModel } from '../zoo/repository.js';
 import { averageLogits, topTwo } from '../zoo/scores.js';
+import type { Batcher } from './batcher.js';
 import type { Clock } from './clock.js';
 import type { LatencyModel, Moment } from './latency.js';
 import { MODEL_RUNS, type InferenceRequest, type ModelRun, type Prediction, type StageTiming } from './request.js';
@@ -42,6 +44,8 @@ export interface StagedTask {
   /** The fastest model the premodel routes to: whether a budget can be met at all hangs on it. */
   readonly fastest: ZooModel;
   readonly retryAfterS: number;
+  /** Runs of one model asked for in the same turn, as one batch; none: batching is off. */
+  readonly batcher: Batcher<ZooModel> | undefined;
   profiledMs(model: ZooModel): number;
   expectedLatencyMs(model: ZooModel, now: Moment): number;
   /** The operating points calibrated for requests of `group` (its encoding group; undefined: none), as label feedback corrects them. */
@@ -192,23 +196,54 @@ export function select(ctx: RequestContext): void {
   ctx.timing.selectMs += task.clock.now() - started;
 }
 
-/** One run of `model` on the request's input (or on a view of it), timed into the latency model. */
+/**
+ * One run of `model` on the request's input (or on a view of it), timed into the latency model:
+ * in the model's batch (serve/batcher.ts) where the request's budget affords the wait, otherwise
+ * at once, alone.
+ */
 async function runModel(ctx: RequestContext, model: ZooModel, view?: string): Promise<Float32Array> {
   const { task } = ctx;
   const tensor = await task.inputs.modelTensor(ctx.input!, model.entry.input.preprocessing, view);
+  if (task.batcher !== undefined && affordsBatch(ctx, task.batcher, model)) {
+    // The batcher times the batch's run and feeds it to the latency model, once per batch.
+    const run = await task.batcher.submit(model, tensor);
+    ctx.modelRuns.push({ model: model.id, ms: run.runMs, batch: run.size });
+    return run.probabilities;
+  }
   const running = task.clock.now();
   const probabilities = model.classify(tensor);
   const ran = task.clock.now();
   // What profiling timed: classify alone, not the conversion to the model's input.
   task.latency.observeRun(task.profiledMs(model), ran - running, ran);
-  ctx.modelRuns.push({ model: model.id, ms: ran - running });
+  ctx.modelRuns.push({ model: model.id, ms: ran - running, batch: 1 });
   return probabilities;
 }
 
-/** A rung's answer: its model's (run once per request), averaged with the model's on the rung's view. */
+/**
+ * Whether the request can wait for `model`'s batch: a request without a budget always can; one
+ * with a budget where the wait for the batch and the batch's run, as recent batches went and under
+ * the current slowdown and margin, still answer it within its budget.
+ */
+function affordsBatch(ctx: RequestContext, batcher: Batcher<ZooModel>, model: ZooModel): boolean {
+  if (!Number.isFinite(ctx.budgetMs)) return true;
+  const { task } = ctx;
+  const now = momentOf(ctx);
+  const plan = batcher.plan(model, task.profiledMs(model), now.atMs);
+  return task.latency.expectedMs(plan.runMs, now, plan.waitMs) <= ctx.budgetMs;
+}
+
+/**
+ * A rung's answer: its model's (run once per request), averaged with the model's on the rung's
+ * view. Where neither has run, both are asked for at once: batched, they run as one batch of two.
+ */
 async function runRung(ctx: RequestContext, rung: Rung): Promise<Float32Array> {
   const { model, view } = rung;
   let plain = ctx.answers.get(model.id);
+  if (plain === undefined && view !== undefined && ctx.task.batcher !== undefined) {
+    const [own, viewed] = await Promise.all([runModel(ctx, model), runModel(ctx, model, view)]);
+    ctx.answers.set(model.id, own);
+    return averageLogits(own, viewed);
+  }
   if (plain === undefined) ctx.answers.set(model.id, (plain = await runModel(ctx, model)));
   return view === undefined ? plain : averageLogits(plain, await runModel(ctx, model, view));
 }

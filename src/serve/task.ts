@@ -7,11 +7,13 @@ import type { TaskInputs } from '../inputs/kind.js';
 import { taskInputs } from '../inputs/registry.js';
 import type { OperatingPointFor } from '../premodel/operating-point.js';
 import type { Premodel } from '../premodel/premodel.js';
-import { FEEDBACK_DEFAULTS } from '../config/defaults.js';
+import { BATCHING_DEFAULTS, FEEDBACK_DEFAULTS } from '../config/defaults.js';
 import { DriftMonitor } from '../quality/drift.js';
 import { TaskQuality, type CorrectionOptions } from '../quality/realized.js';
 import type { Constraint } from '../select/policy.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
+import { BatchCosts, measureRowShare } from './batch-cost.js';
+import { Batcher, systemScheduler, type BatcherOptions, type BatchScheduler } from './batcher.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LatencyModel, Moment } from './latency.js';
 import type { InferenceRequest, Prediction } from './request.js';
@@ -28,8 +30,15 @@ export interface ServedTaskOptions {
   signer: DecisionSigner;
   /** How label feedback corrects the operating points. */
   correction: Readonly<CorrectionOptions>;
+  /** Dynamic batching (serve/batcher.ts); default BATCHING_DEFAULTS. */
+  batching?: Readonly<BatchingOptions>;
   clock?: Clock;
+  /** When batches run; default: as the turn ends (setImmediate), or after BATCH_WAIT_MS (setTimeout). */
+  batchScheduler?: BatchScheduler;
 }
+
+/** Dynamic batching as the service is configured: on or off, and the batcher's options. */
+export type BatchingOptions = { enabled: boolean } & Pick<BatcherOptions, 'maxSize' | 'waitMs'> & Partial<BatcherOptions>;
 
 export class ServedTask implements StagedTask {
   readonly inputs: TaskInputs;
@@ -41,6 +50,10 @@ export class ServedTask implements StagedTask {
   readonly latency: LatencyModel;
   readonly retryAfterS: number;
   readonly clock: Clock;
+  /** Runs of one model asked for in the same turn, as one batch; none: BATCHING=0. */
+  readonly batcher: Batcher<ZooModel> | undefined;
+  /** What a batch of each model costs against a single run, measured by warmUp. */
+  readonly batchCosts = new BatchCosts();
   readonly signer: DecisionSigner;
   /** What label feedback shows of this task's promise, and its online correction (reset with the plane: a reload). */
   readonly quality: TaskQuality;
@@ -64,6 +77,17 @@ export class ServedTask implements StagedTask {
     this.latency = options.latency;
     this.retryAfterS = options.retryAfterS;
     this.clock = options.clock ?? systemClock;
+    const batching = options.batching ?? BATCHING_DEFAULTS;
+    // The latency model learns from each batch once, against what it would take on an idle service.
+    this.batcher = batching.enabled
+      ? new Batcher<ZooModel>(
+          { smoothing: BATCHING_DEFAULTS.smoothing, memoryMs: BATCHING_DEFAULTS.memoryMs, ...batching },
+          this.batchCosts,
+          this.clock,
+          (model, size, runMs, atMs) => this.latency.observeRun(this.profiledMs(model) * this.batchCosts.factor(model.id, size), runMs, atMs),
+          options.batchScheduler ?? systemScheduler,
+        )
+      : undefined;
     this.signer = options.signer;
     this.quality = new TaskQuality(options.correction);
     this.premodelId = premodel.file.dataHash.slice(0, 8);
@@ -162,6 +186,17 @@ export class ServedTask implements StagedTask {
       // rungs that reuse a run, test-time augmentations, sit at the top of the ladders).
       for (const constraint of [{}, { minAccuracy: 0 }, { minAccuracy: 1 }]) await this.predict(request(constraint));
     }
+    if (this.batcher !== undefined) this.measureBatchCosts();
     this.resetDrift();
+  }
+
+  /** Each model's cost of a batch against a single run (serve/batch-cost.ts), on a blank input. */
+  measureBatchCosts(): void {
+    const { profileSize, profileRuns } = BATCHING_DEFAULTS;
+    for (const model of this.zoo.models) {
+      const exampleSize = model.entry.input.shape.reduce((a, b) => a * b, 1);
+      const share = measureRowShare(model, exampleSize, this.clock, Math.min(profileSize, this.batcher?.options.maxSize ?? profileSize), profileRuns);
+      if (share !== undefined) this.batchCosts.set(model.id, share);
+    }
   }
 }

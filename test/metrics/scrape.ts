@@ -14,8 +14,8 @@ export function observeOnePrediction(metrics: Metrics): void {
       timing: { queuedMs: 0.2, decodeMs: 0.4, featuresMs: 0.05, selectMs: 0.007, inferenceMs: 1.5, totalMs: 2.1 },
     },
     [
-      { model: 'small', ms: 0.3 },
-      { model: 'large', ms: 1.1 },
+      { model: 'small', ms: 0.3, batch: 1 },
+      { model: 'large', ms: 1.1, batch: 1 },
     ],
     false,
   );

@@ -302,12 +302,13 @@ export function v2Routes(ctx: AppContext): Router {
         ...(parameters.maxLatencyMs === undefined ? {} : { maxLatencyMs: parameters.maxLatencyMs }),
         ...(target.model === undefined ? {} : { model: target.model }),
       };
-      const predictions: Prediction[] = [];
-      for (const wire of examples) {
-        predictions.push(
-          await ctx.service.infer(lease, target.task, { wire, limits: { maxPixels: ctx.config.maxInputPixels }, constraint, readAtMs: exchange.readAtMs, waitedMs: exchange.waitedMs }),
-        );
-      }
+      // The examples go through the stages side by side: their runs of one model then meet in one
+      // batch (serve/batcher.ts), where batching is on; off, each still runs to completion.
+      const predictions: Prediction[] = await Promise.all(
+        examples.map((wire) =>
+          ctx.service.infer(lease, target.task, { wire, limits: { maxPixels: ctx.config.maxInputPixels }, constraint, readAtMs: exchange.readAtMs, waitedMs: exchange.waitedMs }),
+        ),
+      );
       exchange.model = [...new Set(predictions.map((p) => p.model))].join(',');
       const binaryOutput = (n: string) => parameters.binary_data_output === true || request.outputs?.find((o) => o.name === n)?.parameters?.binary_data === true;
       sendInferResponse(
