@@ -161,6 +161,9 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
   if (origins.length > 0) app.use(cors(origins));
   app.use(observe(ctx));
 
+  // The inference routes first: the router tries its layers in order, and they take the load.
+  app.use(v1Routes(ctx));
+  app.use(v2Routes(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -175,8 +178,6 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openapi);
   });
-  app.use(v1Routes(ctx));
-  app.use(v2Routes(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx));
 
