@@ -145,6 +145,22 @@ export const ZOO_DIR = { type: 'string', default: 'zoo', placeholder: 'DIR', hel
 export const PREMODEL_DIR = { type: 'string', default: 'premodel', placeholder: 'DIR', help: 'folder of the premodels, one sub-folder per task' } as const;
 export const DATA_DIR = { type: 'string', placeholder: 'DIR', help: "the task's labelled data (default: its data set's own folder)" } as const;
 
+/** The option of the scripts that work on a split route: a head of the task. */
+export const HEAD = {
+  type: 'string',
+  placeholder: 'HEAD',
+  help: "a head of the task (split computing): work on its tails, zoo/<task>/heads/<HEAD>/, fed the task's rows through the head",
+} as const;
+
+/** The folder of head `head` in the task folder `taskDir`; a UsageError naming the heads there when it has none. */
+export function headFolder(taskDir: string, head: string): string {
+  const heads = path.join(taskDir, 'heads');
+  const dir = path.join(heads, head);
+  if (existsSync(path.join(dir, 'manifest.json'))) return dir;
+  const there = existsSync(heads) ? readdirSync(heads).filter((h) => existsSync(path.join(heads, h, 'manifest.json'))) : [];
+  throw new UsageError(`--head: task folder ${taskDir}/ has no head "${head}" (heads: ${there.join(', ') || 'none'})`);
+}
+
 /** The folder of `task` under `zooDir`; a UsageError naming the tasks there when it has none. */
 export function taskFolder(zooDir: string, task: string): string {
   const dir = path.join(zooDir, task);

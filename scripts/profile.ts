@@ -1,21 +1,25 @@
 /**
- * npm run profile -- --task <task> [--data DIR] [--zoo-dir zoo] [--threads 1] [--runs 500] [--warmup 50] [--dry-run] [--latency-only]
+ * npm run profile -- --task <task> [--head HEAD] [--data DIR] [--zoo-dir zoo] [--threads 1] [--runs 500] [--warmup 50] [--dry-run] [--latency-only]
  *
  * Measures each model of the task's zoo on this machine (batch-1 latency p50/p95, accuracy per
  * split) and writes them into zoo/<task>/manifest.json, with the per-input outcomes on the
- * premodel and test splits under zoo/<task>/outcomes/. --dry-run prints without writing.
+ * premodel and test splits under zoo/<task>/outcomes/. --dry-run prints without writing. With
+ * --head, the tails of that head instead (zoo/<task>/heads/<head>/), on the task's rows passed
+ * through the head as a device runs it.
  */
 import { DEFAULTS } from '../src/config/defaults.js';
 import { loadSplits } from '../src/pipeline/datasets/index.js';
 import { profileStep } from '../src/pipeline/task-steps.js';
+import { splitRows } from '../src/pipeline/split.js';
 import { loadManifest } from '../src/zoo/manifest.js';
-import { DATA_DIR, parseCli, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
+import { DATA_DIR, HEAD, headFolder, parseCli, runMain, TASK, taskFolder, ZOO_DIR } from './cli.js';
 
 const command = {
   name: 'npm run profile --',
   summary: "Profiles every model of a task's zoo on this machine (latency, accuracy, per-input outcomes) into its manifest and outcomes/.",
   options: {
     task: TASK,
+    head: HEAD,
     data: DATA_DIR,
     'zoo-dir': ZOO_DIR,
     threads: { type: 'int', default: DEFAULTS.intraOpThreads, min: 1, max: 256, help: 'onnxruntime intra-op threads per session' },
@@ -28,15 +32,21 @@ const command = {
 
 runMain(command.name, async () => {
   const values = parseCli(command);
-  const zooDir = taskFolder(values['zoo-dir'], values.task);
-  const { manifest } = await loadManifest(zooDir);
+  const taskDir = taskFolder(values['zoo-dir'], values.task);
+  const zooDir = values.head === undefined ? taskDir : headFolder(taskDir, values.head);
+  const { manifest } = await loadManifest(taskDir);
   const splits = await loadSplits(manifest, values.data);
-  const step = await profileStep(zooDir, splits, {
-    intraOpThreads: values.threads,
-    runs: values.runs,
-    warmupRuns: values.warmup,
-    latencyOnly: values['latency-only'],
-    dryRun: values['dry-run'],
-  });
-  for (const line of step.lines) console.log(line);
+  const route = values.head === undefined ? undefined : await splitRows(taskDir, zooDir, splits, { intraOpThreads: values.threads });
+  try {
+    const step = await profileStep(zooDir, route?.splits ?? splits, {
+      intraOpThreads: values.threads,
+      runs: values.runs,
+      warmupRuns: values.warmup,
+      latencyOnly: values['latency-only'],
+      dryRun: values['dry-run'],
+    });
+    for (const line of step.lines) console.log(line);
+  } finally {
+    route?.close();
+  }
 });

@@ -25,6 +25,7 @@ export interface FeedbackItem {
 export interface FeedbackRecord {
   /** The token's signature (hex): a label's identity across replicas. */
   id: string;
+  /** The route that answered: the task, or `<task>/<head>` for a split route. */
   task: string;
   /** The true class index. */
   label: number;
@@ -33,12 +34,19 @@ export interface FeedbackRecord {
   decision: Decision;
 }
 
-/** What feedback needs of a served task. */
+/** One route of a served task that signs decisions: the task's own zoo, or a head's tails (split computing). */
+export interface FeedbackRoute {
+  /** What its decisions name: the task, or `<task>/<head>`. */
+  readonly route: string;
+  readonly premodelId: string;
+  readonly quality: TaskQuality;
+}
+
+/** What feedback needs of a served task: its classes, and its routes by the name their decisions carry. */
 export interface FeedbackTask {
   readonly name: string;
   readonly classes: readonly string[];
-  readonly premodelId: string;
-  readonly quality: TaskQuality;
+  readonly routes: ReadonlyMap<string, FeedbackRoute>;
 }
 
 export interface FeedbackOptions {
@@ -87,10 +95,10 @@ export class FeedbackService {
 
   /** Counts the stored labels into the quality books of `tasks` (a fresh plane's: start-up, reload); they do not move the correction. */
   async replay(tasks: readonly FeedbackTask[]): Promise<number> {
-    const byName = new Map(tasks.map((t) => [t.name, t]));
+    const byRoute = new Map(tasks.flatMap((t) => [...t.routes]));
     let counted = 0;
     for await (const record of this.records()) {
-      const task = byName.get(record.task);
+      const task = byRoute.get(record.task);
       if (task === undefined) continue;
       task.quality.record(record.decision, answeredRight(record), { current: record.decision.premodel === task.premodelId, learn: false });
       counted++;
@@ -106,7 +114,7 @@ export class FeedbackService {
     if (items.length > this.options.maxBatch) {
       throw new BadRequestError(`a feedback batch holds at most ${this.options.maxBatch} labels (FEEDBACK_MAX_BATCH), not ${items.length}`);
     }
-    const fresh: FeedbackRecord[] = [];
+    const fresh: { record: FeedbackRecord; route: FeedbackRoute }[] = [];
     const inBatch = new Map<string, number>();
     const at = new Date().toISOString();
     items.forEach((item, i) => {
@@ -119,7 +127,8 @@ export class FeedbackService {
         throw err;
       }
       const { decision, id } = verified;
-      if (decision.task !== task.name) throw new BadRequestError(`${where} was issued by task "${decision.task}", not "${task.name}"`);
+      const route = task.routes.get(decision.task);
+      if (route === undefined) throw new BadRequestError(`${where} was issued by ${routeName(decision.task)}, not by task "${task.name}"`);
       const label = labelOf(task, item, i, items.length);
       const known = this.seen.get(id) ?? inBatch.get(id);
       if (known !== undefined && known !== label) {
@@ -127,19 +136,19 @@ export class FeedbackService {
       }
       if (known !== undefined) return;
       inBatch.set(id, label);
-      fresh.push({ id, task: task.name, label, at, decision });
+      fresh.push({ record: { id, task: decision.task, label, at, decision }, route });
     });
     // Claimed before the write, so that a concurrent repeat is a duplicate, not a second record.
-    for (const r of fresh) this.remember(r.id, r.label);
+    for (const { record: r } of fresh) this.remember(r.id, r.label);
     try {
-      if (fresh.length > 0) await this.log.append(fresh);
+      if (fresh.length > 0) await this.log.append(fresh.map((f) => f.record));
     } catch (err) {
-      for (const r of fresh) this.seen.delete(r.id);
+      for (const { record: r } of fresh) this.seen.delete(r.id);
       throw new UnavailableError(`the feedback could not be stored (${err instanceof Error ? err.message : String(err)}); nothing was kept, send it again`);
     }
-    for (const r of fresh) {
-      const current = r.decision.premodel === task.premodelId;
-      task.quality.record(r.decision, answeredRight(r), { current, learn: current });
+    for (const { record: r, route } of fresh) {
+      const current = r.decision.premodel === route.premodelId;
+      route.quality.record(r.decision, answeredRight(r), { current, learn: current });
     }
     this.accepted += fresh.length;
     this.duplicates += items.length - fresh.length;
@@ -159,6 +168,12 @@ export class FeedbackService {
     if (this.seen.size >= MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(id, label);
   }
+}
+
+/** A decision's route as a message names it: a task, or a task's head. */
+function routeName(route: string): string {
+  const slash = route.indexOf('/');
+  return slash < 0 ? `task "${route}"` : `head "${route.slice(slash + 1)}" of task "${route.slice(0, slash)}"`;
 }
 
 function labelOf(task: FeedbackTask, item: FeedbackItem, i: number, count: number): number {

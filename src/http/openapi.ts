@@ -129,6 +129,13 @@ const json = (schema: object) => ({ 'application/json': { schema } });
 const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
 const RETRY_AFTER_HEADER = { 'Retry-After': { $ref: '#/components/headers/Retry-After' } };
 
+/** The headers of a head's download: its sha256 as the ETag and the representation's digest. */
+const DOWNLOAD_HEADERS = {
+  ETag: { description: "The head's sha256, quoted.", schema: { type: 'string' } },
+  'Repr-Digest': { description: 'sha-256=:<base64 of the sha256>: (RFC 9530).', schema: { type: 'string' } },
+  Digest: { description: 'sha-256=<base64 of the sha256> (RFC 3230, for older clients).', schema: { type: 'string' } },
+};
+
 /** Each status's description: the codes of the catalogue that answer with it. */
 const STATUS_TEXT: Record<number, string> = {};
 for (const code of ERROR_CODES) {
@@ -150,7 +157,7 @@ interface Operation {
   parameters?: object[];
   requestBody?: object;
   /** Success responses: status -> description and schema (none: no body). */
-  ok: Record<string, { description: string; schema?: object; content?: object }>;
+  ok: Record<string, { description: string; schema?: object; content?: object; headers?: object }>;
   errors?: readonly number[];
   v2?: boolean;
   security?: object[];
@@ -160,7 +167,7 @@ interface Operation {
 function operation(o: Operation): object {
   const responses: Record<string, object> = {};
   for (const [status, r] of Object.entries(o.ok)) {
-    responses[status] = { description: r.description, headers: REQUEST_ID_HEADER, ...(r.content !== undefined ? { content: r.content } : r.schema === undefined ? {} : { content: json(r.schema) }) };
+    responses[status] = { description: r.description, headers: { ...REQUEST_ID_HEADER, ...r.headers }, ...(r.content !== undefined ? { content: r.content } : r.schema === undefined ? {} : { content: json(r.schema) }) };
   }
   Object.assign(responses, errorResponses(o.v2 === true ? 'V2Error' : 'Error', o.errors ?? []));
   return {
@@ -203,8 +210,46 @@ const taskSchema = objectOf(
         macs: { type: ['integer', 'null'] },
       }),
     },
+    heads: {
+      type: 'array',
+      description: 'Its heads (split computing): GET /v1/tasks/{task}/heads has the details.',
+      items: objectOf({ id: { type: 'string' }, served: { type: 'boolean' } }),
+    },
   },
-  ['task', 'kind', 'input', 'classes', 'defaultMinAccuracy', 'models'],
+  ['task', 'kind', 'input', 'classes', 'defaultMinAccuracy', 'models', 'heads'],
+);
+
+const headSchema = objectOf(
+  {
+    id: { type: 'string' },
+    description: { type: 'string' },
+    parent: { type: 'string', description: 'The model of the task whose first layers the head is.' },
+    input: objectOf({
+      name: { type: 'string' },
+      shape: { type: 'array', items: { type: 'integer' } },
+      dtype: { type: 'string' },
+      preprocessing: { type: 'object', description: "How the raw input becomes the head's tensor: the parent model's preprocessing (docs/bring-your-own-zoo.md)." },
+    }),
+    bottleneck: objectOf({
+      name: { type: 'string' },
+      shape: { type: 'array', items: { type: 'integer' } },
+      dtype: { type: 'string', enum: ['uint8'] },
+      scale: { type: 'number' },
+      zeroPoint: { type: 'integer' },
+    }),
+    bytesPerRequest: { type: 'integer', description: "Bytes of one request's bottleneck (one uint8 code per element)." },
+    inputBytesPerRequest: { type: 'integer', description: 'Bytes of the float32 input the head takes, for comparison.' },
+    bytes: { type: 'integer', description: "Size of the head's ONNX file." },
+    sha256: { type: 'string', description: "The ONNX file's sha256: the download's ETag and Repr-Digest." },
+    parameters: { type: 'integer' },
+    macs: { type: ['integer', 'null'] },
+    served: { type: 'boolean', description: 'False while the head has no premodel: its predictions are refused (503).' },
+    unavailable: { type: 'string' },
+    defaultMinAccuracy: { type: 'number' },
+    tails: { type: 'array', items: { type: 'object' }, description: 'The tails that answer its bottlenecks, as GET /v1/tasks lists models.' },
+    download: { type: 'string', description: 'Where its ONNX file is downloaded from.' },
+  },
+  ['id', 'description', 'parent', 'input', 'bottleneck', 'bytesPerRequest', 'inputBytesPerRequest', 'bytes', 'sha256', 'parameters', 'macs', 'served', 'tails', 'download'],
 );
 
 const v2OutputSchema = objectOf(
@@ -278,6 +323,30 @@ export function openApiDocument(version: string): object {
       },
       '/v1/tasks/{task}': {
         get: operation({ operationId: 'getTask', summary: 'One task', parameters: [taskParam], ok: { '200': { description: 'The task', schema: { $ref: '#/components/schemas/Task' } } }, errors: [404] }),
+      },
+      '/v1/tasks/{task}/heads': {
+        get: operation({
+          operationId: 'listHeads',
+          summary: "The task's heads (split computing): what a device runs and sends, and the tails that answer",
+          parameters: [taskParam],
+          ok: { '200': { description: 'The heads', schema: objectOf({ task: { type: 'string' }, heads: { type: 'array', items: { $ref: '#/components/schemas/Head' } } }) } },
+          errors: [404],
+        }),
+      },
+      '/v1/tasks/{task}/heads/{head}': {
+        get: operation({
+          operationId: 'downloadHead',
+          summary: "A head's ONNX file, as the service loaded and verified it",
+          parameters: [taskParam, nameParam('head', 'A head id of GET /v1/tasks/{task}/heads')],
+          ok: {
+            '200': {
+              description: 'The ONNX file; ETag and Repr-Digest (and Digest) carry its sha256',
+              headers: DOWNLOAD_HEADERS,
+              content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+            },
+          },
+          errors: [404],
+        }),
       },
       '/v1/tasks/{task}/predict': {
         post: operation({
@@ -377,7 +446,7 @@ export function openApiDocument(version: string): object {
       }),
     },
     components: {
-      schemas: { Error: errorSchema, V2Error: v2ErrorSchema, Prediction: predictionSchema, Quality: qualitySchema, Task: taskSchema, Readiness: objectOf({ ready: { type: 'boolean' }, reason: { type: 'string' } }, ['ready']) },
+      schemas: { Error: errorSchema, V2Error: v2ErrorSchema, Prediction: predictionSchema, Quality: qualitySchema, Task: taskSchema, Head: headSchema, Readiness: objectOf({ ready: { type: 'boolean' }, reason: { type: 'string' } }, ['ready']) },
       headers: {
         'X-Request-Id': { description: "The request's id in the access log: the client's own when sane, else a fresh UUID.", schema: { type: 'string' } },
         'Retry-After': { description: 'Seconds to wait before retrying (RETRY_AFTER_S).', schema: { type: 'integer' } },

@@ -5,7 +5,7 @@
  * checked after the schema, against the task's manifest, and answer 422.
  */
 import { BadRequestError } from '../errors/index.js';
-import { INPUT_KINDS } from '../inputs/registry.js';
+import { HEAD_FIELDS, INPUT_KINDS } from '../inputs/registry.js';
 import { compileSchema, type FromSchema, type Validator } from '../schema/index.js';
 import { DATATYPES } from './v2/tensors.js';
 
@@ -38,14 +38,32 @@ export const constraintSchema = {
   description: 'Either, both or neither (neither: the task\'s default, see GET /v1/tasks).',
 } as const;
 
-/** `input` of a v1 JSON body: exactly one field, that of an input kind (input/<kind>), with its schema. */
+/** The head a split-computing input came out of (an id of GET /v1/tasks/{task}/heads). */
+export const headIdSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  description: "The head whose bottleneck this is: an id of GET /v1/tasks/{task}/heads (with input.bottleneck only).",
+} as const;
+
+/** Each field of a kind that comes out of a head needs input.head, and input.head needs one of them. */
+const headRules = [
+  ...HEAD_FIELDS.map((field) => ({ if: { required: [field], properties: { [field]: true } }, then: { required: ['head'], properties: { head: true } } })),
+  ...(HEAD_FIELDS.length === 0 ? [] : [{ if: { required: ['head'], properties: { head: true } }, then: { required: [HEAD_FIELDS[0]!], properties: { [HEAD_FIELDS[0]!]: true } } }]),
+];
+
+/**
+ * `input` of a v1 JSON body: exactly one field, that of an input kind (input/<kind>), with its
+ * schema; and `head` beside the field of a kind that comes out of a head (split computing).
+ */
 const inputSchema = {
   type: 'object',
-  description: `Exactly one of ${INPUT_KINDS.map((k) => k.jsonField).join(', ')}: the input of a task of that kind.`,
+  description: `Exactly one of ${INPUT_KINDS.map((k) => k.jsonField).join(', ')}: the input of a task of that kind; with ${HEAD_FIELDS.join(', ')}, also head.`,
   additionalProperties: false,
-  properties: Object.fromEntries(INPUT_KINDS.map((k) => [k.jsonField, k.jsonSchema])) as Record<string, object>,
+  properties: { ...Object.fromEntries(INPUT_KINDS.map((k) => [k.jsonField, k.jsonSchema])), head: headIdSchema } as Record<string, object>,
   // Typed as plain objects: the body type keeps `input` a record of the kinds' fields, whatever the registry holds.
   oneOf: INPUT_KINDS.map((k) => ({ required: [k.jsonField], properties: { [k.jsonField]: true } })) as unknown as readonly [{ type: 'object' }],
+  allOf: headRules as unknown as readonly [{ type: 'object' }],
 } as const;
 
 export const predictBodySchema = {
@@ -84,8 +102,8 @@ export const inferBodySchema = {
     parameters: {
       type: 'object',
       description:
-        'minAccuracy and maxLatencyMs as in v1; binary_data_output: every output as binary tensor data; other parameters are ignored.',
-      properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema, binary_data_output: { type: 'boolean' } },
+        'minAccuracy and maxLatencyMs as in v1; head: the head of a UINT8 bottleneck input (or the input\'s parameters.head); binary_data_output: every output as binary tensor data; other parameters are ignored.',
+      properties: { minAccuracy: minAccuracySchema, maxLatencyMs: maxLatencyMsSchema, head: headIdSchema, binary_data_output: { type: 'boolean' } },
       additionalProperties: parameterValue,
     },
     inputs: {
@@ -103,7 +121,10 @@ export const inferBodySchema = {
           datatype: { type: 'string', description: `One of ${DATATYPES.join(', ')}: numbers are converted to the model's FP32; BYTES is an encoded image, on image tasks.` },
           parameters: {
             type: 'object',
-            properties: { binary_data_size: { type: 'integer', minimum: 0, description: 'Its data follows the JSON header, in this many bytes (binary tensor data extension).' } },
+            properties: {
+              binary_data_size: { type: 'integer', minimum: 0, description: 'Its data follows the JSON header, in this many bytes (binary tensor data extension).' },
+              head: headIdSchema,
+            },
             additionalProperties: parameterValue,
           },
           data: { type: 'array', description: 'Row-major, flat or nested to the shape; absent when the data is binary.' },

@@ -1,7 +1,9 @@
 /**
  * The v1 REST adapter (the brief's API): list the tasks, and predict with the premodel choosing
  * the model, from JSON (base64 image or window) or from raw image bytes with the constraint in
- * the query string. Thin: validation here, everything else in the data plane.
+ * the query string; a task's heads (split computing): list them, download one, and predict from
+ * its bottleneck (`input.bottleneck` with `input.head`), which the head's tails answer. Thin:
+ * validation here, everything else in the data plane.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
@@ -9,7 +11,7 @@ import { BadRequestError, NotFoundError, UnauthorizedError, UnsupportedMediaType
 import type { WireInput } from '../inputs/kind.js';
 import { kindOfUpload, UPLOAD_TYPES } from '../inputs/registry.js';
 import type { Constraint } from '../select/policy.js';
-import type { ServedTask } from '../serve/task.js';
+import type { ServedHead, ServedTask } from '../serve/task.js';
 import { bodyReader } from './body.js';
 import { exchangeOf, leaseOf, sendJson } from './exchange.js';
 import { taskQuality } from '../serve/quality.js';
@@ -51,6 +53,23 @@ function refuseUpload(task: ServedTask, mediaType: string): UnsupportedMediaType
   );
 }
 
+/** Where a head's ONNX file is downloaded from. */
+export const headPath = (task: string, head: string) => `/v1/tasks/${encodeURIComponent(task)}/heads/${encodeURIComponent(head)}`;
+
+/**
+ * The head's ONNX file as loaded and verified: its sha256 as the ETag and as the digest of the
+ * representation (RFC 9530 Repr-Digest, and the older RFC 3230 Digest), so that a device checks
+ * what it got (and one holding a copy of that hash needs not download it again).
+ */
+function sendHead(res: express.Response, task: string, head: ServedHead): void {
+  const digest = Buffer.from(head.entry.sha256, 'hex').toString('base64');
+  res.setHeader('ETag', `"${head.entry.sha256}"`);
+  res.setHeader('Repr-Digest', `sha-256=:${digest}:`);
+  res.setHeader('Digest', `sha-256=${digest}`);
+  res.setHeader('Content-Disposition', `attachment; filename="${task}-${head.id}.onnx"`);
+  res.type('application/octet-stream').send(Buffer.from(head.bytes.buffer, head.bytes.byteOffset, head.bytes.byteLength));
+}
+
 export function v1Routes(ctx: AppContext): Router {
   const router = express.Router();
   const limits = { maxPixels: ctx.config.maxInputPixels };
@@ -67,6 +86,17 @@ export function v1Routes(ctx: AppContext): Router {
     res.json(description);
   });
 
+  router.get('/v1/tasks/:task/heads', (req, res) => {
+    const name = String(req.params.task);
+    const heads = ctx.service.plane.describeHeads(name).map((h) => ({ ...h, download: headPath(name, h.id) }));
+    res.json({ task: name, heads });
+  });
+
+  router.get('/v1/tasks/:task/heads/:head', (req, res) => {
+    const task = ctx.service.plane.task(String(req.params.task));
+    sendHead(res, task.name, task.headRoute(String(req.params.head)));
+  });
+
   router.post(
     '/v1/tasks/:task/predict',
     admit(ctx, 'v1_predict'),
@@ -79,7 +109,7 @@ export function v1Routes(ctx: AppContext): Router {
     async (req, res) => {
       const exchange = exchangeOf(res);
       const lease = leaseOf(res);
-      const task = lease.plane.task(String(req.params.task));
+      let task = lease.plane.task(String(req.params.task));
       let wire: WireInput;
       let constraint: Constraint;
       if (Buffer.isBuffer(req.body)) {
@@ -94,9 +124,12 @@ export function v1Routes(ctx: AppContext): Router {
           throw new BadRequestError('with a JSON body, give the constraint and model in the body, not the query string');
         }
         const body = validatePredictBody(req.body);
+        const { head, ...fields } = body.input;
+        // A bottleneck is answered by its head's tails, under the same constraint.
+        if (typeof head === 'string') task = task.head(head);
         constraint = constraintOf(body.constraint ?? {}, body.model);
         checkModel(task, constraint.model);
-        const [field, value] = Object.entries(body.input)[0]!;
+        const [field, value] = Object.entries(fields)[0]!;
         wire = { form: 'json', field, value };
       }
       const prediction = await ctx.service.infer(lease, task, {

@@ -7,6 +7,7 @@
  * warm-up. `bind` fixes all of that for one zoo, whose manifest says sizes, channels and rates: a
  * task of another image size or window length is data, not code.
  */
+import { BadRequestError } from '../errors/index.js';
 import type { DeepReadonly } from '../schema/index.js';
 
 /** A decoded request input of some kind; only its kind's module looks inside. */
@@ -21,10 +22,20 @@ export type WireInput =
   /** A raw body with its media type (an image upload). */
   | { form: 'upload'; bytes: Uint8Array; mediaType: string }
   /**
-   * An Open Inference Protocol FP32 tensor, flat and row-major, as a model of preprocessing `prep`
-   * takes it (one example: the batch dimension left out).
+   * An Open Inference Protocol tensor, flat and row-major, as a model of preprocessing `prep` takes
+   * it (one example: the batch dimension left out): float32 for a kind whose tensor is numbers
+   * (any numeric datatype, converted), uint8 for one whose tensor is codes (a head's bottleneck).
    */
-  | { form: 'tensor'; data: Float32Array; prep: PreprocessingBase };
+  | { form: 'tensor'; data: Float32Array | Uint8Array; prep: PreprocessingBase };
+
+/** The element type of a kind's Open Inference Protocol tensor (see `TaskInputs.tensorElement`). */
+export type TensorElement = 'float32' | 'uint8';
+
+/** The float32 data of a tensor wire input; 400 for uint8 codes, which only a kind of codes takes. */
+export function float32Tensor(data: Float32Array | Uint8Array, kind: string): Float32Array {
+  if (!(data instanceof Float32Array)) throw new BadRequestError(`a ${kind} tensor holds numbers (converted to FP32), not uint8 codes`);
+  return data;
+}
 
 export interface DecodeLimits {
   /** Largest image, in pixels (width x height), checked from its header before any pixel is decoded. */
@@ -49,6 +60,11 @@ export interface TaskInputs {
   /** The name of the task's Open Inference Protocol input, and the preprocessing its tensor follows (the first model's). */
   readonly tensorName: string;
   readonly tensorPrep: PreprocessingBase;
+  /**
+   * What its tensor's elements are: float32 (the protocol's numeric datatypes, each converted), or
+   * uint8 (UINT8 only, taken as it is: the quantized codes of a head's bottleneck).
+   */
+  readonly tensorElement: TensorElement;
   /** Decodes and checks what the request carried; a 4xx error of the catalogue when it cannot. */
   decode(wire: WireInput, limits: DecodeLimits): Promise<Input>;
   /** Work the decode stage finishes before the features (an image's pixels at the feature size). */
@@ -85,6 +101,11 @@ export interface InputKind<P extends PreprocessingBase = PreprocessingBase, S ex
   readonly uploadTypes: readonly string[];
   /** Views of an input a model may be invariant to, for test-time augmentation (an image's mirror). */
   readonly views: readonly string[];
+  /**
+   * Whether inputs of this kind come out of a head (split computing): a request then names its
+   * head (v1 `input.head`, v2 `parameters.head`), whose tails serve it.
+   */
+  readonly fromHead: boolean;
   /** The model input shape (batch left out) that `prep` asks for. */
   shapeOf(prep: DeepReadonly<P>): number[];
   /** What the schema cannot check of `prep` (fields that must agree with each other). */

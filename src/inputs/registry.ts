@@ -5,11 +5,12 @@
  */
 import { NotFoundError } from '../errors/index.js';
 import type { DeepReadonly } from '../schema/index.js';
+import { bottleneckKind } from './bottleneck/index.js';
 import { imageKind } from './image/index.js';
 import type { InputKind, PreprocessingBase, TaskInputs } from './kind.js';
 import { windowKind } from './window/index.js';
 
-export const INPUT_KINDS = Object.freeze([imageKind, windowKind] as const);
+export const INPUT_KINDS = Object.freeze([imageKind, windowKind, bottleneckKind] as const);
 
 type PreprocessingOf<K> = K extends InputKind<infer P, object> ? P : never;
 type SchemasOf<T extends readonly unknown[]> = { readonly [I in keyof T]: T[I] extends InputKind<PreprocessingBase, infer S> ? S : never };
@@ -40,6 +41,9 @@ export function kindOfJsonField(field: string): InputKind | undefined {
 export function kindOfUpload(mediaType: string): InputKind | undefined {
   return INPUT_KINDS.find((k) => k.uploadTypes.includes(mediaType)) as InputKind | undefined;
 }
+
+/** The v1 JSON fields of the kinds whose inputs come out of a head (split computing), which name it in `input.head`. */
+export const HEAD_FIELDS: readonly string[] = Object.freeze(INPUT_KINDS.filter((k) => k.fromHead).map((k) => k.jsonField));
 
 /** Every media type some kind takes as a raw upload. */
 export const UPLOAD_TYPES: readonly string[] = Object.freeze(INPUT_KINDS.flatMap((k) => k.uploadTypes));

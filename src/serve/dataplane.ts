@@ -1,8 +1,15 @@
 /**
- * The data plane: the registry of served tasks (each a zoo with its premodel), loaded and checked
- * once at start-up, and the lookups the HTTP adapters need (v1 and the Open Inference Protocol).
- * It knows nothing of HTTP; unknown names fail with NotFoundError listing the valid ones.
+ * The data plane: the registry of served tasks (each a zoo with its premodel, and its split routes:
+ * heads with their tails' zoo and premodel), loaded and checked once at start-up, and the lookups
+ * the HTTP adapters need (v1 and the Open Inference Protocol). It knows nothing of HTTP; unknown
+ * names fail with NotFoundError listing the valid ones.
+ *
+ * A head's premodel is `<premodelDir>/<task>/heads/<head>/premodel.json`, beside the task's own.
+ * A head without one yet is listed, and its ONNX file can be downloaded, but its requests are
+ * refused (503 UNAVAILABLE, saying how to train it): a head trained before its premodel must not
+ * keep the task's other routes from starting. A broken premodel stops the start, as a task's does.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CORRECTION_DEFAULTS, LATENCY_DEFAULTS, SERVICE_DEFAULTS } from '../config/defaults.js';
@@ -10,12 +17,12 @@ import { DecisionSigner } from '../feedback/token.js';
 import type { CorrectionOptions } from '../quality/realized.js';
 import { ArtifactError, NotFoundError } from '../errors/index.js';
 import { taskInputs } from '../inputs/registry.js';
-import { loadPremodel } from '../premodel/premodel.js';
-import { loadZoos, type Zoo, type ZooModel } from '../zoo/repository.js';
+import { loadPremodel, PREMODEL_FILE, type Premodel } from '../premodel/premodel.js';
+import { HEADS_DIR, loadHeads, loadZoos, type LoadedHead, type Zoo, type ZooModel } from '../zoo/repository.js';
 import type { BatchScheduler } from './batcher.js';
 import type { Clock } from './clock.js';
 import { LatencyModel } from './latency.js';
-import { ServedTask, type BatchingOptions } from './task.js';
+import { ServedTask, type BatchingOptions, type ServedHead, type ServedTaskOptions } from './task.js';
 
 export interface DataPlaneOptions {
   zooDir: string;
@@ -39,6 +46,19 @@ export interface DataPlaneOptions {
   batchScheduler?: BatchScheduler;
 }
 
+export interface ModelDescription {
+  id: string;
+  method: string;
+  parent: string | null;
+  /** Whether accuracy targets are served from it (a rung of some calibrated ladder). */
+  routed: boolean;
+  accuracy: { premodel: number; test: number } | null;
+  latencyMs: { p50: number; p95: number } | null;
+  bytes: number;
+  parameters: number;
+  macs: number | null;
+}
+
 export interface TaskDescription {
   task: string;
   kind: string;
@@ -48,20 +68,35 @@ export interface TaskDescription {
   /** The target of requests that give no constraint; per encoding group where calibration has groups. */
   defaultMinAccuracy: number;
   defaultMinAccuracyByGroup?: Record<string, number>;
-  models: {
-    id: string;
-    method: string;
-    parent: string | null;
-    /** Whether accuracy targets are served from it (a rung of some calibrated ladder). */
-    routed: boolean;
-    accuracy: { premodel: number; test: number } | null;
-    latencyMs: { p50: number; p95: number } | null;
-    bytes: number;
-    parameters: number;
-    macs: number | null;
-  }[];
+  models: ModelDescription[];
+  /** Its split routes (GET /v1/tasks/{task}/heads has the details): each head's id, and whether its tails are served. */
+  heads: { id: string; served: boolean }[];
 }
 
+/** A split route as a device needs to know it: the head to run, what it sends, and the tails that answer. */
+export interface HeadDescription {
+  id: string;
+  description: string;
+  /** The model of the task whose first layers the head is. */
+  parent: string;
+  /** What the head takes: the parent model's input, and how the raw input becomes it (its kind's preprocessing). */
+  input: { name: string; shape: number[]; dtype: string; preprocessing: Readonly<Record<string, unknown>> };
+  bottleneck: { name: string; shape: number[]; dtype: 'uint8'; scale: number; zeroPoint: number };
+  /** Bytes of one request's bottleneck (one per code), against the float32 input's. */
+  bytesPerRequest: number;
+  inputBytesPerRequest: number;
+  /** The head's ONNX file: its size, sha256 and size of the graph. */
+  bytes: number;
+  sha256: string;
+  parameters: number;
+  macs: number | null;
+  /** Whether its requests are served (a head without a premodel yet is not), and why not. */
+  served: boolean;
+  unavailable?: string;
+  /** The target of its requests that give no constraint, where served. */
+  defaultMinAccuracy?: number;
+  tails: ModelDescription[];
+}
 export class DataPlane {
   private readonly byName: ReadonlyMap<string, ServedTask>;
 
@@ -69,39 +104,38 @@ export class DataPlane {
     this.byName = new Map(tasks.map((t) => [t.name, t]));
   }
 
-  /** Loads every zoo under zooDir with its premodel; refuses to start with any artifact broken. */
+  /** Loads every zoo under zooDir with its premodel and its heads; refuses to start with any artifact broken. */
   static async load(options: DataPlaneOptions): Promise<DataPlane> {
-    const zoos = await loadZoos(options.zooDir, { intraOpThreads: options.intraOpThreads });
+    const sessions = { intraOpThreads: options.intraOpThreads };
+    const zoos = await loadZoos(options.zooDir, sessions);
     const latency = options.latency ?? new LatencyModel(LATENCY_DEFAULTS);
     const signer = options.signer ?? new DecisionSigner(randomBytes(32));
+    const served: Omit<ServedTaskOptions, 'heads' | 'head'> = {
+      defaultMaxLatencyMs: options.defaultMaxLatencyMs,
+      latency,
+      retryAfterS: options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS,
+      signer,
+      correction: options.correction ?? CORRECTION_DEFAULTS,
+      ...(options.batching === undefined ? {} : { batching: options.batching }),
+      ...(options.batchScheduler === undefined ? {} : { batchScheduler: options.batchScheduler }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    };
     const tasks: ServedTask[] = [];
     const problems: string[] = [];
+    const opened: Zoo[] = [...zoos.values()];
     for (const zoo of zoos.values()) {
       try {
-        const premodel = await loadPremodel(path.join(options.premodelDir, zoo.task), {
-          task: zoo.task,
-          zooHash: zoo.loaded.zooHash,
-          featureNames: taskInputs(zoo.manifest).featureNames,
-          modelIds: zoo.rungs.map((r) => r.id),
-        });
-        tasks.push(
-          new ServedTask(zoo, premodel, {
-            defaultMaxLatencyMs: options.defaultMaxLatencyMs,
-            latency,
-            retryAfterS: options.retryAfterS ?? SERVICE_DEFAULTS.retryAfterS,
-            signer,
-            correction: options.correction ?? CORRECTION_DEFAULTS,
-            ...(options.batching === undefined ? {} : { batching: options.batching }),
-            ...(options.batchScheduler === undefined ? {} : { batchScheduler: options.batchScheduler }),
-            ...(options.clock === undefined ? {} : { clock: options.clock }),
-          }),
-        );
+        const loaded = await loadHeads(zoo, sessions);
+        opened.push(...loaded.map((h) => h.tails));
+        const heads = await Promise.all(loaded.map((head) => serveHead(zoo.task, head, path.join(options.premodelDir, zoo.task, HEADS_DIR, head.entry.id), served)));
+        const premodel = await premodelOf(zoo, path.join(options.premodelDir, zoo.task));
+        tasks.push(new ServedTask(zoo, premodel, { ...served, heads }));
       } catch (err) {
         problems.push(err instanceof ArtifactError ? err.message : String(err));
       }
     }
     if (problems.length > 0) {
-      for (const zoo of zoos.values()) zoo.dispose();
+      for (const zoo of opened) zoo.dispose();
       throw new ArtifactError('premodels', problems);
     }
     for (const task of tasks) await task.warmUp();
@@ -154,9 +188,49 @@ export class DataPlane {
     return this.tasks.map((t) => describeTask(t.zoo, t));
   }
 
-  dispose(): void {
-    for (const t of this.tasks) t.zoo.dispose();
+  /** The split routes of task `name` (NotFoundError listing the tasks). */
+  describeHeads(name: string): HeadDescription[] {
+    return [...this.task(name).heads.values()].map(describeHead);
   }
+
+  dispose(): void {
+    for (const t of this.tasks) t.dispose();
+  }
+}
+
+/** The premodel in `dir` for `zoo`, checked against it as the service checks it. */
+function premodelOf(zoo: Zoo, dir: string): Promise<Premodel> {
+  return loadPremodel(dir, {
+    task: zoo.task,
+    zooHash: zoo.loaded.zooHash,
+    featureNames: taskInputs(zoo.manifest).featureNames,
+    modelIds: zoo.rungs.map((r) => r.id),
+  });
+}
+
+/** A loaded head served with its premodel in `dir`; without one, listed but refused, saying how to train it. */
+async function serveHead(task: string, head: LoadedHead, dir: string, options: Omit<ServedTaskOptions, 'heads' | 'head'>): Promise<ServedHead> {
+  const { entry, bytes, tails: zoo } = head;
+  const base = { id: entry.id, entry, bytes, zoo };
+  if (!existsSync(path.join(dir, PREMODEL_FILE))) {
+    const steps = `npm run profile -- --task ${task} --head ${entry.id}, then npm run train-premodel -- --task ${task} --head ${entry.id}`;
+    return { ...base, tails: undefined, unavailable: `head "${entry.id}" of task "${task}" has no premodel yet (${path.join(dir, PREMODEL_FILE)}): ${steps}` };
+  }
+  return { ...base, tails: new ServedTask(zoo, await premodelOf(zoo, dir), { ...options, head: entry.id }) };
+}
+
+function describeModels(zoo: Zoo, premodel: Premodel | undefined): ModelDescription[] {
+  return zoo.models.map(({ entry }) => ({
+    id: entry.id,
+    method: entry.compression.method,
+    parent: entry.compression.parent,
+    routed: premodel !== undefined && zoo.rungs.some((r) => r.model.id === entry.id && premodel.ladderModels.has(r.id)),
+    accuracy: entry.accuracy ?? null,
+    latencyMs: entry.latency ? { p50: entry.latency.p50Ms, p95: entry.latency.p95Ms } : null,
+    bytes: entry.bytes,
+    parameters: entry.parameters,
+    macs: entry.macs ?? null,
+  }));
 }
 
 function describeTask(zoo: Zoo, task: ServedTask): TaskDescription {
@@ -167,16 +241,31 @@ function describeTask(zoo: Zoo, task: ServedTask): TaskDescription {
     classes: [...zoo.manifest.classes],
     defaultMinAccuracy: task.premodel.defaultTarget(),
     ...(task.premodel.file.defaultTargets === undefined ? {} : { defaultMinAccuracyByGroup: { ...task.premodel.file.defaultTargets } }),
-    models: zoo.models.map(({ entry }) => ({
-      id: entry.id,
-      method: entry.compression.method,
-      parent: entry.compression.parent,
-      routed: zoo.rungs.some((r) => r.model.id === entry.id && task.premodel.ladderModels.has(r.id)),
-      accuracy: entry.accuracy ?? null,
-      latencyMs: entry.latency ? { p50: entry.latency.p50Ms, p95: entry.latency.p95Ms } : null,
-      bytes: entry.bytes,
-      parameters: entry.parameters,
-      macs: entry.macs ?? null,
-    })),
+    models: describeModels(zoo, task.premodel),
+    heads: [...task.heads.values()].map((h) => ({ id: h.id, served: h.tails !== undefined })),
+  };
+}
+
+const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function describeHead(head: ServedHead): HeadDescription {
+  const { entry, tails } = head;
+  const { name, shape, scale, zeroPoint } = entry.bottleneck;
+  return {
+    id: entry.id,
+    description: entry.description,
+    parent: entry.parent,
+    input: { name: entry.input.name, shape: [...entry.input.shape], dtype: entry.input.dtype, preprocessing: entry.input.preprocessing },
+    bottleneck: { name, shape: [...shape], dtype: 'uint8', scale, zeroPoint },
+    bytesPerRequest: elements(shape),
+    inputBytesPerRequest: elements(entry.input.shape) * Float32Array.BYTES_PER_ELEMENT,
+    bytes: entry.bytes,
+    sha256: entry.sha256,
+    parameters: entry.parameters,
+    macs: entry.macs ?? null,
+    served: tails !== undefined,
+    ...(head.unavailable === undefined ? {} : { unavailable: head.unavailable }),
+    ...(tails === undefined ? {} : { defaultMinAccuracy: tails.premodel.defaultTarget() }),
+    tails: describeModels(head.zoo, tails?.premodel),
   };
 }

@@ -34,6 +34,8 @@ import { MODEL_RUNS, type InferenceRequest, type ModelRun, type Prediction, type
 /** What the stages need of the task they serve (a ServedTask). */
 export interface StagedTask {
   readonly name: string;
+  /** What its decisions name: the task, or `<task>/<head>` for a split route's tails. */
+  readonly route: string;
   readonly zoo: Zoo;
   readonly premodel: Premodel;
   readonly inputs: TaskInputs;
@@ -353,7 +355,7 @@ function feedbackOn(ctx: RequestContext, result: RouteResult): { requestId: stri
   const target = request.constraint.model === undefined ? targetOf(request.constraint, ctx.defaults!) : undefined;
   const effectiveTarget = target === undefined ? undefined : task.quality.effectiveTarget(target, group);
   const requestId = task.signer.sign({
-    task: task.name,
+    task: task.route,
     premodel: task.premodelId,
     issuedAtS: Math.floor(Date.now() / 1000),
     group,

@@ -1,6 +1,8 @@
 /**
  * One task, ready to serve: its zoo's sessions, its premodel, its input kind bound to the zoo, and
- * `predict`, which runs a request through the stages of serve/stages.ts.
+ * `predict`, which runs a request through the stages of serve/stages.ts. A task may have split
+ * routes (heads): each head's tails are served as a task of their own, under the same name, by
+ * the same stages; `head(id)` is the one a request naming that head is answered by.
  */
 import type { DecisionSigner } from '../feedback/token.js';
 import type { TaskInputs } from '../inputs/kind.js';
@@ -8,9 +10,11 @@ import { taskInputs } from '../inputs/registry.js';
 import type { OperatingPointFor } from '../premodel/operating-point.js';
 import type { Premodel } from '../premodel/premodel.js';
 import { BATCHING_DEFAULTS, FEEDBACK_DEFAULTS } from '../config/defaults.js';
+import { NotFoundError, UnavailableError } from '../errors/index.js';
 import { DriftMonitor } from '../quality/drift.js';
 import { TaskQuality, type CorrectionOptions } from '../quality/realized.js';
 import type { Constraint } from '../select/policy.js';
+import type { HeadEntry } from '../zoo/manifest.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
 import { BatchCosts, measureRowShare } from './batch-cost.js';
 import { Batcher, systemScheduler, type BatcherOptions, type BatchScheduler } from './batcher.js';
@@ -35,6 +39,24 @@ export interface ServedTaskOptions {
   clock?: Clock;
   /** When batches run; default: as the turn ends (setImmediate), or after BATCH_WAIT_MS (setTimeout). */
   batchScheduler?: BatchScheduler;
+  /** The task's split routes. */
+  heads?: readonly ServedHead[];
+  /** The head whose tails this task serves (a split route of the task of the same name). */
+  head?: string;
+}
+
+/** A split route of a task: the head a device downloads and runs, and the tails that finish its requests. */
+export interface ServedHead {
+  readonly id: string;
+  readonly entry: HeadEntry;
+  /** head.onnx as loaded and verified against its sha256. */
+  readonly bytes: Uint8Array;
+  /** The zoo of its tails (kind bottleneck). */
+  readonly zoo: Zoo;
+  /** Its tails, routed by the head's premodel; undefined while it has none (its requests are refused). */
+  readonly tails: ServedTask | undefined;
+  /** Why its requests are refused, when it has no tails served. */
+  readonly unavailable?: string;
 }
 
 /** Dynamic batching as the service is configured: on or off, and the batcher's options. */
@@ -67,12 +89,22 @@ export class ServedTask implements StagedTask {
   /** The groups drifted at the last look (`newlyDrifted`). */
   private drifted = new Set<string>();
 
+  /** The task's split routes, by head id (none for most tasks, and for a head's own tails). */
+  readonly heads: ReadonlyMap<string, ServedHead>;
+  /** The head whose tails this serves, for a split route; undefined for a task's own zoo. */
+  readonly headId: string | undefined;
+  /** What decisions (requestIds) name the route that answered: the task, or `<task>/<head>` for a split route. */
+  readonly route: string;
+
   constructor(
     readonly zoo: Zoo,
     readonly premodel: Premodel,
     options: ServedTaskOptions,
   ) {
     this.inputs = taskInputs(zoo.manifest);
+    this.heads = new Map((options.heads ?? []).map((h) => [h.id, h]));
+    this.headId = options.head;
+    this.route = options.head === undefined ? zoo.task : `${zoo.task}/${options.head}`;
     this.defaultMaxLatencyMs = options.defaultMaxLatencyMs;
     this.latency = options.latency;
     this.retryAfterS = options.retryAfterS;
@@ -114,6 +146,39 @@ export class ServedTask implements StagedTask {
 
   get name(): string {
     return this.zoo.task;
+  }
+
+  /**
+   * The tails that answer a request naming head `id`: NotFoundError listing the task's heads (or
+   * saying it has none), UnavailableError for a head without a premodel yet.
+   */
+  head(id: string): ServedTask {
+    const head = this.headRoute(id);
+    if (head.tails === undefined) throw new UnavailableError(head.unavailable ?? `head "${id}" of task "${this.name}" is not served`);
+    return head.tails;
+  }
+
+  /** The split route of head `id`, served or not: NotFoundError listing the task's heads (or saying it has none). */
+  headRoute(id: string): ServedHead {
+    const head = this.heads.get(id);
+    if (head !== undefined) return head;
+    throw new NotFoundError(
+      this.heads.size === 0
+        ? `task "${this.name}" has no heads (split computing): send it ${this.inputs.kind}s (input.${this.inputs.jsonField})`
+        : `task "${this.name}" has no head "${id}"; its heads are: ${[...this.heads.keys()].join(', ')}`,
+    );
+  }
+
+  /** Every route of this task that signs decisions, by the name its decisions carry: itself and each served head's tails. */
+  get routes(): ReadonlyMap<string, ServedTask> {
+    const tails = [...this.heads.values()].flatMap((h) => (h.tails === undefined ? [] : [h.tails]));
+    return new Map([this, ...tails].map((t) => [t.route, t]));
+  }
+
+  /** Closes the sessions of its zoo and of its heads' tails. */
+  dispose(): void {
+    this.zoo.dispose();
+    for (const head of this.heads.values()) head.zoo.dispose();
   }
 
   get classes(): readonly string[] {
@@ -188,6 +253,7 @@ export class ServedTask implements StagedTask {
     }
     if (this.batcher !== undefined) this.measureBatchCosts();
     this.resetDrift();
+    for (const head of this.heads.values()) await head.tails?.warmUp(rounds);
   }
 
   /** Each model's cost of a batch against a single run (serve/batch-cost.ts), on a blank input. */

@@ -17,12 +17,17 @@ export const COMPRESSION_METHODS = [
   'shorter-context',
   // Not a compression: the parent run on several views of the input, dearer and more accurate.
   'test-time-augmentation',
+  // A tail of split computing: the rest of a network after a head's bottleneck (heads/<id>/).
+  'split',
 ] as const;
 
 const nonNegativeInteger = { type: 'integer', minimum: 0 } as const;
 const positiveInteger = { type: 'integer', minimum: 1 } as const;
 const share = { type: 'number', minimum: 0, maximum: 1 } as const;
 const label = { type: 'string', minLength: 1, maxLength: 64 } as const;
+// A bare file name inside the manifest's folder: never a path.
+const onnxFile = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.onnx$' } as const;
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 
 export const modelEntrySchema = {
   type: 'object',
@@ -34,9 +39,8 @@ export const modelEntrySchema = {
   properties: {
     id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
     description: { type: 'string' },
-    // A bare file name inside the manifest's folder: never a path.
-    file: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.onnx$' },
-    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    file: onnxFile,
+    sha256,
     bytes: positiveInteger,
     parameters: nonNegativeInteger,
     // Multiply-accumulates of one example, where the recipe counted them (an imported model may not say).
@@ -109,6 +113,60 @@ export const modelEntrySchema = {
   },
 } as const;
 
+
+/**
+ * The head of a split route (zoo/<task>/heads/<id>/manifest.json, whose models are its tails): the
+ * first layers of a model of the task, run on the device, ending in a bottleneck quantized to
+ * uint8 (ONNX QuantizeLinear). What it takes is the raw input of the task's models; what it gives
+ * is what the tails' bottleneck preprocessing takes.
+ */
+export const headEntrySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'description', 'file', 'sha256', 'bytes', 'parameters', 'parent', 'input', 'bottleneck', 'trainedOn'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
+    description: { type: 'string' },
+    file: onnxFile,
+    sha256,
+    bytes: positiveInteger,
+    parameters: nonNegativeInteger,
+    macs: nonNegativeInteger,
+    // The model of the task (zoo/<task>/manifest.json) whose first layers the head is.
+    parent: { type: 'string', minLength: 1 },
+    input: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'shape', 'dtype', 'preprocessing'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        shape: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
+        dtype: { const: 'float32' },
+        // The task's raw kind: the device feeds the head what the parent model is fed.
+        preprocessing: { oneOf: PREPROCESSING_SCHEMAS },
+      },
+    },
+    bottleneck: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'shape', 'dtype', 'scale', 'zeroPoint'],
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        shape: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
+        dtype: { const: 'uint8' },
+        scale: { type: 'number', exclusiveMinimum: 0 },
+        zeroPoint: { type: 'integer', minimum: 0, maximum: 255 },
+      },
+    },
+    trainedOn: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['split'],
+      properties: { split: { const: 'zoo' }, seed: { type: 'integer' } },
+    },
+  },
+} as const;
+
 export const manifestSchema = {
   $id: 'https://adaptive-zoo.dev/schemas/zoo-manifest.json',
   type: 'object',
@@ -126,5 +184,7 @@ export const manifestSchema = {
       properties: { zoo: { type: 'string' }, premodel: { type: 'string' }, test: { type: 'string' } },
     },
     models: { type: 'array', items: modelEntrySchema, minItems: 1, maxItems: 64 },
+    // Only in a split route's manifest (kind bottleneck): the head whose bottleneck its models take.
+    head: headEntrySchema,
   },
 } as const;

@@ -18,6 +18,8 @@ export type ManifestFile = FromSchema<typeof manifestSchema>;
 /** A loaded manifest: frozen. */
 export type ZooManifest = DeepReadonly<ManifestFile>;
 export type ModelEntry = ZooManifest['models'][number];
+/** The head of a split route's manifest (kind bottleneck): what the device runs before the tails. */
+export type HeadEntry = NonNullable<ZooManifest['head']>;
 export type ModelAccuracy = NonNullable<ModelEntry['accuracy']>;
 export type ModelLatency = NonNullable<ModelEntry['latency']>;
 export type { Preprocessing };
@@ -76,6 +78,7 @@ export function crossCheck(manifest: ZooManifest): string[] {
       if (!views.includes(view)) problems.push(`${where}: ${prep.type} inputs have no view "${view}" (views: ${views.join(', ') || 'none'})`);
     }
   }
+  problems.push(...headProblems(manifest, files));
   for (const model of manifest.models) {
     const parent = model.compression.parent;
     if (parent !== null && !ids.has(parent)) {
@@ -86,12 +89,54 @@ export function crossCheck(manifest: ZooManifest): string[] {
   return problems;
 }
 
-/** Problems of the model files on disk: missing, size or sha256 different from the manifest. */
+/**
+ * A split route's head against its tails: a manifest of kind bottleneck has a head and one only
+ * has; the head takes a raw kind and gives what every tail's bottleneck preprocessing takes.
+ */
+function headProblems(manifest: ZooManifest, files: ReadonlySet<string>): string[] {
+  const head = manifest.head;
+  const fromHead = inputKind(manifest.kind).fromHead;
+  if (head === undefined) return fromHead ? [`a zoo of kind ${manifest.kind} needs its "head"`] : [];
+  const where = `head "${head.id}"`;
+  if (!fromHead) return [`${where}: only a zoo of tails (kind bottleneck) has a head, not one of kind ${manifest.kind}`];
+  const problems: string[] = [];
+  if (files.has(head.file)) problems.push(`${where}: file ${head.file} is used by a model`);
+  const prep = head.input.preprocessing;
+  if (inputKind(prep.type).fromHead) problems.push(`${where}: takes ${prep.type}s; a head takes the task's raw input`);
+  problems.push(...preprocessingProblems(prep, head.input.shape).map((p) => `${where}: ${p}`));
+  const { shape, scale, zeroPoint } = head.bottleneck;
+  for (const model of manifest.models) {
+    const tail = model.input.preprocessing;
+    if (tail.type !== 'bottleneck') continue;
+    const same = JSON.stringify(tail.shape) === JSON.stringify(shape) && tail.scale === scale && tail.zeroPoint === zeroPoint;
+    if (!same) {
+      problems.push(
+        `model "${model.id}": takes a bottleneck [${tail.shape.join(', ')}] at scale ${tail.scale}, zero point ${tail.zeroPoint}; ` +
+          `the head gives [${shape.join(', ')}] at scale ${scale}, zero point ${zeroPoint}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** An ONNX file the manifest lists: the model's or the head's, with the size and hash it declares. */
+interface ListedFile {
+  where: string;
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Problems of the model (and head) files on disk: missing, size or sha256 different from the manifest. */
 async function checkFiles(manifest: ZooManifest, dir: string): Promise<string[]> {
+  const listed: ListedFile[] = [
+    ...manifest.models.map((m) => ({ where: `model "${m.id}" (${m.file})`, file: m.file, bytes: m.bytes, sha256: m.sha256 })),
+    ...(manifest.head === undefined ? [] : [{ where: `head "${manifest.head.id}" (${manifest.head.file})`, ...manifest.head }]),
+  ];
   const problems = await Promise.all(
-    manifest.models.map(async (model): Promise<string[]> => {
+    listed.map(async (model): Promise<string[]> => {
       const file = path.join(dir, model.file);
-      const where = `model "${model.id}" (${model.file})`;
+      const where = model.where;
       try {
         const info = await stat(file);
         if (!info.isFile()) return [`${where}: not a regular file`];

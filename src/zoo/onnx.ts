@@ -19,11 +19,13 @@ export interface TensorInfo {
   name: string;
   /** Dimensions as ONNX declares them: numbers, or names for symbolic ones (the batch). */
   shape: readonly (number | string)[];
-  /** ONNX's element type (TensorProto.DataType): 1 is float32, the only one the service feeds. */
+  /** ONNX's element type (TensorProto.DataType): 1 is float32, the only one the service feeds; 2 is uint8, a head's output. */
   elementType: number;
 }
 
 export const FLOAT32 = 1;
+/** ONNX's uint8: what a head's QuantizeLinear gives. */
+export const UINT8 = 2;
 
 export interface OnnxModel {
   readonly inputs: readonly TensorInfo[];
@@ -47,7 +49,15 @@ function describe(meta: readonly Binding.ValueMetadata[]): TensorInfo[] {
   }));
 }
 
-export function openOnnxModel(file: string, options: SessionOptions): OnnxModel {
+interface OpenedSession {
+  session: Binding.InferenceSession;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  /** Runs it on one float32 input; returns its first output's data. */
+  run(data: Float32Array, shape: readonly number[]): unknown;
+}
+
+function openSession(file: string, options: SessionOptions): OpenedSession {
   initOrt();
   const session = new binding.InferenceSession();
   session.loadModel(file, {
@@ -67,16 +77,57 @@ export function openOnnxModel(file: string, options: SessionOptions): OnnxModel 
     throw new Error(`${file} has no input or no output`);
   }
   return {
+    session,
     inputs,
     outputs,
     run(data, shape) {
       const result = session.run({ [inputName]: new Tensor('float32', data, shape) }, { [outputName]: null }, {});
       const output = result[outputName];
-      if (!(output instanceof Tensor) || !(output.data instanceof Float32Array)) {
-        throw new Error(`${file}: output ${outputName} is not a float32 tensor`);
-      }
-      return output.data;
+      return output instanceof Tensor ? output.data : undefined;
+    },
+  };
+}
+
+export function openOnnxModel(file: string, options: SessionOptions): OnnxModel {
+  const { session, inputs, outputs, run } = openSession(file, options);
+  return {
+    inputs,
+    outputs,
+    run(data, shape) {
+      const output = run(data, shape);
+      if (!(output instanceof Float32Array)) throw new Error(`${file}: output ${outputs[0]!.name} is not a float32 tensor`);
+      return output;
     },
     dispose: () => session.dispose(),
   };
+}
+
+/** A graph that takes float32 and gives uint8 codes: a split route's head (its bottleneck, quantized). */
+export interface OnnxEncoder {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  /** Runs the graph on `batch` examples laid out contiguously in `data`; returns its uint8 output. */
+  run(data: Float32Array, shape: readonly number[]): Uint8Array;
+  dispose(): void;
+}
+
+export function openOnnxEncoder(file: string, options: SessionOptions): OnnxEncoder {
+  const { session, inputs, outputs, run } = openSession(file, options);
+  return {
+    inputs,
+    outputs,
+    run(data, shape) {
+      const output = run(data, shape);
+      if (!(output instanceof Uint8Array)) throw new Error(`${file}: output ${outputs[0]!.name} is not a uint8 tensor`);
+      return output;
+    },
+    dispose: () => session.dispose(),
+  };
+}
+
+/** The inputs and outputs a graph declares, read by onnxruntime, which then lets it go. */
+export function describeOnnxFile(file: string): { inputs: TensorInfo[]; outputs: TensorInfo[] } {
+  const { session, inputs, outputs } = openSession(file, { intraOpThreads: 1 });
+  session.dispose();
+  return { inputs, outputs };
 }

@@ -1,8 +1,8 @@
 /**
  * A small ONNX writer, so that the tests make classifier graphs of any input shape without Python:
- * the protobuf of a ModelProto (graph, nodes, float and int64 initializers, typed inputs and
- * outputs with fixed or symbolic dimensions, INT / INTS / FLOAT attributes) encoded by hand after
- * onnx.proto3's field numbers. Opset 13, IR version 8.
+ * the protobuf of a ModelProto (graph, nodes, float, uint8 and int64 initializers, float inputs and
+ * float or uint8 outputs (a head ending in QuantizeLinear) with fixed or symbolic dimensions, INT /
+ * INTS / FLOAT attributes) encoded by hand after onnx.proto3's field numbers. Opset 13, IR version 8.
  */
 
 type Dim = number | string;
@@ -10,8 +10,8 @@ type Dim = number | string;
 export interface TensorValue {
   name: string;
   dims: readonly number[];
-  /** float32 (FLOAT) or bigint64 (INT64) data, row-major. */
-  data: Float32Array | BigInt64Array;
+  /** float32 (FLOAT), uint8 (UINT8) or bigint64 (INT64) data, row-major. */
+  data: Float32Array | Uint8Array | BigInt64Array;
 }
 
 export type AttributeValue = number | readonly number[] | { float: number };
@@ -25,13 +25,17 @@ export interface GraphNode {
 
 export interface GraphSpec {
   input: { name: string; shape: readonly Dim[] };
-  output: { name: string; shape: readonly Dim[] };
+  /** The output, float32 unless it says uint8 (a head's quantized bottleneck). */
+  output: { name: string; shape: readonly Dim[]; elementType?: 'float32' | 'uint8' };
   nodes: readonly GraphNode[];
   initializers: readonly TensorValue[];
 }
 
 const FLOAT = 1;
+const UINT8 = 2;
 const INT64 = 7;
+
+const elementTypeOf = (data: TensorValue['data']) => (data instanceof Float32Array ? FLOAT : data instanceof Uint8Array ? UINT8 : INT64);
 
 /** Protobuf encoding: varints and length-delimited fields. */
 class Writer {
@@ -91,10 +95,10 @@ class Writer {
   }
 }
 
-function valueInfo(w: Writer, name: string, shape: readonly Dim[]): void {
+function valueInfo(w: Writer, name: string, shape: readonly Dim[], elementType = FLOAT): void {
   w.string(1, name).message(2, (type) =>
     type.message(1, (tensor) =>
-      tensor.int(1, FLOAT).message(2, (s) => {
+      tensor.int(1, elementType).message(2, (s) => {
         for (const d of shape) s.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
       }),
     ),
@@ -126,12 +130,12 @@ export function onnxModel(spec: GraphSpec): Uint8Array {
     g.string(2, 'graph');
     for (const t of spec.initializers) {
       g.message(5, (tensor) => {
-        tensor.packed(1, t.dims).int(2, t.data instanceof Float32Array ? FLOAT : INT64).string(8, t.name);
+        tensor.packed(1, t.dims).int(2, elementTypeOf(t.data)).string(8, t.name);
         tensor.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
       });
     }
     g.message(11, (v) => valueInfo(v, spec.input.name, spec.input.shape));
-    g.message(12, (v) => valueInfo(v, spec.output.name, spec.output.shape));
+    g.message(12, (v) => valueInfo(v, spec.output.name, spec.output.shape, spec.output.elementType === 'uint8' ? UINT8 : FLOAT));
   });
   w.message(8, (o) => o.string(1, '').int(2, 13));
   return w.finish();
@@ -148,4 +152,12 @@ export function floats(name: string, dims: readonly number[], values: ArrayLike<
 /** An int64 initializer (shapes, axes). */
 export function int64s(name: string, values: readonly number[]): TensorValue {
   return { name, dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) };
+}
+
+/** A uint8 initializer (a QuantizeLinear's zero point). */
+export function uint8s(name: string, dims: readonly number[], values: ArrayLike<number>): TensorValue {
+  const data = Uint8Array.from(values);
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== size) throw new RangeError(`${name}: ${data.length} values for dims [${dims.join(', ')}]`);
+  return { name, dims, data };
 }

@@ -26,7 +26,7 @@ function windowTask(length: number, channels: number, sampleRateHz: number): Ret
 describe('inputs/registry', () => {
   it('holds one frozen entry per kind, each with its JSON field and upload types', () => {
     expect(Object.isFrozen(INPUT_KINDS)).to.equal(true);
-    expect(INPUT_KINDS.map((k) => k.name)).to.deep.equal(['image', 'window']);
+    expect(INPUT_KINDS.map((k) => k.name)).to.deep.equal(['image', 'window', 'bottleneck']);
     expect(kindOfJsonField('image')?.name).to.equal('image');
     expect(kindOfJsonField('window')?.name).to.equal('window');
     expect(kindOfJsonField('audio')).to.equal(undefined);
@@ -35,7 +35,7 @@ describe('inputs/registry', () => {
   });
 
   it('fails on an unknown kind with the list of the kinds there are', () => {
-    expect(() => inputKind('audio')).to.throw(NotFoundError, 'there is no input kind "audio"; the kinds are: image, window');
+    expect(() => inputKind('audio')).to.throw(NotFoundError, 'there is no input kind "audio"; the kinds are: image, window, bottleneck');
   });
 
   it("checks a preprocessing against the model's input shape", () => {

@@ -16,6 +16,11 @@
  * of `Inference-Header-Content-Length` bytes, then the input's bytes. Outputs: "scores" (FP32
  * [N, K], class probabilities), "class_index" (INT64 [N]) and "label" (BYTES [N]), in JSON or, with
  * `binary_data_output` or an output's `binary_data`, as binary tensor data.
+ *
+ * Split computing: a task's head's bottleneck is sent to the task as a UINT8 input "bottleneck"
+ * `[N, ...bottleneck shape]`, the head named in the request's `parameters.head` (or the input's);
+ * the head's tails answer it, routed by their premodel. Only UINT8 is taken: codes are not numbers
+ * to convert.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { BadRequestError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError } from '../../errors/index.js';
@@ -28,7 +33,7 @@ import { admit, type AppContext } from '../context.js';
 import { exchangeOf, leaseOf } from '../exchange.js';
 import { validateInferBody, type InferBody } from '../schemas.js';
 import { InferenceStats } from './stats.js';
-import { bytesFromBinary, DATATYPES, isNumeric, numbersFromBinary, numbersOf, outputBinary, stringsOf, type Datatype, type OutputTensor } from './tensors.js';
+import { bytesFromBinary, codesFromBinary, codesOf, DATATYPES, isNumeric, numbersFromBinary, numbersOf, outputBinary, stringsOf, type Datatype, type OutputTensor } from './tensors.js';
 
 export const SERVER_NAME = 'adaptive-zoo';
 /** Platform of a task (routed by the premodel) and of a zoo model (one ONNX graph). */
@@ -41,9 +46,9 @@ export const MAX_BATCH = 64;
 /** What the server metadata says it speaks beyond the core protocol. */
 const EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics'];
 
-interface MetadataTensor {
+interface MetadataTensor<D extends string = 'FP32' | 'UINT8' | 'INT64' | 'BYTES'> {
   name: string;
-  datatype: 'FP32' | 'INT64' | 'BYTES';
+  datatype: D;
   shape: number[];
 }
 
@@ -52,11 +57,13 @@ interface Target {
   name: string;
   task: ServedTask;
   model?: string;
+  /** The head whose tails answer, for a split route's bottleneck. */
+  head?: string;
   platform: string;
   prep: PreprocessingBase;
   /** The input, its batch dimension -1. */
   input: MetadataTensor;
-  outputs: MetadataTensor[];
+  outputs: MetadataTensor<OutputTensor['datatype']>[];
 }
 
 function targetOf(plane: DataPlane, name: string, version?: string): Target {
@@ -81,6 +88,23 @@ function targetOf(plane: DataPlane, name: string, version?: string): Target {
       { name: 'label', datatype: 'BYTES', shape: [-1] },
     ],
   };
+}
+
+/** The head a request names (its parameters', else its first input's), if any. */
+function headOf(body: InferBody): string | undefined {
+  const head = body.parameters?.head ?? body.inputs[0]?.parameters?.head;
+  if (head === undefined) return undefined;
+  if (typeof head !== 'string' || head === '') throw new BadRequestError('parameters.head names a head of the task (GET /v1/tasks/{task}/heads): a string');
+  return head;
+}
+
+/** The target a bottleneck of `head` goes to: the task's head's tails, under the task's name, taking UINT8 codes. */
+function headTarget(target: Target, head: string): Target {
+  if (target.model !== undefined) throw new BadRequestError(`a head's bottleneck is sent to its task ("${target.task.name}"), not to the model "${target.name}"`);
+  const tails = target.task.head(head);
+  const prep = tails.inputs.tensorPrep;
+  const shape = tails.zoo.manifest.models.find((m) => m.input.preprocessing === prep)!.input.shape;
+  return { ...target, task: tails, head, prep, input: { name: tails.inputs.tensorName, datatype: 'UINT8', shape: [-1, ...shape] } };
 }
 
 const params = (req: Request) => ({ name: String(req.params.name), version: req.params.version === undefined ? undefined : String(req.params.version) });
@@ -116,10 +140,18 @@ function readInferRequest(req: Request): { body: InferBody; binary: Buffer } {
 function examplesOf(target: Target, body: InferBody, binary: Buffer): WireInput[] {
   const tensor = body.inputs[0]!;
   if (body.inputs.length > 1) throw new BadRequestError(`model "${target.name}" has one input, "${target.input.name}"; the request gives ${body.inputs.map((i) => i.name).join(', ')}`);
-  if (tensor.name !== target.input.name) throw new BadRequestError(`model "${target.name}" has one input, "${target.input.name}", not "${tensor.name}"`);
+  if (tensor.name !== target.input.name) {
+    const heads = [...target.task.heads.keys()];
+    const split = target.head === undefined && heads.length > 0 ? `; a head's bottleneck is named in parameters.head (heads: ${heads.join(', ')})` : '';
+    throw new BadRequestError(`model "${target.name}" has one input, "${target.input.name}", not "${tensor.name}"${split}`);
+  }
   const datatype = tensor.datatype as Datatype;
   if (!DATATYPES.includes(datatype)) {
     throw new BadRequestError(`datatype ${tensor.datatype} is not served; send ${DATATYPES.join(', ')} (numbers become the model's FP32)`);
+  }
+  const codes = target.task.inputs.tensorElement === 'uint8';
+  if (codes && datatype !== 'UINT8') {
+    throw new BadRequestError(`input "${tensor.name}" of head "${target.head}" is its uint8 bottleneck: send datatype UINT8 [${target.input.shape.map((d) => (d === -1 ? 'N' : d)).join(', ')}], not ${tensor.datatype}`);
   }
   const bytes = datatype === 'BYTES';
   // The kinds clients send encoded (an image as PNG, JPEG, WebP) take BYTES.
@@ -145,7 +177,9 @@ function examplesOf(target: Target, body: InferBody, binary: Buffer): WireInput[
     return values.map((value) => ({ form: 'json', field, value }));
   }
   const perExample = expected.slice(1).reduce((a, b) => a * b, 1);
-  const all = size === undefined ? numbersOf(tensor.data!, shape, datatype) : numbersFromBinary(binary, batch * perExample, datatype);
+  const all = codes
+    ? size === undefined ? codesOf(tensor.data!, shape) : codesFromBinary(binary, batch * perExample)
+    : size === undefined ? numbersOf(tensor.data!, shape, datatype) : numbersFromBinary(binary, batch * perExample, datatype);
   return Array.from({ length: batch }, (_, i) => ({ form: 'tensor', data: all.subarray(i * perExample, (i + 1) * perExample), prep: target.prep }));
 }
 
@@ -166,10 +200,12 @@ function outputsOf(target: Target, predictions: readonly Prediction[], wanted: r
 /** The selection and timings as response parameters: one example's as they are; a batch's joined (ids, models), combined (met: all; bound: the least) and summed (timings). */
 function parametersOf(target: Target, predictions: readonly Prediction[]): Record<string, string | number | boolean> {
   const routing = target.model === undefined ? 'premodel' : 'forced';
+  const head: Record<string, string> = target.head === undefined ? {} : { head: target.head };
   if (predictions.length === 1) {
     const [p] = predictions as [Prediction];
     return {
       routing,
+      ...head,
       requestId: p.requestId,
       model: p.model,
       constraintMet: p.selection.constraintMet,
@@ -183,6 +219,7 @@ function parametersOf(target: Target, predictions: readonly Prediction[]): Recor
   for (const p of predictions) for (const [k, v] of Object.entries(p.timing)) timing[k] = (timing[k] ?? 0) + v;
   return {
     routing,
+    ...head,
     batch: predictions.length,
     requestId: predictions.map((p) => p.requestId).join(','),
     model: predictions.map((p) => p.model).join(','),
@@ -285,11 +322,14 @@ export function v2Routes(ctx: AppContext): Router {
     const exchange = exchangeOf(res);
     const lease = leaseOf(res);
     const { name, version: v } = params(req);
-    const target = targetOf(lease.plane, name, v);
-    exchange.task = target.task.name;
+    const named = targetOf(lease.plane, name, v);
+    exchange.task = named.task.name;
     const started = stats.now();
+    let target = named;
     try {
       const { body: request, binary } = readInferRequest(req);
+      const head = headOf(request);
+      if (head !== undefined) target = headTarget(named, head);
       const examples = examplesOf(target, request, binary);
       const wanted = request.outputs?.map((o) => o.name) ?? target.outputs.map((o) => o.name);
       const unknown = wanted.filter((n) => !target.outputs.some((o) => o.name === n));

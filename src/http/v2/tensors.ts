@@ -61,6 +61,37 @@ export function numbersOf(data: readonly unknown[], shape: readonly number[], da
   return out;
 }
 
+/**
+ * The uint8 codes of JSON UINT8 `data` (a head's bottleneck), flat or nested no deeper than
+ * `shape`: each an integer from 0 to 255, taken as it is.
+ */
+export function codesOf(data: readonly unknown[], shape: readonly number[]): Uint8Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(size);
+  let n = 0;
+  const walk = (value: unknown, depth: number): void => {
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value) || value < 0 || value > 255) throw new BadRequestError(`UINT8 tensor data holds integers from 0 to 255, not ${kindOf(value)}`);
+      if (n < size) out[n] = value;
+      n++;
+    } else if (Array.isArray(value)) {
+      if (depth === shape.length) throw new BadRequestError(`tensor data is nested deeper than its shape [${shape.join(', ')}]`);
+      for (const v of value) walk(v, depth + 1);
+    } else {
+      throw new BadRequestError(`tensor data of datatype UINT8 must hold numbers only, found ${kindOf(value)}`);
+    }
+  };
+  walk(data, 0);
+  if (n !== size) throw new InvalidInputError(`the tensor holds ${n} values; its shape needs ${size}`);
+  return out;
+}
+
+/** The uint8 codes of a binary UINT8 tensor of `count` elements, as they are. */
+export function codesFromBinary(bytes: Uint8Array, count: number): Uint8Array {
+  if (bytes.length !== count) throw new InvalidInputError(`the binary tensor has ${bytes.length} bytes; ${count} values of UINT8 take ${count}`);
+  return bytes;
+}
+
 /** The byte strings of JSON BYTES `data`: strings (an encoded file as base64), flat or nested. */
 export function stringsOf(data: readonly unknown[], count: number): string[] {
   const out: string[] = [];

@@ -7,7 +7,8 @@
  * for a zoo of grey models that plane is the tensor the models get anyway (decoded and resized once).
  */
 import { BadRequestError, InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
-import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
+import { decodeBase64 } from '../base64.js';
+import { float32Tensor, type DecodeLimits, type Input, type InputKind, type PreprocessingBase, type TaskInputs, type WireInput } from '../kind.js';
 import { encodePng, ImageInput, type ImageFormat, type ImageView, type RawImage } from './decode.js';
 import { CLIENT_ENCODINGS, encodeLikeClient } from './encode.js';
 import { IMAGE_FEATURES, imageFeatures } from './features.js';
@@ -16,22 +17,6 @@ import { imagePreprocessingSchema, type ImagePreprocessing } from './preprocessi
 
 /** The media type of each image format a request may send. */
 const MEDIA_TYPES = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const satisfies Record<ImageFormat, string>;
-
-const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)(;[\w-]+=[\w.-]+)*;base64,/;
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-/**
- * Standard or URL-safe base64, padded or not, whitespace ignored, an optional data: URL prefix
- * (whose media type becomes the declared one).
- */
-function decodeBase64(text: string, field: string): { bytes: Uint8Array; declaredType: string | undefined } {
-  const declaredType = DATA_URL.exec(text)?.[1]?.toLowerCase();
-  const body = text.replace(DATA_URL, '').replace(/\s+/g, '');
-  if (body.length === 0 || !BASE64.test(body) || body.replace(/=+$/, '').length % 4 === 1) {
-    throw new BadRequestError(`${field} is not valid base64`);
-  }
-  return { bytes: Buffer.from(body, 'base64'), declaredType };
-}
 
 async function decodeEncoded(bytes: Uint8Array, declaredType: string | undefined, limits: DecodeLimits): Promise<ImageInput> {
   const decoded = await ImageInput.fromEncoded(bytes, limits);
@@ -80,6 +65,7 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
   },
   uploadTypes: Object.values(MEDIA_TYPES),
   views: ['mirror'],
+  fromHead: false,
 
   shapeOf: (prep) =>
     prep.layout === 'nhwc' ? [prep.height, prep.width, prep.channels]
@@ -107,6 +93,7 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
       },
       tensorName: 'image',
       tensorPrep: first,
+      tensorElement: 'float32',
 
       async decode(wire: WireInput, limits: DecodeLimits): Promise<Input> {
         switch (wire.form) {
@@ -118,7 +105,7 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
           case 'upload':
             return decodeEncoded(wire.bytes, wire.mediaType, limits);
           case 'tensor':
-            return ImageInput.fromTensor(wire.data, wire.prep as ImagePreprocessing);
+            return ImageInput.fromTensor(float32Tensor(wire.data, 'image'), wire.prep as ImagePreprocessing);
         }
       },
       async prepare(input) {

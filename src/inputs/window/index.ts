@@ -6,7 +6,7 @@
  * computed on the raw window at the first model's length, channels and rate.
  */
 import { InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
-import type { DecodeLimits, Input, InputKind, PreprocessingBase, TaskInputs, WireInput } from '../kind.js';
+import { float32Tensor, type DecodeLimits, type Input, type InputKind, type PreprocessingBase, type TaskInputs, type WireInput } from '../kind.js';
 import { checkWindowTensor, WindowInput, windowFromBytes, windowTensor } from './decode.js';
 import { windowFeatureNames, windowFeatures } from './features.js';
 import { fromLayout, toLayout, windowPreprocessingSchema, type WindowPreprocessing } from './preprocessing.js';
@@ -35,6 +35,7 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
   },
   uploadTypes: [RAW_WINDOW],
   views: [],
+  fromHead: false,
 
   shapeOf: (prep) =>
     prep.layout === 'channels-first' ? [prep.channels, prep.length] : prep.layout === 'flat' ? [prep.length * prep.channels] : [prep.length, prep.channels],
@@ -52,6 +53,7 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
       description: { kind: 'window', length, channels, channelNames: [...first.channelNames], sampleRateHz },
       tensorName: 'window',
       tensorPrep: first,
+      tensorElement: 'float32',
 
       async decode(wire: WireInput, _limits: DecodeLimits): Promise<Input> {
         switch (wire.form) {
@@ -59,7 +61,7 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
             return new WindowInput(windowTensor(wire.value, first));
           case 'tensor': {
             const prep = wire.prep as WindowPreprocessing;
-            return new WindowInput(checkWindowTensor(fromLayout(wire.data, prep), prep));
+            return new WindowInput(checkWindowTensor(fromLayout(float32Tensor(wire.data, 'window'), prep), prep));
           }
           case 'upload':
             if (wire.mediaType !== RAW_WINDOW) throw new UnsupportedMediaTypeError(`a window is sent as JSON (input.window) or as ${RAW_WINDOW}, not as ${wire.mediaType}`);

@@ -27,6 +27,7 @@ describe('bench/suite', () => {
       classes: ['a'],
       defaultMinAccuracy: 0.9,
       models: [model('big', 0.95, 1), model('twin', 0.95, 0.5), model('tiny', 0.8, 0.01), model('unprofiled', null, 0.001)],
+      heads: [],
     };
     expect(referenceModels(task)).to.deep.equal({ mostAccurate: 'twin', cheapest: 'tiny' });
   });
