@@ -89,7 +89,7 @@ ${table(e.tunedCascade, (p) => {
 `;
 }
 
-export function markdown(r: TaskEvaluation, command: string): string {
+export function markdown(r: TaskEvaluation, command: string, name = r.clean.task): string {
   const e = r.clean;
   return `# ${e.task}: premodel routing against the alternatives
 
@@ -101,7 +101,7 @@ every request; the features, ${e.overheadUs.features.toFixed(1)} us, and forests
 point consults the premodel (a point that starts at the cheapest rung and trusts each model's own
 confidence does not: the service skips both for it). Bounds carry a measured margin of ${(r.margin * 100).toFixed(2)} points (docs/premodel.md).
 
-![accuracy against mean cost](${e.task}.svg)
+![accuracy against mean cost](${name}.svg)
 
 ${sections(e, 'The test split as it is')}
 ${r.client === undefined ? '' : sections(r.client, 'The test split as clients send it')}
@@ -157,12 +157,22 @@ ${line(e.cascade, '#1f77b4')}${line(e.tunedCascade, '#17becf')}${line(e.premodel
 `;
 }
 
-export async function writeReport(dir: string, r: TaskEvaluation, command: string): Promise<string[]> {
+/** A section that a step adds to a report: its markdown, its figures (under their key in the JSON), and the lines it prints. */
+export interface ReportAppendix {
+  key: string;
+  markdown: string;
+  data: object;
+  lines: readonly string[];
+}
+
+/** Writes <dir>/<name>.json, .md and .svg (name: the task's, by default). */
+export async function writeReport(dir: string, r: TaskEvaluation, command: string, options: { name?: string; appendix?: ReportAppendix } = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const task = r.clean.task;
-  const files = [path.join(dir, `${task}.json`), path.join(dir, `${task}.md`), path.join(dir, `${task}.svg`)];
-  await writeFile(files[0]!, `${JSON.stringify(r, null, 2)}\n`);
-  await writeFile(files[1]!, markdown(r, command));
+  const name = options.name ?? r.clean.task;
+  const { appendix } = options;
+  const files = [path.join(dir, `${name}.json`), path.join(dir, `${name}.md`), path.join(dir, `${name}.svg`)];
+  await writeFile(files[0]!, `${JSON.stringify(appendix === undefined ? r : { ...r, [appendix.key]: appendix.data }, null, 2)}\n`);
+  await writeFile(files[1]!, appendix === undefined ? markdown(r, command, name) : `${markdown(r, command, name)}\n${appendix.markdown}`);
   await writeFile(files[2]!, svg(r.clean));
   return files;
 }

@@ -15,7 +15,7 @@ import type { EvaluationSplits } from './datasets/splits.js';
 import { evaluateTask, type TaskEvaluation } from './evaluate.js';
 import { outcomePath, readOutcomes } from './outcomes.js';
 import { measureLatency, profileZoo, saveProfile, type LatencyOptions } from './profile.js';
-import { writeReport } from './report.js';
+import { writeReport, type ReportAppendix } from './report.js';
 import type { ForestOptions } from '../premodel/forest.js';
 import { DEFAULT_FOREST, trainTaskPremodel } from './train-premodel.js';
 import { zooTable } from './zoo-table.js';
@@ -124,9 +124,8 @@ export async function loadTaskPremodel(zooDir: string, premodelDir: string): Pro
 
 const ratio = (r: number | null) => (r === null ? 'not reached' : `${r.toFixed(3)}x`);
 
-/** Evaluates the premodel on the test split (as it is and as clients send it); writes the report. */
-export async function evaluateStep(paths: TaskPaths, splits: EvaluationSplits, command: string): Promise<StepResult & { result: TaskEvaluation; files: string[] }> {
-  const started = performance.now();
+/** The premodel of the zoo in `paths.zooDir` evaluated on the test split, as it is and as clients send it. */
+export async function evaluateAt(paths: Omit<TaskPaths, 'reportsDir'>, splits: EvaluationSplits): Promise<TaskEvaluation> {
   const { manifest, zooHash, premodel } = await loadTaskPremodel(paths.zooDir, paths.premodelDir);
   const read = (name: 'premodel' | 'test' | 'test-client') => readOutcomes(outcomePath(paths.zooDir, name), zooHash);
   const outcomes = {
@@ -134,9 +133,24 @@ export async function evaluateStep(paths: TaskPaths, splits: EvaluationSplits, c
     test: await read('test'),
     ...(existsSync(outcomePath(paths.zooDir, 'test-client')) ? { testClient: await read('test-client') } : {}),
   };
-  const result = await evaluateTask({ manifest, premodel, outcomes, splits });
-  const files = await writeReport(paths.reportsDir, result, command);
-  const lines: string[] = [];
+  return evaluateTask({ manifest, premodel, outcomes, splits });
+}
+
+/**
+ * Evaluates the premodel on the test split (as it is and as clients send it); writes the report,
+ * as reports/<name> (default: the task's name), with `appendix` after its sections.
+ */
+export async function evaluateStep(
+  paths: TaskPaths,
+  splits: EvaluationSplits,
+  command: string,
+  report: { name?: string; appendix?: (result: TaskEvaluation) => Promise<ReportAppendix> } = {},
+): Promise<StepResult & { result: TaskEvaluation; files: string[] }> {
+  const started = performance.now();
+  const result = await evaluateAt(paths, splits);
+  const appendix = await report.appendix?.(result);
+  const files = await writeReport(paths.reportsDir, result, command, { ...(report.name === undefined ? {} : { name: report.name }), ...(appendix === undefined ? {} : { appendix }) });
+  const lines: string[] = appendix?.lines.slice() ?? [];
   for (const e of [result.clean, ...(result.client === undefined ? [] : [result.client])]) {
     const h = e.headline;
     lines.push(
