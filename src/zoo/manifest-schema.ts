@@ -25,9 +25,36 @@ const nonNegativeInteger = { type: 'integer', minimum: 0 } as const;
 const positiveInteger = { type: 'integer', minimum: 1 } as const;
 const share = { type: 'number', minimum: 0, maximum: 1 } as const;
 const label = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
 // A bare file name inside the manifest's folder: never a path.
 const onnxFile = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.onnx$' } as const;
 const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+
+/** What a model and a head both are: an ONNX file of the manifest's folder, checked by its hash, with its size and cost. */
+const graphProperties = {
+  id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
+  description: { type: 'string' },
+  file: onnxFile,
+  sha256,
+  bytes: positiveInteger,
+  parameters: nonNegativeInteger,
+  // Multiply-accumulates of one example, where the recipe counted them (an imported model may not say).
+  macs: nonNegativeInteger,
+} as const;
+
+/** What a model (or a head) takes: its ONNX input's name, one example's shape, and how an input of its kind becomes it. */
+const modelInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'shape', 'dtype', 'preprocessing'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    // One example's shape, without the batch dimension that every model has first.
+    shape: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
+    dtype: { const: 'float32' },
+    preprocessing: { oneOf: PREPROCESSING_SCHEMAS },
+  },
+} as const;
 
 export const modelEntrySchema = {
   type: 'object',
@@ -37,26 +64,8 @@ export const modelEntrySchema = {
     'compression', 'trainedOn',
   ],
   properties: {
-    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
-    description: { type: 'string' },
-    file: onnxFile,
-    sha256,
-    bytes: positiveInteger,
-    parameters: nonNegativeInteger,
-    // Multiply-accumulates of one example, where the recipe counted them (an imported model may not say).
-    macs: nonNegativeInteger,
-    input: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'shape', 'dtype', 'preprocessing'],
-      properties: {
-        name: { type: 'string', minLength: 1 },
-        // One example's shape, without the batch dimension that every model has first.
-        shape: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
-        dtype: { const: 'float32' },
-        preprocessing: { oneOf: PREPROCESSING_SCHEMAS },
-      },
-    },
+    ...graphProperties,
+    input: modelInputSchema,
     output: {
       type: 'object',
       additionalProperties: false,
@@ -125,27 +134,11 @@ export const headEntrySchema = {
   additionalProperties: false,
   required: ['id', 'description', 'file', 'sha256', 'bytes', 'parameters', 'parent', 'input', 'bottleneck', 'trainedOn'],
   properties: {
-    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' },
-    description: { type: 'string' },
-    file: onnxFile,
-    sha256,
-    bytes: positiveInteger,
-    parameters: nonNegativeInteger,
-    macs: nonNegativeInteger,
+    ...graphProperties,
     // The model of the task (zoo/<task>/manifest.json) whose first layers the head is.
     parent: { type: 'string', minLength: 1 },
-    input: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'shape', 'dtype', 'preprocessing'],
-      properties: {
-        name: { type: 'string', minLength: 1 },
-        shape: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
-        dtype: { const: 'float32' },
-        // The task's raw kind: the device feeds the head what the parent model is fed.
-        preprocessing: { oneOf: PREPROCESSING_SCHEMAS },
-      },
-    },
+    // The task's raw kind: the device feeds the head what the parent model is fed.
+    input: modelInputSchema,
     bottleneck: {
       type: 'object',
       additionalProperties: false,

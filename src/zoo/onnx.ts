@@ -88,18 +88,23 @@ function openSession(file: string, options: SessionOptions): OpenedSession {
   };
 }
 
-export function openOnnxModel(file: string, options: SessionOptions): OnnxModel {
+/** A session whose output is checked to be of one typed-array kind on every run. */
+function openTyped<T extends Float32Array | Uint8Array>(file: string, options: SessionOptions, kind: new (length: number) => T, dtype: string) {
   const { session, inputs, outputs, run } = openSession(file, options);
   return {
     inputs,
     outputs,
-    run(data, shape) {
+    run(data: Float32Array, shape: readonly number[]): T {
       const output = run(data, shape);
-      if (!(output instanceof Float32Array)) throw new Error(`${file}: output ${outputs[0]!.name} is not a float32 tensor`);
+      if (!(output instanceof kind)) throw new Error(`${file}: output ${outputs[0]!.name} is not a ${dtype} tensor`);
       return output;
     },
     dispose: () => session.dispose(),
   };
+}
+
+export function openOnnxModel(file: string, options: SessionOptions): OnnxModel {
+  return openTyped(file, options, Float32Array, 'float32');
 }
 
 /** A graph that takes float32 and gives uint8 codes: a split route's head (its bottleneck, quantized). */
@@ -112,17 +117,7 @@ export interface OnnxEncoder {
 }
 
 export function openOnnxEncoder(file: string, options: SessionOptions): OnnxEncoder {
-  const { session, inputs, outputs, run } = openSession(file, options);
-  return {
-    inputs,
-    outputs,
-    run(data, shape) {
-      const output = run(data, shape);
-      if (!(output instanceof Uint8Array)) throw new Error(`${file}: output ${outputs[0]!.name} is not a uint8 tensor`);
-      return output;
-    },
-    dispose: () => session.dispose(),
-  };
+  return openTyped(file, options, Uint8Array, 'uint8');
 }
 
 /** The inputs and outputs a graph declares, read by onnxruntime, which then lets it go. */
