@@ -4,10 +4,9 @@
  * The decode stage of an image request, in-process fast paths against sharp alone, measured side by
  * side in one run (alternately, so that the machine's state weighs on both alike): milliseconds
  * p50 and p99 from the encoded bytes to the tensor, for each client encoding of encode.ts of the
- * committed fashion fixtures (28x28 grey), at the model's size (28x28 grey, what the zoo takes) and
- * at the image's own size (what the fast paths decode; a larger image for a 28x28 model is
- * resampled by sharp either way). Prints a table; writes the figures as JSON to --out and the
- * table as markdown beside it.
+ * committed fashion fixtures (28x28 grey), at the model's size (28x28 grey, what the zoo takes:
+ * resized in-process for PNG and baseline JPEG, resize.ts) and at the image's own size. Prints a
+ * table; writes the figures as JSON to --out and the table as markdown beside it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';

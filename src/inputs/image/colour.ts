@@ -1,10 +1,10 @@
 /**
- * What sharp's pipeline (flatten, then toColourspace 'b-w' or 'srgb') does to an image at its own
- * size, redone on pixels decoded in-process, to the same bytes: the models were profiled on
- * libvips' conversions, so the fast decoders must not change a pixel. libvips 8.17 composites over
- * the background by truncating (p * a + bg * (max - a)) / max, and makes grey from sRGB through
- * linear light: 0.2126 R + 0.7152 G + 0.0722 B in float32, gamma-encoded back through its
- * interpolated 256-entry table (libvips/colour/LabQ2sRGB.c). Every step below is that code's
+ * What sharp's pipeline does to an image's colours (flatten before any resize, toColourspace 'b-w'
+ * or 'srgb' after it), redone on pixels decoded in-process, to the same bytes: the models were
+ * profiled on libvips' conversions, so the fast decoders must not change a pixel. libvips 8.17
+ * composites over the background by truncating (p * a + bg * (max - a)) / max, and makes grey from
+ * sRGB through linear light: 0.2126 R + 0.7152 G + 0.0722 B in float32, gamma-encoded back through
+ * its interpolated 256-entry table (libvips/colour/LabQ2sRGB.c). Every step below is that code's
  * float32 arithmetic (Math.fround), so that rounding agrees to the last bit.
  */
 
@@ -16,12 +16,19 @@ export interface DecodedImage {
   channels: 1 | 2 | 3 | 4;
 }
 
-/** An image whose header a fast decoder has read: its size, and its samples when first asked (undefined: damaged, left to sharp). */
+/**
+ * An image whose header a fast decoder has read: its size, and its samples when asked (undefined:
+ * damaged, left to sharp), for a JPEG scaled down by `shrink` (1, 2, 4 or 8) as libjpeg's DCT
+ * scaling does on load; other formats only decode at their own size.
+ */
 export interface OpenedImage {
   width: number;
   height: number;
-  decode(): DecodedImage | undefined;
+  decode(shrink?: JpegShrink): DecodedImage | undefined;
 }
+
+/** libjpeg's scale-down factors (scale_denom over a scale_num of 1) that libvips' shrink-on-load uses. */
+export type JpegShrink = 1 | 2 | 4 | 8;
 
 const f = Math.fround;
 
@@ -71,11 +78,24 @@ function linearToGrey(r: number, g: number, b: number, lut: Int32Array): number 
  * 3: 'srgb'), one byte per channel, interleaved: what sharp's pipeline gives at the same size.
  */
 export function toPixels(image: DecodedImage, channels: 1 | 3, background: number): Uint8Array {
+  return toColourspace(flattened(image, background), channels);
+}
+
+/** `image` without its alpha, composited over a grey `background` (0..255) as sharp's flatten does; as it is when opaque. */
+export function flattened(image: DecodedImage, background: number): DecodedImage {
   const { samples, width, height } = image;
   const deep = samples instanceof Uint16Array;
-  const count = width * height;
   const colour = image.channels >= 3 ? 3 : 1;
-  const flat = image.channels === colour ? samples : flatten(samples, count, colour, deep ? 65535 : 255, deep ? background * 256 : background);
+  if (image.channels === colour) return image;
+  return { samples: flatten(samples, width * height, colour, deep ? 65535 : 255, deep ? background * 256 : background), width, height, channels: colour };
+}
+
+/** An opaque image (grey or RGB) brought to `channels` (1: libvips' 'b-w', 3: 'srgb'), one byte per channel, interleaved. */
+export function toColourspace(image: DecodedImage, channels: 1 | 3): Uint8Array {
+  const { samples: flat, width, height } = image;
+  const deep = flat instanceof Uint16Array;
+  const count = width * height;
+  const colour = image.channels;
   const out = new Uint8Array(count * channels);
   if (channels === 3) {
     // Grey to sRGB repeats the value; 16 bits come down by a shift (vips_cast with shift).

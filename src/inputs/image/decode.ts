@@ -1,8 +1,10 @@
 /**
  * Image decoding and preprocessing: the one module that imports sharp. Any PNG, JPEG or WebP
  * (any size, grey or colour, with or without alpha, EXIF-rotated) becomes exactly the tensor a
- * model's manifest asks for. PNGs and baseline JPEGs at a model's own size skip libvips: decoded
- * in-process (png.ts, jpeg.ts) and converted as sharp converts them (colour.ts), to the same bytes.
+ * model's manifest asks for. PNGs and baseline JPEGs skip libvips at a model's own size and
+ * wherever resize.ts reproduces sharp's resize to it (2x, 4x, 8x or half the model's size, among
+ * others): decoded in-process (png.ts, jpeg.ts, with JPEG's shrink-on-load), resized (resize.ts)
+ * and converted (colour.ts) as sharp does, to the same bytes.
  * An input is decoded once and converted once per distinct preprocessing, however many models of
  * the zoo then look at it.
  */
@@ -10,10 +12,11 @@ import sharp from 'sharp';
 import { InvalidInputError, PayloadTooLargeError } from '../../errors/index.js';
 import type { DecodeLimits, Input } from '../kind.js';
 import { observeEncoded, observePixels, type Observed } from './observed.js';
-import { toPixels, type DecodedImage, type OpenedImage } from './colour.js';
+import { flattened, toColourspace, toPixels, type DecodedImage, type JpegShrink, type OpenedImage } from './colour.js';
 import { openJpeg } from './jpeg.js';
 import { openPng } from './png.js';
 import { tensorIndex, type ImagePreprocessing } from './preprocessing.js';
+import { planResize, resample } from './resize.js';
 
 /** Undecoded pixels, as the data sets hold them: 8 bits per channel, row-major, interleaved. */
 export interface RawImage {
@@ -55,20 +58,24 @@ export interface DecodeOptions {
 
 /**
  * The in-process decoder of each format that has one, up to the size where it stops beating libvips
- * (npm run bench:decode: JPEG wins at 56x56, loses at 112x112; PNG wins at every size measured).
+ * (npm run bench:decode): at the image's own size (`maxPixels`; JPEG wins at 56x56, loses at
+ * 112x112; PNG wins at every size measured), and to be resized (`maxResizedPixels`; noise images
+ * to 28x28: PNG wins at 112x112, loses at 224x224; JPEG, shrunk on load, wins up to 448x448,
+ * draws at 640x640, loses at 1000x1000).
  */
-const IN_PROCESS: readonly { format: ImageFormat; open: (bytes: Uint8Array, maxPixels: number) => OpenedImage | undefined; maxPixels: number }[] = [
-  { format: 'png', open: openPng, maxPixels: Infinity },
-  { format: 'jpeg', open: openJpeg, maxPixels: 64 * 64 },
+const IN_PROCESS: readonly { format: 'png' | 'jpeg'; open: (bytes: Uint8Array, maxPixels: number) => OpenedImage | undefined; maxPixels: number; maxResizedPixels: number }[] = [
+  { format: 'png', open: openPng, maxPixels: Infinity, maxResizedPixels: 128 * 128 },
+  { format: 'jpeg', open: openJpeg, maxPixels: 64 * 64, maxResizedPixels: 512 * 512 },
 ];
+type InProcess = (typeof IN_PROCESS)[number];
 
 export class ImageInput implements Input {
   readonly kind = 'image';
   private readonly tensors = new Map<string, Promise<Float32Array>>();
 
   private source: sharp.Sharp | undefined;
-  /** The in-process decode: undefined until a tensor at the image's own size asks for it, null when the data turned out damaged. */
-  private decoded: DecodedImage | null | undefined;
+  /** The in-process decodes, by JPEG shrink-on-load, made when a tensor asks; null when the data turned out damaged. */
+  private readonly decoded = new Map<JpegShrink, DecodedImage | null>();
 
   private constructor(
     /** Opens the image in sharp, only when a conversion needs libvips. */
@@ -78,19 +85,20 @@ export class ImageInput implements Input {
     /** What its headers say of how it was encoded: format, size, lossy, JPEG quality. */
     readonly observed: Observed,
     private readonly raw?: RawImage,
-    /** An encoded image an in-process decoder can take, decoded only if a tensor at its own size is asked for. */
+    /** An encoded image an in-process decoder can take, decoded only if a tensor it can make is asked for. */
     private readonly opened?: OpenedImage,
+    private readonly decoder?: InProcess,
   ) {}
 
   /** Checks an encoded image's header (format, size) without decoding its pixels. */
   static async fromEncoded(bytes: Uint8Array, limits: DecodeLimits, options: DecodeOptions = {}): Promise<ImageInput> {
     if (bytes.length === 0) throw new InvalidInputError('the image is empty');
     const open = () => sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'error', sequentialRead: true });
-    // Pixels decoded without libvips serve the preprocessings of their own size; any other is
-    // resampled by sharp from the file (JPEG shrink-on-load included), exactly as without the fast path.
-    for (const { format, open: openFast, maxPixels } of options.inProcess === false ? [] : IN_PROCESS) {
-      const opened = openFast(bytes, Math.min(maxPixels, limits.maxPixels));
-      if (opened !== undefined) return new ImageInput(open, format, observeEncoded(bytes, format, opened.width, opened.height), undefined, opened);
+    // Pixels decoded without libvips serve the preprocessings of their own size and those that
+    // resize.ts resizes them to as sharp would; any other is resampled by sharp from the file.
+    for (const decoder of options.inProcess === false ? [] : IN_PROCESS) {
+      const opened = decoder.open(bytes, Math.min(Math.max(decoder.maxPixels, decoder.maxResizedPixels), limits.maxPixels));
+      if (opened !== undefined) return new ImageInput(open, decoder.format, observeEncoded(bytes, decoder.format, opened.width, opened.height), undefined, opened, decoder);
     }
     let meta: sharp.Metadata;
     try {
@@ -160,21 +168,40 @@ export class ImageInput implements Input {
       // Pixels already of the wanted size need no resampling: skip libvips. Grey pixels serve a colour
       // model as sharp converts them, each channel the grey value.
       const sameSize = raw !== undefined && raw.width === prep.width && raw.height === prep.height;
-      const decoded = this.opened !== undefined && this.opened.width === prep.width && this.opened.height === prep.height ? this.decode() : undefined;
+      const pixels = view === undefined ? this.inProcessPixels(prep) : undefined;
       tensor =
         view !== undefined ? this.tensor(prep).then((plain) => mirrored(plain, prep))
         : sameSize && (raw.channels === prep.channels || raw.channels === 1) ? Promise.resolve(planarTensor(raw.pixels, raw.channels, prep))
-        : decoded !== undefined ? Promise.resolve(planarTensor(toPixels(decoded, prep.channels, prep.background), prep.channels, prep))
+        : pixels !== undefined ? Promise.resolve(planarTensor(pixels, prep.channels, prep))
         : toTensor((this.source ??= this.open()).clone(), prep);
       this.tensors.set(key, tensor);
     }
     return tensor;
   }
 
-  /** The in-process decode, once; undefined for damaged data, which sharp then decodes or refuses as before. */
-  private decode(): DecodedImage | undefined {
-    if (this.decoded === undefined) this.decoded = this.opened!.decode() ?? null;
-    return this.decoded ?? undefined;
+  /**
+   * `prep`'s pixels made in-process, as sharp makes them: at the image's own size, or resized as
+   * resize.ts reproduces (8-bit samples only); undefined for anything left to sharp.
+   */
+  private inProcessPixels(prep: ImagePreprocessing): Uint8Array | undefined {
+    const { opened, decoder } = this;
+    if (opened === undefined || decoder === undefined) return undefined;
+    const pixels = opened.width * opened.height;
+    if (opened.width === prep.width && opened.height === prep.height) {
+      const decoded = pixels <= decoder.maxPixels ? this.decode(1) : undefined;
+      return decoded === undefined ? undefined : toPixels(decoded, prep.channels, prep.background);
+    }
+    const plan = pixels <= decoder.maxResizedPixels ? planResize(opened.width, opened.height, decoder.format, prep) : undefined;
+    const decoded = plan === undefined ? undefined : this.decode(plan.shrink);
+    if (plan === undefined || decoded === undefined || decoded.samples instanceof Uint16Array) return undefined;
+    return toColourspace(resample(flattened(decoded, prep.background), plan, prep.background), prep.channels);
+  }
+
+  /** The in-process decode for a shrink-on-load, once; undefined for damaged data, which sharp then decodes or refuses as before. */
+  private decode(shrink: JpegShrink): DecodedImage | undefined {
+    let decoded = this.decoded.get(shrink);
+    if (decoded === undefined) this.decoded.set(shrink, (decoded = this.opened!.decode(shrink) ?? null));
+    return decoded ?? undefined;
   }
 
   /** The pixels it was made from (a data set's), if it was made from pixels. */

@@ -4,11 +4,13 @@
  * It is libjpeg-turbo's own arithmetic, as sharp's libvips (mozjpeg) decodes: Huffman decoding,
  * the "islow" integer IDCT (jidctint.c), "fancy" triangle upsampling of 4:2:2 and 4:2:0 chroma
  * (jdsample.c) and the table-driven YCbCr to RGB conversion (jdcolor.c), so that the pixels are
- * libjpeg's, not an approximation of them. Anything else (progressive or arithmetic coding, 12 bits,
- * CMYK or Adobe colour transforms, an ICC profile, EXIF rotation, other chroma layouts, a damaged or
- * over-limit file) returns undefined and is left to sharp, errors included.
+ * libjpeg's, not an approximation of them. Scaled down on load by 2, 4 or 8 (sharp's
+ * shrink-on-load), it is libjpeg's reduced IDCTs (jidctred.c) and its choice of block size per
+ * component (jdmaster.c). Anything else (progressive or arithmetic coding, 12 bits, CMYK or Adobe
+ * colour transforms, an ICC profile, EXIF rotation, other chroma layouts, a damaged or over-limit
+ * file) returns undefined and is left to sharp, errors included.
  */
-import type { DecodedImage, OpenedImage } from './colour.js';
+import type { DecodedImage, JpegShrink, OpenedImage } from './colour.js';
 
 /** Zigzag order: the natural (row-major) index of the kth coefficient of a block. */
 const ZIGZAG = Uint8Array.from([
@@ -23,6 +25,8 @@ interface Component {
   quant: number;
   dc: Huffman | undefined;
   ac: Huffman | undefined;
+  /** The side of its decoded blocks: 8, or less when scaled on load (libjpeg's DCT_scaled_size). */
+  size: number;
   /** Decoded samples: whole blocks, `stride` wide. */
   plane: Uint8Array;
   stride: number;
@@ -49,11 +53,13 @@ export function openJpeg(bytes: Uint8Array, maxPixels: number): OpenedImage | un
   return {
     width: frame.width,
     height: frame.height,
-    decode: () => supported(() => {
+    decode: (shrink = 1) => supported(() => {
+      layOut(frame, shrink);
       const end = decodeScan(bytes, start, frame, restartInterval, quant);
       // The end of image right after the scan; libvips refuses a file that stops short of it.
       need(bytes[end] === 0xff && bytes[end + 1] === 0xd9);
-      return toImage(frame);
+      // libjpeg rounds a scaled size up; libvips keeps only the whole pixels ("strict round down").
+      return toImage(frame, Math.floor(frame.width / shrink), Math.floor(frame.height / shrink));
     }),
   };
 }
@@ -123,7 +129,7 @@ function readFrame(data: Uint8Array, maxPixels: number): Frame {
   const components: Component[] = [];
   for (let c = 0; c < count; c++) {
     const [id, sampling, table] = [data[6 + 3 * c]!, data[7 + 3 * c]!, data[8 + 3 * c]!];
-    components.push({ id, h: sampling >> 4, v: sampling & 15, quant: table, dc: undefined, ac: undefined, plane: new Uint8Array(0), stride: 0, width: 0, height: 0 });
+    components.push({ id, h: sampling >> 4, v: sampling & 15, quant: table, dc: undefined, ac: undefined, size: 8, plane: new Uint8Array(0), stride: 0, width: 0, height: 0 });
   }
   const hMax = Math.max(...components.map((c) => c.h));
   const vMax = Math.max(...components.map((c) => c.v));
@@ -132,17 +138,35 @@ function readFrame(data: Uint8Array, maxPixels: number): Frame {
   for (const c of components) {
     const [rh, rv] = [hMax / c.h, vMax / c.v];
     need(c.h >= 1 && c.v >= 1 && c.h <= 2 && c.v <= 2 && ((rh === 1 && rv === 1) || (rh === 2 && (rv === 1 || rv === 2))));
-    c.width = Math.ceil((width * c.h) / hMax);
-    c.height = Math.ceil((height * c.v) / vMax);
-  }
-  const interleaved = count > 1;
-  for (const c of components) {
-    const blocksX = interleaved ? Math.ceil(width / (8 * hMax)) * c.h : Math.ceil(c.width / 8);
-    const blocksY = interleaved ? Math.ceil(height / (8 * vMax)) * c.v : Math.ceil(c.height / 8);
-    c.stride = blocksX * 8;
-    c.plane = new Uint8Array(blocksX * blocksY * 64);
   }
   return { width, height, components };
+}
+
+/**
+ * Each component's block size and planes for a decode scaled down by `shrink`, as jdmaster.c
+ * chooses them: luma's blocks are 8 / shrink; subsampled chroma takes larger ones where that
+ * makes it full size (then nothing is upsampled).
+ */
+function layOut(frame: Frame, shrink: JpegShrink): void {
+  const { width, height, components } = frame;
+  const hMax = Math.max(...components.map((c) => c.h));
+  const vMax = Math.max(...components.map((c) => c.v));
+  const min = 8 / shrink;
+  const interleaved = components.length > 1;
+  for (const c of components) {
+    let size = min;
+    while (size < 8 && (hMax * min) % (c.h * size * 2) === 0 && (vMax * min) % (c.v * size * 2) === 0) size *= 2;
+    c.size = size;
+    c.width = Math.ceil((width * c.h * size) / (hMax * 8));
+    c.height = Math.ceil((height * c.v * size) / (vMax * 8));
+    const blocksX = interleaved ? Math.ceil(width / (8 * hMax)) * c.h : Math.ceil((width * c.h) / (hMax * 8));
+    const blocksY = interleaved ? Math.ceil(height / (8 * vMax)) * c.v : Math.ceil((height * c.v) / (vMax * 8));
+    c.stride = blocksX * size;
+    c.plane = new Uint8Array(blocksX * blocksY * size * size);
+  }
+  // Scaled chroma that would still need upsampling (4:2:2, 4:4:0) is left to sharp: nothing here
+  // writes such files to check it against.
+  need(shrink === 1 || components.every((c) => c.h * c.size === hMax * min && c.v * c.size === vMax * min));
 }
 
 function readQuant(data: Uint8Array, quant: (Int32Array | undefined)[]): void {
@@ -258,8 +282,9 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
   const single = components.length === 1;
   const hMax = Math.max(...components.map((c) => c.h));
   const vMax = Math.max(...components.map((c) => c.v));
-  const mcusX = single ? components[0]!.stride / 8 : Math.ceil(frame.width / (8 * hMax));
-  const mcusY = single ? components[0]!.plane.length / 64 / mcusX : Math.ceil(frame.height / (8 * vMax));
+  const first = components[0]!;
+  const mcusX = single ? first.stride / first.size : Math.ceil(frame.width / (8 * hMax));
+  const mcusY = single ? first.plane.length / (first.size * first.size) / mcusX : Math.ceil(frame.height / (8 * vMax));
   const reader = new BitReader(bytes, start);
   const predictors = new Int32Array(components.length);
   const coefficients = new Int32Array(64);
@@ -294,7 +319,8 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
             coefficients[ZIGZAG[k]!] = extend(reader.receive(length), length);
             k++;
           }
-          idctIslow(coefficients, quant[c]!, component.plane, ((my * v + by) * component.stride + mx * h + bx) * 8, component.stride);
+          const idct = IDCTS[component.size]!;
+          idct(coefficients, quant[c]!, component.plane, ((my * v + by) * component.stride + mx * h + bx) * component.size, component.stride);
         }
       }
     }
@@ -321,6 +347,14 @@ const CONST_SCALE = 8192; // 1 << CONST_BITS
 const workspace = new Int32Array(64);
 const rowOut = new Int32Array(8);
 const ONES = new Int32Array(64).fill(1);
+
+/** The IDCT that makes a block of each side, from 8 (full size) down to 1 (scaled to 1/8). */
+const IDCTS: Readonly<Record<number, (coefficients: Int32Array, quant: Int32Array, out: Uint8Array, at: number, stride: number) => void>> = {
+  8: idctIslow,
+  4: idct4x4,
+  2: idct2x2,
+  1: idct1x1,
+};
 
 /** The post-IDCT range limit: the level shift by 128, clamped, through libjpeg's wrapped 10-bit table. */
 function rangeLimit(x: number): number {
@@ -384,9 +418,9 @@ function idct1d(input: Int32Array, quant: Int32Array, from: number, step: number
   output[to + 4 * outStep] = Math.floor((e3 - t0 + round) * scale);
 }
 
-/** The decoded planes as interleaved pixels: grey as it is, colour upsampled and converted to RGB. */
-function toImage(frame: Frame): DecodedImage {
-  const { width, height, components } = frame;
+/** The decoded planes' first `width` x `height` samples as interleaved pixels: grey as it is, colour upsampled and converted to RGB. */
+function toImage(frame: Frame, width: number, height: number): DecodedImage {
+  const { components } = frame;
   if (components.length === 1) {
     const [y] = components as [Component];
     const samples = new Uint8Array(width * height);
@@ -425,7 +459,8 @@ const CB_G = Int32Array.from({ length: 256 }, (_, i) => -fix(0.34414) * (i - 128
  * component is over 2 samples wide, else each sample repeated.
  */
 function upsample(c: Component, luma: Component): Uint8Array {
-  if (c.h === luma.h && c.v === luma.v) return c.plane;
+  // Scaled on load, chroma's larger blocks make it full size (layOut refuses any other case).
+  if (c.size > luma.size || (c.h === luma.h && c.v === luma.v)) return c.plane;
   const rows = luma.plane.length / luma.stride;
   const out = new Uint8Array(luma.plane.length);
   const vertical = luma.v === 2 * c.v;
@@ -483,4 +518,82 @@ function exifOrientation(tiff: Uint8Array): number {
     if (u16(at) === 0x0112) return u16(at + 8);
   }
   return 1;
+}
+
+// jidctred.c's constants (CONST_BITS 13).
+const FIX_0_211164243 = 1730;
+const FIX_0_509795579 = 4176;
+const FIX_0_601344887 = 4926;
+const FIX_0_720959822 = 5906;
+const FIX_0_850430095 = 6967;
+const FIX_1_061594337 = 8697;
+const FIX_1_272758580 = 10426;
+const FIX_1_451774981 = 11893;
+const FIX_2_172734803 = 17799;
+const FIX_3_624509785 = 29692;
+
+/** libjpeg's DESCALE: a right shift by `n` bits, rounded; exact on the doubles that stand for its 64-bit sums. */
+function descale(x: number, n: number): number {
+  return Math.floor((x + 2 ** (n - 1)) * 2 ** -n);
+}
+
+/** jpeg_idct_4x4: a block's 4x4 samples (coefficient row and column 4 play no part). */
+function idct4x4(coefficients: Int32Array, quant: Int32Array, out: Uint8Array, at: number, stride: number): void {
+  for (let col = 0; col < 8; col++) {
+    if (col !== 4) idct4(coefficients, quant, col, 8, workspace, col, 8, 12);
+  }
+  for (let row = 0; row < 4; row++) {
+    idct4(workspace, ONES, row * 8, 1, rowOut, 0, 1, 19);
+    for (let k = 0; k < 4; k++) out[at + row * stride + k] = rangeLimit(rowOut[k]!);
+  }
+}
+
+/** One 1-D pass of jpeg_idct_4x4 over 8 inputs (`step` apart from `from`, times `quant`) to 4 outputs, descaled by `shift` bits. */
+function idct4(input: Int32Array, quant: Int32Array, from: number, step: number, output: Int32Array, to: number, outStep: number, shift: number): void {
+  const i0 = dequantize(input, quant, from) * 16384; // << CONST_BITS + 1
+  const i2 = dequantize(input, quant, from + 2 * step);
+  const i6 = dequantize(input, quant, from + 6 * step);
+  const tmp2 = i2 * FIX_1_847759065 - i6 * FIX_0_765366865;
+  const tmp10 = i0 + tmp2;
+  const tmp12 = i0 - tmp2;
+  const z1 = dequantize(input, quant, from + 7 * step);
+  const z2 = dequantize(input, quant, from + 5 * step);
+  const z3 = dequantize(input, quant, from + 3 * step);
+  const z4 = dequantize(input, quant, from + step);
+  const tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337;
+  const odd = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447;
+  output[to] = descale(tmp10 + odd, shift);
+  output[to + 3 * outStep] = descale(tmp10 - odd, shift);
+  output[to + outStep] = descale(tmp12 + tmp0, shift);
+  output[to + 2 * outStep] = descale(tmp12 - tmp0, shift);
+}
+
+/** The columns (and rows) of coefficients that a 2x2 block depends on: the DC's and the odd ones. */
+const DC_AND_ODD = [0, 1, 3, 5, 7];
+
+/** jpeg_idct_2x2: a block's 2x2 samples. */
+function idct2x2(coefficients: Int32Array, quant: Int32Array, out: Uint8Array, at: number, stride: number): void {
+  for (const col of DC_AND_ODD) idct2(coefficients, quant, col, 8, workspace, col, 8, 13);
+  for (let row = 0; row < 2; row++) {
+    idct2(workspace, ONES, row * 8, 1, rowOut, 0, 1, 20);
+    out[at + row * stride] = rangeLimit(rowOut[0]!);
+    out[at + row * stride + 1] = rangeLimit(rowOut[1]!);
+  }
+}
+
+/** One 1-D pass of jpeg_idct_2x2 over 8 inputs (as idct4's) to 2 outputs. */
+function idct2(input: Int32Array, quant: Int32Array, from: number, step: number, output: Int32Array, to: number, outStep: number, shift: number): void {
+  const even = dequantize(input, quant, from) * 32768; // << CONST_BITS + 2
+  const odd =
+    -dequantize(input, quant, from + 7 * step) * FIX_0_720959822 +
+    dequantize(input, quant, from + 5 * step) * FIX_0_850430095 -
+    dequantize(input, quant, from + 3 * step) * FIX_1_272758580 +
+    dequantize(input, quant, from + step) * FIX_3_624509785;
+  output[to] = descale(even + odd, shift);
+  output[to + outStep] = descale(even - odd, shift);
+}
+
+/** jpeg_idct_1x1: the block's mean, an eighth of its DC. */
+function idct1x1(coefficients: Int32Array, quant: Int32Array, out: Uint8Array, at: number): void {
+  out[at] = rangeLimit(descale(coefficients[0]! * quant[0]!, 3));
 }
