@@ -104,7 +104,7 @@ export async function compareSplit(options: {
         accuracy: point.accuracy,
       })),
       {
-        mode: `split, the tails routed (no constraint: ${split.premodelDefault.label})`,
+        mode: 'split, the tails routed (no constraint)',
         sent: bottleneckSent,
         deviceMacs: head.macs ?? null,
         serverMs: split.premodelDefault.meanCostMs,
