@@ -75,28 +75,7 @@ export function v1Routes(ctx: AppContext): Router {
   const limits = { maxPixels: ctx.config.maxInputPixels };
   const body = bodyReader(ctx, ['application/json', ...UPLOAD_TYPES], `the request has no body; send JSON or an upload (${UPLOAD_TYPES.join(', ')})`);
 
-  router.get('/v1/tasks', (_req, res) => {
-    res.json({ tasks: ctx.service.plane.describe() });
-  });
-
-  router.get('/v1/tasks/:task', (req, res) => {
-    const name = req.params.task;
-    const description = ctx.service.plane.describe().find((t) => t.task === name);
-    if (description === undefined) ctx.service.plane.task(name); // throws NotFoundError listing the tasks
-    res.json(description);
-  });
-
-  router.get('/v1/tasks/:task/heads', (req, res) => {
-    const name = String(req.params.task);
-    const heads = ctx.service.plane.describeHeads(name).map((h) => ({ ...h, download: headPath(name, h.id) }));
-    res.json({ task: name, heads });
-  });
-
-  router.get('/v1/tasks/:task/heads/:head', (req, res) => {
-    const task = ctx.service.plane.task(String(req.params.task));
-    sendHead(res, task.name, task.headRoute(String(req.params.head)));
-  });
-
+  // The predict route first: the router tries its routes in order, and predict takes the load.
   router.post(
     '/v1/tasks/:task/predict',
     admit(ctx, 'v1_predict'),
@@ -143,6 +122,28 @@ export function v1Routes(ctx: AppContext): Router {
       sendJson(res, prediction);
     },
   );
+
+  router.get('/v1/tasks', (_req, res) => {
+    res.json({ tasks: ctx.service.plane.describe() });
+  });
+
+  router.get('/v1/tasks/:task', (req, res) => {
+    const name = req.params.task;
+    const description = ctx.service.plane.describe().find((t) => t.task === name);
+    if (description === undefined) ctx.service.plane.task(name); // throws NotFoundError listing the tasks
+    res.json(description);
+  });
+
+  router.get('/v1/tasks/:task/heads', (req, res) => {
+    const name = String(req.params.task);
+    const heads = ctx.service.plane.describeHeads(name).map((h) => ({ ...h, download: headPath(name, h.id) }));
+    res.json({ task: name, heads });
+  });
+
+  router.get('/v1/tasks/:task/heads/:head', (req, res) => {
+    const task = ctx.service.plane.task(String(req.params.task));
+    sendHead(res, task.name, task.headRoute(String(req.params.head)));
+  });
 
   router.post('/v1/tasks/:task/feedback', jsonOnly(ctx), async (req, res) => {
     const feedback = ctx.feedback;

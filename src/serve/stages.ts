@@ -151,8 +151,8 @@ function wrongKind(ctx: RequestContext, wire: Extract<WireInput, { form: 'json' 
   return new InvalidInputError(`task "${ctx.task.name}" takes ${ctx.task.inputs.kind}s, not ${sent}s`);
 }
 
+/** The premodel's features: for a route that consults it (`consultsPremodel`) only. */
 export async function features(ctx: RequestContext): Promise<void> {
-  if (!ctx.consultsPremodel) return;
   const started = ctx.task.clock.now();
   ctx.features = await ctx.task.inputs.features(ctx.input!);
   ctx.timing.featuresMs = ctx.task.clock.now() - started;

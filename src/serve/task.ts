@@ -225,7 +225,8 @@ export class ServedTask implements StagedTask {
   async predict(request: InferenceRequest): Promise<Prediction> {
     const ctx = beginRequest(this, request);
     await decode(ctx);
-    await features(ctx);
+    // A route that asks the premodel nothing skips the stage, and its await.
+    if (ctx.consultsPremodel) await features(ctx);
     select(ctx);
     await run(ctx);
     return respond(ctx);

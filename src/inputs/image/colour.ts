@@ -96,13 +96,13 @@ export function toColourspace(image: DecodedImage, channels: 1 | 3): Uint8Array 
   const deep = flat instanceof Uint16Array;
   const count = width * height;
   const colour = image.channels;
+  if (channels === 1 && colour === 1 && !deep) return flat as Uint8Array;
   const out = new Uint8Array(count * channels);
   if (channels === 3) {
     // Grey to sRGB repeats the value; 16 bits come down by a shift (vips_cast with shift).
     for (let i = 0; i < count * 3; i++) out[i] = deep ? flat[colour === 3 ? i : Math.floor(i / 3)]! >> 8 : flat[colour === 3 ? i : Math.floor(i / 3)]!;
     return out;
   }
-  if (colour === 1 && !deep) return flat as Uint8Array;
   const lin = deep ? (linear16 ??= linearTable(65536)) : (linear8 ??= linearTable(256));
   const lut = (gamma ??= gammaTable());
   for (let i = 0; i < count; i++) {

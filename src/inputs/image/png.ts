@@ -47,7 +47,7 @@ export function openPng(bytes: Uint8Array, maxPixels: number): OpenedImage | und
   return { width: chunks.header.width, height: chunks.header.height, decode: () => decodeSamples(chunks.header, chunks.compressed) };
 }
 
-function decodeSamples(header: Header, compressed: Buffer): DecodedImage | undefined {
+function decodeSamples(header: Header, compressed: Uint8Array): DecodedImage | undefined {
   const { width, height, depth, colourType } = header;
   const bitsPerPixel = SAMPLES[colourType]! * depth;
   const passes = header.interlaced ? ADAM7 : [[0, 0, 1, 1] as const];
@@ -62,6 +62,12 @@ function decodeSamples(header: Header, compressed: Buffer): DecodedImage | undef
     return undefined;
   }
   if (scanlines.length !== total) return undefined;
+  const channels = SAMPLES[colourType]!;
+  if (depth === 8 && colourType !== 3 && header.transparency === undefined && !header.interlaced) {
+    // 8-bit grey or colour, no tRNS: the unfiltered rows are the samples as libvips gives them.
+    const rows = unfilter(scanlines, width * channels, height, channels);
+    return rows === undefined ? undefined : { samples: rows, width, height, channels: channels as DecodedImage['channels'] };
+  }
   const out = new Sampler(header);
   let offset = 0;
   for (let p = 0; p < passes.length; p++) {
@@ -80,7 +86,7 @@ function decodeSamples(header: Header, compressed: Buffer): DecodedImage | undef
 }
 
 /** The header and the IDAT stream, chunk checksums checked; undefined for a file left to sharp. */
-function readChunks(bytes: Uint8Array, maxPixels: number): { header: Header; compressed: Buffer } | undefined {
+function readChunks(bytes: Uint8Array, maxPixels: number): { header: Header; compressed: Uint8Array } | undefined {
   if (!isPng(bytes)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let header: Header | undefined;
@@ -90,7 +96,7 @@ function readChunks(bytes: Uint8Array, maxPixels: number): { header: Header; com
     const length = view.getUint32(offset);
     const end = offset + 12 + length;
     if (end > bytes.length) return undefined;
-    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+    const type = String.fromCharCode(bytes[offset + 4]!, bytes[offset + 5]!, bytes[offset + 6]!, bytes[offset + 7]!);
     const data = bytes.subarray(offset + 8, offset + 8 + length);
     if (crc32(bytes.subarray(offset + 4, offset + 8 + length)) !== view.getUint32(offset + 8 + length)) return undefined;
     if (header === undefined) {
@@ -111,7 +117,7 @@ function readChunks(bytes: Uint8Array, maxPixels: number): { header: Header; com
     offset = end;
   }
   if (header === undefined || compressed.length === 0 || !consistent(header)) return undefined;
-  return { header, compressed: Buffer.concat(compressed) };
+  return { header, compressed: compressed.length === 1 ? compressed[0]! : Buffer.concat(compressed) };
 }
 
 /** A palette where one is due, of at most 2^depth whole entries, and a tRNS chunk of the size its colour type takes (libspng refuses others). */
