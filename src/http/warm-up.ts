@@ -14,7 +14,7 @@ import type { DataPlane } from '../serve/dataplane.js';
 import { buildApp, type HttpConfig } from './app.js';
 
 /** Rounds of requests per task: the engine optimises a function after a few calls. */
-const ROUNDS = 5;
+export const WARM_UP_ROUNDS = 5;
 
 export async function warmUpRequestPath(plane: DataPlane, config: Readonly<HttpConfig>): Promise<void> {
   const app = buildApp(plane, config);
@@ -24,17 +24,19 @@ export async function warmUpRequestPath(plane: DataPlane, config: Readonly<HttpC
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    for (let round = 0; round < ROUNDS; round++) {
+    const inputs = await Promise.all(plane.tasks.map(async (task) => ({ name: task.name, wires: await task.inputs.warmUpInputs() })));
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) {
       await fetch(`${base}/v1/tasks`).then((r) => r.arrayBuffer());
-      for (const task of plane.tasks) {
-        const wire = await task.inputs.blank();
-        const url = `${base}/v1/tasks/${encodeURIComponent(task.name)}/predict`;
-        const request: RequestInit =
-          wire.form === 'upload'
-            ? { method: 'POST', headers: { 'content-type': wire.mediaType }, body: new Uint8Array(wire.bytes) as BodyInit }
-            : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: wire.form === 'json' ? { [wire.field]: wire.value } : {} }) };
-        // Every answer is read to its end; a warm-up request that fails is no reason not to serve.
-        await fetch(url, request).then((r) => r.arrayBuffer(), () => undefined);
+      for (const { name, wires } of inputs) {
+        const url = `${base}/v1/tasks/${encodeURIComponent(name)}/predict`;
+        for (const wire of wires) {
+          const request: RequestInit =
+            wire.form === 'upload'
+              ? { method: 'POST', headers: { 'content-type': wire.mediaType }, body: new Uint8Array(wire.bytes) as BodyInit }
+              : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: wire.form === 'json' ? { [wire.field]: wire.value } : {} }) };
+          // Every answer is read to its end; a warm-up request that fails is no reason not to serve.
+          await fetch(url, request).then((r) => r.arrayBuffer(), () => undefined);
+        }
       }
     }
   } finally {

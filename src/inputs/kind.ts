@@ -3,7 +3,7 @@
  * knows about one kind of input lives in that kind's module, and nothing else switches on it. A
  * kind owns its preprocessing schema (the manifest's `input.preprocessing`), its wire decoding and
  * validation (a JSON field, raw uploads, an Open Inference Protocol tensor), the view its premodel
- * features are computed on, the features, the tensor each model is fed, and a blank input for
+ * features are computed on, the features, the tensor each model is fed, and inputs for
  * warm-up. `bind` fixes all of that for one zoo, whose manifest says sizes, channels and rates: a
  * task of another image size or window length is data, not code.
  */
@@ -85,8 +85,12 @@ export interface TaskInputs {
    * without such groups.
    */
   groupOf(input: Input): string | undefined;
-  /** A request's input of the task's size with nothing in it, as a client would send it: warms the request path up. */
-  blank(): Promise<WireInput>;
+  /**
+   * Synthetic inputs of the task's size with something in them, in each form clients send the
+   * kind: they warm the request path up. Blank ones would not: a zero window or a black image
+   * takes the decoders' and features' short ways, and the first real request compiled the rest.
+   */
+  warmUpInputs(): Promise<readonly WireInput[]>;
 }
 
 export interface InputKind<P extends PreprocessingBase = PreprocessingBase, S extends object = object> {

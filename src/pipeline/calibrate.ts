@@ -4,12 +4,14 @@
  * premodel split; each point with the accuracy it can vouch for on new data:
  * - per encoding group of the rows (what the decoder sees of how a client sent an image), where
  *   the kind has groups: a target is served, for each request, from the cheapest point whose bound
- *   for that request's group reaches it; a group calibration never saw gets the worst group's;
+ *   for that request's group reaches it; a group calibration never saw gets the worst group's. A
+ *   group's bound covers the worst client encoding calibration saw in it: the service sees the
+ *   group, not the encoding, and a client may send only the hardest one;
  * - a lower bound that holds for a new sample (bounds.ts), less a measured margin: how far one
  *   half of the data's accuracy strays from the other's (`measuredMargin`), since a deployment's
  *   inputs are another sample, or other people, than the premodel split.
  * Kept are the points that some group (or the whole split) has on its front of cost against
- * bound, and its most accurate point, cheapest first. A one-rung ladder is that model alone, so the table never does worse than
+ * bound, cheapest first. A one-rung ladder is that model alone, so the table never does worse than
  * serving a single model.
  */
 import { consultsPremodel, type CalibrationPoint, type Start, type Verifier } from '../premodel/operating-point.js';
@@ -112,6 +114,8 @@ export interface CalibrationOptions {
   groups?: readonly number[];
   /** The encoding group of each row (what the decoder saw): each gets bounds of its own. */
   requestGroups?: readonly string[];
+  /** The client encoding each row was made in: a group's bound is its worst encoding's. */
+  encodings?: readonly string[];
   /** Subtracted from every bound (measuredMargin), in accuracy. */
   margin?: number;
   routings?: readonly { start: Start; verifier: Verifier }[];
@@ -120,30 +124,42 @@ export interface CalibrationOptions {
 
 const round = (v: number) => Math.round(v * 1e5) / 1e5;
 
-/** Accuracy, mean cost and bound of the rows `rows` of a replay (all rows: undefined). */
-function statsOf(r: Replayed, rows: readonly number[] | undefined, people: readonly number[] | undefined, margin: number, extraMs: number) {
-  const take = rows ?? Array.from({ length: r.right.length }, (_, i) => i);
-  const right = Uint8Array.from(take, (i) => r.right[i]!);
+/** The rows of a group, and those rows by the client encoding they were made in (one part without encodings). */
+interface GroupRows {
+  rows: readonly number[];
+  parts: readonly (readonly number[])[];
+}
+
+/**
+ * Accuracy and mean cost of the rows `rows` of a replay (all rows: undefined), and the bound: the
+ * lowest of its parts' (the worst client encoding's).
+ */
+function statsOf(r: Replayed, group: GroupRows | undefined, people: readonly number[] | undefined, margin: number, extraMs: number) {
+  const take = group?.rows ?? Array.from({ length: r.right.length }, (_, i) => i);
   let hits = 0;
   let cost = 0;
   for (const i of take) {
     hits += r.right[i]!;
     cost += r.cost[i]!;
   }
-  const accuracy = hits / take.length;
-  const bound = accuracyLowerBound(right, people === undefined ? undefined : take.map((i) => people[i]!)) - margin;
-  return { accuracy: round(accuracy), meanCostMs: round(cost / take.length + extraMs), accuracyLowerBound: round(Math.max(0, bound)) };
+  const boundOf = (rows: readonly number[]) =>
+    accuracyLowerBound(Uint8Array.from(rows, (i) => r.right[i]!), people === undefined ? undefined : rows.map((i) => people[i]!));
+  const bound = Math.min(...(group?.parts ?? [take]).map(boundOf)) - margin;
+  return { accuracy: round(hits / take.length), meanCostMs: round(cost / take.length + extraMs), accuracyLowerBound: round(Math.max(0, bound)) };
 }
 
-/** The rows of each request group. */
-function rowsByGroup(requestGroups: readonly string[] | undefined): Map<string, number[]> {
-  const rowsOf = new Map<string, number[]>();
+/** The rows of each request group, and of each client encoding within it. */
+function rowsByGroup(requestGroups: readonly string[] | undefined, encodings: readonly string[] | undefined): Map<string, GroupRows> {
+  const rowsOf = new Map<string, Map<string, number[]>>();
   requestGroups?.forEach((g, i) => {
-    const rows = rowsOf.get(g);
-    if (rows === undefined) rowsOf.set(g, [i]);
+    const parts = rowsOf.get(g) ?? new Map<string, number[]>();
+    rowsOf.set(g, parts);
+    const encoding = encodings?.[i] ?? '';
+    const rows = parts.get(encoding);
+    if (rows === undefined) parts.set(encoding, [i]);
     else rows.push(i);
   });
-  return rowsOf;
+  return new Map([...rowsOf].map(([g, parts]) => [g, { rows: [...parts.values()].flat().sort((a, b) => a - b), parts: [...parts.values()] }]));
 }
 
 /**
@@ -151,8 +167,8 @@ function rowsByGroup(requestGroups: readonly string[] | undefined): Map<string, 
  * is held to): the worst group's bound, and each group's.
  */
 export function aloneFigures(data: RoutingData, options: CalibrationOptions = {}): Record<string, { accuracyLowerBound: number; groups?: Record<string, number> }> {
-  const { groups: people, requestGroups, margin = 0 } = options;
-  const rowsOf = rowsByGroup(requestGroups);
+  const { groups: people, requestGroups, encodings, margin = 0 } = options;
+  const rowsOf = rowsByGroup(requestGroups, encodings);
   return Object.fromEntries(
     data.models.map((m) => {
       const right = data.correct[m.id]!;
@@ -165,8 +181,8 @@ export function aloneFigures(data: RoutingData, options: CalibrationOptions = {}
 }
 
 export function calibrate(data: RoutingData, rungs: readonly string[], options: CalibrationOptions = {}): CalibrationPoint[] {
-  const { groups: people, requestGroups, margin = 0, routings = ROUTINGS, tick = () => {} } = options;
-  const rowsOf = rowsByGroup(requestGroups);
+  const { groups: people, requestGroups, encodings, margin = 0, routings = ROUTINGS, tick = () => {} } = options;
+  const rowsOf = rowsByGroup(requestGroups, encodings);
   const reuses = new Map(data.models.flatMap((m) => (m.reuses === undefined ? [] : [[m.id, m.reuses.rung] as const])));
   const points: CalibrationPoint[] = [];
   for (const models of ladders(rungs, MAX_RUNGS, (m) => reuses.get(m))) {
@@ -196,18 +212,16 @@ export function calibrate(data: RoutingData, rungs: readonly string[], options: 
 }
 
 /**
- * The points that the whole split or some group has on its front of cost against bound, and each
- * one's most accurate point; cheapest first.
+ * The points that the whole split or some group has on its front of cost against bound, cheapest first.
  */
 function frontOf(points: readonly CalibrationPoint[], groups: readonly string[]): CalibrationPoint[] {
   const kept = new Set<CalibrationPoint>();
-  const views: ((p: CalibrationPoint) => { cost: number; bound: number; accuracy: number })[] = [
-    (p) => ({ cost: p.meanCostMs, bound: p.accuracyLowerBound, accuracy: p.accuracy }),
-    ...groups.map((g) => (p: CalibrationPoint) => ({ cost: p.groups![g]!.meanCostMs, bound: p.groups![g]!.accuracyLowerBound, accuracy: p.groups![g]!.accuracy })),
+  const views: ((p: CalibrationPoint) => { cost: number; bound: number })[] = [
+    (p) => ({ cost: p.meanCostMs, bound: p.accuracyLowerBound }),
+    ...groups.map((g) => (p: CalibrationPoint) => ({ cost: p.groups![g]!.meanCostMs, bound: p.groups![g]!.accuracyLowerBound })),
   ];
   for (const view of views) {
-    // The most accurate configuration: what a target no point vouches for is served from.
-    kept.add(points.reduce((a, b) => (view(b).accuracy > view(a).accuracy || (view(b).accuracy === view(a).accuracy && view(b).cost < view(a).cost) ? b : a)));
+    // The front's last point is the one vouched for the most: what a target no point vouches for is served from.
     const sorted = [...points].sort((a, b) => view(a).cost - view(b).cost || view(b).bound - view(a).bound);
     let best = -Infinity;
     for (const p of sorted) {

@@ -47,6 +47,13 @@ export interface TargetPoint extends Point {
   metWithinMargin: boolean | null;
   /** Share of the rows whose served point was vouched for the target: the others answered constraintMet false. */
   vouchedShare: number;
+  /** Accuracy on the rows answered constraintMet true (null: none was). */
+  vouchedAccuracy: number | null;
+  /**
+   * The promise: the rows answered constraintMet true reached the target within the sampling margin
+   * of as many rows (or none was answered so); null where no single model reaches the target.
+   */
+  kept: boolean | null;
   /** The premodel's share of the cost: the route, plus the features and forests where consulted. */
   overheadMs: number;
 }
@@ -59,6 +66,10 @@ export interface EncodingSummary {
   targets: number;
   met: number;
   metWithinMargin: number;
+  /** Targets whose constraintMet-true answers reached them within their sampling margin (TargetPoint.kept). */
+  kept: number;
+  /** Each reachable target on these rows: what was served, what was vouched, and whether the promise held. */
+  points: Pick<TargetPoint, 'target' | 'accuracy' | 'vouchedShare' | 'vouchedAccuracy' | 'kept'>[];
   /** The premodel's cost at the best single model's accuracy (within 0.2 points), as a share of it. */
   costRatioAtBest: number | null;
 }
@@ -104,7 +115,7 @@ export interface Headline {
    * Targets from 80% up to the best single model's accuracy: how many, met, met within the sampling
    * margin, and met or else answered constraintMet false on every request (honest).
    */
-  targets: { reachable: number; met: number; metWithinMargin: number; honest: number };
+  targets: { reachable: number; met: number; metWithinMargin: number; honest: number; kept: number };
   /**
    * Where the premodel's curve (its operating points and latency budgets) lies above the plain
    * cascade's: each cascade point that no premodel point matches in accuracy at no more cost, with
@@ -145,6 +156,15 @@ function cheapestAtLeast<T extends Point>(points: readonly T[], accuracy: number
 /** One-sided 95% sampling margin of an accuracy near `share` measured on `n` rows. */
 function samplingMargin(share: number, n: number): number {
   return Z_95 * Math.sqrt((share * (1 - share)) / Math.max(1, n));
+}
+
+/**
+ * Whether the answers that said constraintMet: true kept the target: their accuracy reached it
+ * within the one-sided 95% sampling margin of as many rows. None said so: kept, vacuously (every
+ * answer owned up to falling short).
+ */
+export function keptPromise(target: number, vouchedAccuracy: number | null, vouchedRows: number): boolean {
+  return vouchedAccuracy === null || vouchedRows === 0 || vouchedAccuracy >= target - samplingMargin(target, vouchedRows);
 }
 
 /** Accuracy targets swept: every half point from 80% up to the best single model, then finer near it. */
@@ -284,8 +304,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
   const pointsOf = (group: string | undefined): OperatingPointFor => (a) => premodel.operatingPoint(a, group);
   /** Mean overhead of a replay: each row's point's. */
   const overheadOn = (r: ReturnType<typeof replayByGroup>, rows: readonly number[]) => rows.reduce((a, i) => a + overheadOf(r.pointOf[i]), 0) / rows.length;
-  const vouchedOn = (r: ReturnType<typeof replayByGroup>, rows: readonly number[], target: number) =>
-    rows.filter((i) => (r.pointOf[i]?.accuracy ?? 0) >= target).length / rows.length;
+  const vouchedRows = (r: ReturnType<typeof replayByGroup>, rows: readonly number[], target: number) => rows.filter((i) => (r.pointOf[i]?.accuracy ?? 0) >= target);
 
   const targetReplays = targets.map((target) => ({ target, replayed: replayByGroup(routing, groups, (g) => ({ constraint: { minAccuracy: target }, pointFor: pointsOf(g) })) }));
   const targetPoint = (target: number, replayed: ReturnType<typeof replayByGroup>, rows: readonly number[], bestAccuracy: number, rowGroups = groups): TargetPoint => {
@@ -294,6 +313,8 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     // The most frequent group's point stands for the row set in the table.
     const point = premodel.operatingPoint(target, mostFrequent(rows.map((i) => rowGroups?.[i])));
     const reachable = bestAccuracy >= target;
+    const vouched = vouchedRows(replayed, rows, target);
+    const vouchedAccuracy = vouched.length === 0 ? null : statsOn(replayed, vouched, 0).accuracy;
     return {
       label: `minAccuracy ${target}`,
       target,
@@ -306,7 +327,9 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
       overheadMs,
       met: reachable ? accuracy >= target : null,
       metWithinMargin: reachable ? accuracy >= target - samplingMargin(target, rows.length) : null,
-      vouchedShare: vouchedOn(replayed, rows, target),
+      vouchedShare: vouched.length / rows.length,
+      vouchedAccuracy,
+      kept: reachable ? keptPromise(target, vouchedAccuracy, vouched.length) : null,
     };
   };
   const premodelTargets = targetReplays.map(({ target, replayed }) => targetPoint(target, replayed, allRows, best.accuracy));
@@ -355,9 +378,11 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     return { models: table, correct: Object.fromEntries(table.map((m) => [m.id, correctness(file, m.id)])), stage1: none, stage2: none, confidence: confidences(file, table.map((m) => m.id)) };
   };
   const premodelRequestGroups = rowGroups(inputs.premodelOutcomes);
+  const premodelEncodings = rowEncodings(inputs.premodelOutcomes);
   const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), ladderRungs(rungTable(manifest, inputs.premodelOutcomes)).map((m) => m.id), {
     ...(inputs.premodelGroups === undefined ? {} : { groups: inputs.premodelGroups }),
     ...(premodelRequestGroups === undefined ? {} : { requestGroups: premodelRequestGroups }),
+    ...(premodelEncodings === undefined ? {} : { encodings: premodelEncodings }),
     margin: premodel.file.training.margin,
     routings: [{ start: 'cheapest', verifier: 'confidence' }],
   });
@@ -392,6 +417,8 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
         targets: reachable.length,
         met: reachable.filter((p) => p.met).length,
         metWithinMargin: reachable.filter((p) => p.metWithinMargin).length,
+        kept: reachable.filter((p) => p.kept).length,
+        points: reachable.map(({ target, accuracy, vouchedShare, vouchedAccuracy, kept }) => ({ target, accuracy, vouchedShare, vouchedAccuracy, kept })),
         costRatioAtBest: atBest && atBest.meanCostMs / bestHere.meanCostMs,
       });
     }
@@ -435,6 +462,7 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
         met: reachable.filter((p) => p.met).length,
         metWithinMargin: reachable.filter((p) => p.metWithinMargin).length,
         honest: reachable.filter((p) => p.met || p.vouchedShare === 0).length,
+        kept: reachable.filter((p) => p.kept).length,
       },
       dearerThanCascade: dearerThan([...premodelPoints, ...premodelBudgets], cascade),
     },

@@ -31,7 +31,7 @@ function headline(e: Evaluation): string {
   return `- Most accurate single model: **${h.best.model}**, ${pct(h.best.accuracy)} at ${ms(h.best.meanCostMs)} ms.
 - Premodel at that accuracy (within 0.2 points): ${costed(h.premodelAtBest, h.premodelCostRatio, true)}${h.premodelAtBest ? " the best model's cost" : ''}; at it exactly: ${costed(h.premodelAtBestExactly, h.premodelExactCostRatio)}.
 - Confidence cascade at that accuracy: ${costed(h.cascadeAtBest, h.cascadeCostRatio)}. Tuned cascade: ${costed(h.tunedCascadeAtBest, h.tunedCascadeCostRatio)}.
-- \`minAccuracy\` targets from 80% up to the best single model's accuracy: **${h.targets.met} of ${h.targets.reachable} met**; ${h.targets.metWithinMargin} within the sampling margin of these rows (${(e.samplingMargin * 100).toFixed(2)} points at 90%, one-sided 95%); ${h.targets.honest} met or else answered \`constraintMet: false\` on every request.
+- \`minAccuracy\` targets from 80% up to the best single model's accuracy: **${h.targets.met} of ${h.targets.reachable} met**; ${h.targets.metWithinMargin} within the sampling margin of these rows (${(e.samplingMargin * 100).toFixed(2)} points at 90%, one-sided 95%); ${h.targets.honest} met or else answered \`constraintMet: false\` on every request; on ${h.targets.kept} the answers that said \`constraintMet: true\` reached the target within their own sampling margin.
 - Requests with no constraint: ${pct(e.premodelDefault.accuracy)} at ${ms(e.premodelDefault.meanCostMs)} ms; ${pct(e.premodelDefault.vouchedShare)} of them served a point vouched for the default target.
 - Highest accuracy the premodel reaches (any operating point): ${pct(h.premodelMaxAccuracy)}; the oracle: ${pct(e.oracle.accuracy)} at ${ms(e.oracle.meanCostMs)} ms.
 - The premodel's curve against the plain cascade's: ${h.dearerThanCascade.length === 0 ? 'nowhere dearer' : `dearer at ${h.dearerThanCascade
@@ -44,11 +44,12 @@ function sections(e: Evaluation, title: string): string {
   const encodings = e.perEncoding.length === 0 ? '' : `
 ### Per client encoding
 Each test input was sent in a few of the ${e.perEncoding.length} client encodings (inputs/image/encode.ts), drawn in turn; every
-row was routed with the calibration of the encoding group its decoder saw.
+row was routed with the calibration of the encoding group its decoder saw. Kept: the answers that said
+\`constraintMet: true\` reached the target within the sampling margin of as many rows (the others said false).
 
-| encoding | rows | best single model | targets met | within the sampling margin | premodel cost at the best model's accuracy |
-|---|---|---|---|---|---|
-${e.perEncoding.map((p) => `| ${p.encoding} | ${p.rows} | ${p.best.model} ${pct(p.best.accuracy)} | ${p.met} of ${p.targets} | ${p.metWithinMargin} of ${p.targets} | ${ratio(p.costRatioAtBest)} |`).join('\n')}
+| encoding | rows | best single model | targets met | within the sampling margin | kept | premodel cost at the best model's accuracy |
+|---|---|---|---|---|---|---|
+${e.perEncoding.map((p) => `| ${p.encoding} | ${p.rows} | ${p.best.model} ${pct(p.best.accuracy)} | ${p.met} of ${p.targets} | ${p.metWithinMargin} of ${p.targets} | ${p.kept} of ${p.targets} | ${ratio(p.costRatioAtBest)} |`).join('\n')}
 `;
   return `## ${title}
 
@@ -66,8 +67,8 @@ target (the others were answered \`constraintMet: false\`).
 
 ${table(e.premodelTargets, (p) => {
   const t = p as TargetPoint;
-  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)} | ${routingOf(t)} | ${pct(t.vouchedShare)} | ${yes(t.met)} | ${yes(t.metWithinMargin)}`;
-}, 'ladder | thresholds | verifier | vouched | target met | within the margin')}
+  return `${t.ladder.join(' > ')} | ${thresholds(t.thresholds)} | ${routingOf(t)} | ${pct(t.vouchedShare)} | ${t.vouchedAccuracy === null ? '-' : pct(t.vouchedAccuracy)} | ${yes(t.met)} | ${yes(t.metWithinMargin)} | ${yes(t.kept)}`;
+}, 'ladder | thresholds | verifier | vouched | accuracy of the vouched | target met | within the margin | kept')}
 
 ### Premodel, every operating point (its curve)
 ${table(e.premodelPoints, (p) => {

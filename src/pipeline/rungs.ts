@@ -5,11 +5,13 @@
  * one is reused where its model has run) and its accuracy on the premodel split's rows.
  */
 import { rungsOf, type ZooManifest } from '../zoo/manifest.js';
-import type { OutcomeFile } from './outcomes.js';
+import { rowGroups, type OutcomeFile } from './outcomes.js';
 import type { RungCost } from './replay.js';
 
 export interface RungInfo extends RungCost {
   accuracy: number;
+  /** Its accuracy on each encoding group's rows, where the outcomes have groups. */
+  groupAccuracy?: Record<string, number>;
 }
 
 /** Every rung, cheapest alone first; an error naming the command when the zoo is not profiled. */
@@ -20,19 +22,32 @@ export function rungTable(manifest: ZooManifest, outcomes: OutcomeFile): RungInf
       return [m.id, m.latency.p50Ms];
     }),
   );
+  const groups = rowGroups(outcomes);
   const table = rungsOf(manifest).map((r): RungInfo => {
     const recorded = outcomes.models[r.id];
     if (recorded === undefined) throw new Error(`rung ${r.id} has no outcomes: run \`npm run profile -- --task ${manifest.task}\``);
-    const right = recorded.predicted.reduce((n, p, i) => n + (p === outcomes.labels[i] ? 1 : 0), 0);
+    const right = recorded.predicted.map((p, i) => (p === outcomes.labels[i] ? 1 : 0));
     const ms = p50.get(r.model)!;
     return {
       id: r.id,
       latencyMs: r.view === undefined ? ms : 2 * ms,
-      accuracy: right / outcomes.labels.length,
+      accuracy: right.reduce((n: number, v) => n + v, 0) / outcomes.labels.length,
+      ...(groups === undefined ? {} : { groupAccuracy: accuracyByGroup(right, groups) }),
       ...(r.view === undefined ? {} : { reuses: { rung: r.model, ms } }),
     };
   });
   return table.sort((a, b) => a.latencyMs - b.latencyMs);
+}
+
+function accuracyByGroup(right: readonly number[], groups: readonly string[]): Record<string, number> {
+  const tally = new Map<string, { hits: number; rows: number }>();
+  groups.forEach((g, i) => {
+    const t = tally.get(g) ?? { hits: 0, rows: 0 };
+    t.hits += right[i]!;
+    t.rows += 1;
+    tally.set(g, t);
+  });
+  return Object.fromEntries([...tally].map(([g, t]) => [g, t.hits / t.rows]));
 }
 
 /** The accuracy/latency Pareto front of `rungs` (alone): none other is both cheaper and at least as accurate. */
@@ -43,11 +58,14 @@ export function paretoRungs(rungs: readonly RungInfo[]): RungInfo[] {
 }
 
 /**
- * The rungs ladders are made of: the front, and the test-time augmentations of the models on it,
- * which climb from their model for one more run (alone they may be off the front).
+ * The rungs ladders are made of: the front of the whole split and of each encoding group (the
+ * model best on half-size thumbnails may be off the pooled front: calibration must still be able
+ * to serve it to them), and the test-time augmentations of the models on a front, which climb
+ * from their model for one more run (alone they may be off it).
  */
 export function ladderRungs(rungs: readonly RungInfo[]): RungInfo[] {
-  const front = paretoRungs(rungs);
-  const onFront = new Set(front.map((r) => r.id));
+  const groups = new Set(rungs.flatMap((r) => Object.keys(r.groupAccuracy ?? {})));
+  const fronts = [paretoRungs(rungs), ...[...groups].map((g) => paretoRungs(rungs.map((r) => ({ ...r, accuracy: r.groupAccuracy?.[g] ?? 0 }))))];
+  const onFront = new Set(fronts.flat().map((r) => r.id));
   return rungs.filter((r) => onFront.has(r.id) || (r.reuses !== undefined && onFront.has(r.reuses.rung)));
 }

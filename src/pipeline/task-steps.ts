@@ -157,7 +157,7 @@ export async function evaluateStep(
       `${e.set} test rows (${e.inputs}): best single model ${h.best.model} ${(h.best.accuracy * 100).toFixed(2)}% at ${h.best.meanCostMs.toFixed(4)} ms`,
       `  premodel at that accuracy (within 0.2 points): ${ratio(h.premodelCostRatio)} its cost; exactly: ${ratio(h.premodelExactCostRatio)}; ` +
         `cascade: ${ratio(h.cascadeCostRatio)}; tuned cascade: ${ratio(h.tunedCascadeCostRatio)}`,
-      `  targets met: ${h.targets.met} of ${h.targets.reachable} (within the sampling margin of ${(e.samplingMargin * 100).toFixed(2)} points: ${h.targets.metWithinMargin}); ` +
+      `  targets met: ${h.targets.met} of ${h.targets.reachable} (within the sampling margin of ${(e.samplingMargin * 100).toFixed(2)} points: ${h.targets.metWithinMargin}; kept by the constraintMet-true answers: ${h.targets.kept}); ` +
         `no constraint: ${(e.premodelDefault.accuracy * 100).toFixed(2)}% at ${e.premodelDefault.meanCostMs.toFixed(4)} ms, ${(e.premodelDefault.vouchedShare * 100).toFixed(1)}% vouched`,
       `  overhead per input: route ${e.overheadUs.route.toFixed(1)} us; where consulted, features ${e.overheadUs.features.toFixed(1)} us and forests ${e.overheadUs.premodel.toFixed(1)} us`,
     );

@@ -13,7 +13,7 @@ import type { ZooManifest } from '../zoo/manifest.js';
 import { aloneFigures, calibrate, ladders, MAX_RUNGS, measuredMargin } from './calibrate.js';
 import { driftReference } from './drift-reference.js';
 import type { LabelledInputs } from './datasets/splits.js';
-import { rowGroups, type OutcomeFile } from './outcomes.js';
+import { rowEncodings, rowGroups, type OutcomeFile } from './outcomes.js';
 import { forestUs, timedFeatureRows } from './overhead.js';
 import { progress } from './progress.js';
 import { confidences, correctness, type RoutingData } from './replay.js';
@@ -118,10 +118,12 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const overheadMs = round(inputs.requestOverheadMs?.(stage1.forests, stage2.forests) ?? 0);
   const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence: confidences(outcomes, models.map((m) => m.id)), overheadMs };
   const requestGroups = rowGroups(outcomes);
+  const encodings = rowEncodings(outcomes);
   const margin = round(measuredMargin(Object.fromEntries(models.filter((m) => m.reuses === undefined).map((m) => [m.id, correct[m.id]!])), inputs.groups ?? inputs.sources));
   const calibrationOptions = {
     ...(inputs.groups === undefined ? {} : { groups: inputs.groups }),
     ...(requestGroups === undefined ? {} : { requestGroups }),
+    ...(encodings === undefined ? {} : { encodings }),
     margin,
   };
   const calibration = calibrate(oof, rungs.map((r) => r.id), { ...calibrationOptions, tick });

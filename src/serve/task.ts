@@ -233,13 +233,13 @@ export class ServedTask implements StagedTask {
   }
 
   /**
-   * Runs every model, and the routed pipeline, a few times on a blank input, so that the first
+   * Runs every model, and the routed pipeline, a few times on the kind's warm-up inputs, so that the first
    * requests do not pay for what is initialised on first use (onnxruntime's first runs, code the
    * engine compiles when it is first called): a fresh service shed its first budgeted requests.
    */
   async warmUp(rounds = 2): Promise<void> {
-    const wire = await this.inputs.blank();
-    const request = (constraint: Constraint): InferenceRequest => ({
+    const wires = await this.inputs.warmUpInputs();
+    const request = (constraint: Constraint, wire = wires[0]!): InferenceRequest => ({
       wire,
       limits: { maxPixels: Number.MAX_SAFE_INTEGER },
       constraint,
@@ -249,8 +249,8 @@ export class ServedTask implements StagedTask {
     for (let round = 0; round < rounds; round++) {
       for (const model of this.zoo.models) await this.predict(request({ model: model.id }));
       // The routed path: the default target, the cheapest point, and the most accurate one (the
-      // rungs that reuse a run, test-time augmentations, sit at the top of the ladders).
-      for (const constraint of [{}, { minAccuracy: 0 }, { minAccuracy: 1 }]) await this.predict(request(constraint));
+      // rungs that reuse a run, test-time augmentations, sit at the top of the ladders), in every form.
+      for (const wire of wires) for (const constraint of [{}, { minAccuracy: 0 }, { minAccuracy: 1 }]) await this.predict(request(constraint, wire));
     }
     if (this.batcher !== undefined) this.measureBatchCosts();
     this.resetDrift();

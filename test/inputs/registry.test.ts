@@ -61,7 +61,11 @@ describe('inputs/registry', () => {
 
   it('binds images of any size and channel count from the manifest alone', async () => {
     const inputs = imageTask(12, 9, 3);
-    const input = await inputs.decode(await inputs.blank(), limits);
+    const wires = await inputs.warmUpInputs();
+    // Warm-up inputs in every form: base64 JSON and an upload in each client encoding, all decodable at the task's size.
+    expect(wires.map((w) => w.form)).to.deep.equal(['json', ...inputs.clientEncodings.map(() => 'upload')]);
+    for (const wire of wires) expect(await inputs.modelTensor(await inputs.decode(wire, limits), inputs.tensorPrep)).to.have.length(3 * 9 * 12);
+    const input = await inputs.decode(wires[0]!, limits);
     expect(await inputs.modelTensor(input, inputs.tensorPrep)).to.have.length(3 * 9 * 12);
     expect(await inputs.features(input)).to.have.length(IMAGE_FEATURES.length + ENCODING_FEATURES.length);
     expect(inputs.description).to.deep.include({ kind: 'image', modelInput: { width: 12, height: 9, channels: 3 } });
@@ -71,8 +75,13 @@ describe('inputs/registry', () => {
     for (const [length, channels, rate] of [[128, 6, 50], [40, 2, 20], [64, 9, 100]] as const) {
       const inputs = windowTask(length, channels, rate);
       expect(inputs.featureNames).to.equal(windowFeatureNames(channels));
-      const input = await inputs.decode(await inputs.blank(), limits);
-      expect(await inputs.features(input)).to.have.length(windowFeatureNames(channels).length);
+      const [json, binary] = await inputs.warmUpInputs();
+      const input = await inputs.decode(json!, limits);
+      expect(binary).to.include({ form: 'upload', mediaType: 'application/octet-stream' });
+      expect((await inputs.decode(binary!, limits)) as WindowInput).to.deep.equal(input);
+      const warmUpFeatures = await inputs.features(input);
+      expect(warmUpFeatures).to.have.length(windowFeatureNames(channels).length);
+      expect(warmUpFeatures.every(Number.isFinite)).to.equal(true);
       const walking = new WindowInput(syntheticWindow(length, channels, 'walking'));
       const features = await inputs.features(walking);
       expect(features.every(Number.isFinite), `${length}x${channels}`).to.equal(true);

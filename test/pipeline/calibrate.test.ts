@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { seededRandom } from '../../src/premodel/forest.js';
+import { accuracyLowerBound } from '../../src/pipeline/bounds.js';
 import { CALIBRATION_THRESHOLDS, calibrate, ladders, measuredMargin, thresholdGrid } from '../../src/pipeline/calibrate.js';
 import { replay, replayCascade, type RoutingData } from '../../src/pipeline/replay.js';
 
@@ -168,6 +169,20 @@ describe('pipeline/calibrate (and the replays it runs)', () => {
     const lone = points.find((p) => p.models.length === 1 && p.models[0] === 'cheap')!;
     expect(lone.groups!.even!.accuracy).to.equal(0.7);
     expect(lone.groups!.even!.meanCostMs).to.equal(0.1);
+  });
+
+  it('calibrate: a group\'s bound covers the worst client encoding in it; its accuracy and cost stay the whole group\'s', () => {
+    const data = toyRouting();
+    // One group; cheap is right on the first 70 rows: all of encoding "easy" (rows 0..49), 20 of 50 of "hard".
+    const requestGroups = new Array<string>(100).fill('lossless@larger');
+    const encodings = Array.from({ length: 100 }, (_, i) => (i < 50 ? 'easy' : 'hard'));
+    const pooled = calibrate(data, ['cheap'], { requestGroups });
+    const split = calibrate(data, ['cheap'], { requestGroups, encodings });
+    const group = (points: typeof pooled) => points[0]!.groups!['lossless@larger']!;
+    expect(group(split).accuracy).to.equal(0.7);
+    expect(group(split).accuracyLowerBound).to.be.below(group(pooled).accuracyLowerBound);
+    // The bound of the hard rows alone (40% right).
+    expect(group(split).accuracyLowerBound).to.be.closeTo(accuracyLowerBound(data.correct.cheap!.subarray(50)), 1e-5);
   });
 
   it('calibrate: a measured margin lowers every bound by as much', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { dearerThan } from '../../src/pipeline/evaluate.js';
+import { dearerThan, keptPromise } from '../../src/pipeline/evaluate.js';
 
 const point = (label: string, accuracy: number, meanCostMs: number) => ({ label, accuracy, meanCostMs });
 
@@ -12,5 +12,15 @@ describe('pipeline/evaluate', () => {
       { cascade: cascade[2], premodel: null }, // not reached
     ]);
     expect(dearerThan(curve, [point('same', 0.9, 0.1)])).to.deep.equal([]);
+  });
+
+  it('keptPromise: the constraintMet-true answers reach the target within their sampling margin', () => {
+    // 1.645 * sqrt(0.9 * 0.1 / 900) = 1.645 points.
+    expect(keptPromise(0.9, 0.89, 900)).to.equal(true);
+    expect(keptPromise(0.9, 0.88, 900)).to.equal(false);
+    // The fewer the vouched answers, the wider the margin.
+    expect(keptPromise(0.9, 0.88, 100)).to.equal(true);
+    // None said constraintMet: true: nothing was promised.
+    expect(keptPromise(0.9, null, 0)).to.equal(true);
   });
 });

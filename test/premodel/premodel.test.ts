@@ -30,9 +30,19 @@ describe('premodel/premodel', () => {
     expect(premodel.operatingPoint(0.85)).to.deep.equal({ models: ['small'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.88, index: 0 });
     // 0.95 measured is not enough for 0.94: its bound, 0.93, is below.
     expect(premodel.operatingPoint(0.94)).to.deep.equal({ models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', start: 'premodel', accuracy: 0.95, index: 2 });
-    // Nothing vouches for 0.99: the most accurate point, whose bound tells the route it falls short.
+    // Nothing vouches for 0.99: the point vouched for the most, whose bound tells the route it falls short.
     expect(premodel.operatingPoint(0.99)).to.deep.equal({ models: ['large'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.96, index: 3 });
     expect(premodel.defaultTarget()).to.equal(0.96);
+  });
+
+  it('serves a target nothing vouches for from the point vouched for the most, not the one that measured highest', () => {
+    const file = toyPremodel();
+    // A lucky point: the highest accuracy on the premodel split, on too few or too alike rows to vouch for it.
+    file.calibration.push({ models: ['small', 'large'], thresholds: [0.5, 0.5], verifier: 'confidence', start: 'cheapest', accuracy: 0.99, meanCostMs: 0.15, accuracyLowerBound: 0.9 });
+    const premodel = Premodel.fromJSON(file, zoo);
+    expect(premodel.operatingPoint(0.99)).to.deep.include({ models: ['large'], accuracy: 0.96, index: 3 });
+    // Vouched for less than a lower target's point: never served above it.
+    expect(premodel.operatingPoint(0.97).accuracy).to.be.at.least(premodel.operatingPoint(0.95).accuracy);
   });
 
   it('with encoding groups, serves each request from the cheapest point vouched for its group; an unknown group gets the worst case', () => {

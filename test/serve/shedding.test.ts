@@ -62,7 +62,7 @@ describe('serve: maxLatencyMs under load (HTTP)', function () {
     slowDown(srv, 1);
     const task = srv.app.service.plane.tasks.find((t) => t.inputs.kind === 'window')!;
     const waited = async (waitedMs: number) => ({
-      wire: await task.inputs.blank(),
+      wire: (await task.inputs.warmUpInputs())[0]!,
       limits: { maxPixels: 1 },
       constraint: { maxLatencyMs: 20 },
       readAtMs: clock.now(),

@@ -76,8 +76,7 @@ export const bottleneckKind: InputKind<BottleneckPreprocessing, typeof bottlenec
       clientEncodings: [],
       groupOf: () => undefined,
       asWire: async (input) => ({ form: 'json', field: 'bottleneck', value: Buffer.from(asBottleneck(input).codes).toString('base64') }),
-      // The zero bottleneck: every code at the zero point.
-      blank: async () => ({ form: 'json', field: 'bottleneck', value: Buffer.alloc(size, first.zeroPoint).toString('base64') }),
+      warmUpInputs: async () => [{ form: 'json', field: 'bottleneck', value: Buffer.from(Uint8Array.from({ length: size }, (_, i) => (i * 37) & 255)).toString('base64') }],
     };
   },
 };

@@ -131,11 +131,14 @@ export const imageKind: InputKind<ImagePreprocessing, typeof imagePreprocessingS
         if (spec === undefined || raw === undefined) throw new InvalidInputError(`no client encoding "${encoding}" of these pixels`);
         return { form: 'upload', bytes: await encodeLikeClient(raw, spec, plane), mediaType: MEDIA_TYPES[spec.format] };
       },
-      blank: async () => ({
-        form: 'upload',
-        bytes: await encodePng({ pixels: new Uint8Array(plane.width * plane.height), width: plane.width, height: plane.height, channels: 1 }),
-        mediaType: MEDIA_TYPES.png,
-      }),
+      async warmUpInputs() {
+        // Rings and stripes: every PNG filter, JPEG's AC coefficients and every feature get work.
+        const { width, height } = plane;
+        const raw: RawImage = { pixels: Uint8Array.from({ length: width * height }, (_, i) => ((i % width) * 7 + Math.floor(i / width) * 13 + ((i % width) * Math.floor(i / width))) & 255), width, height, channels: 1 };
+        const png = await encodePng(raw);
+        const encoded = await Promise.all(CLIENT_ENCODINGS.map(async (spec) => ({ form: 'upload' as const, bytes: await encodeLikeClient(raw, spec, plane), mediaType: MEDIA_TYPES[spec.format] })));
+        return [{ form: 'json', field: 'image', value: Buffer.from(png).toString('base64') }, ...encoded];
+      },
     };
   },
 };

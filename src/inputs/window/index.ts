@@ -78,7 +78,14 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
       clientEncodings: [],
       groupOf: () => undefined,
       asWire: async (input) => ({ form: 'json', field: 'window', value: windowRows(asWindow(input).samples, channels) }),
-      blank: async () => ({ form: 'json', field: 'window', value: Array.from({ length }, () => new Array<number>(channels).fill(0)) }),
+      warmUpInputs: async () => {
+        // A slow sway on every channel, on top of gravity on the first: every feature has something to measure.
+        const samples = Float32Array.from({ length: length * channels }, (_, i) => (i % channels === 0 ? 1 : 0) + 0.3 * Math.sin((2 * Math.PI * (1 + (i % channels)) * Math.floor(i / channels)) / length));
+        return [
+          { form: 'json', field: 'window', value: windowRows(samples, channels) },
+          { form: 'upload', bytes: new Uint8Array(samples.buffer), mediaType: RAW_WINDOW },
+        ];
+      },
     };
   },
 };
