@@ -3,11 +3,12 @@
  * logger, the clock) and the middleware common to the inference routes: admission (load
  * shedding, shutdown, the wait to be read) and JSON bodies.
  */
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { FeedbackService } from '../feedback/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { LoopClock } from '../serve/clock.js';
+import type { DataPlane } from '../serve/dataplane.js';
 import type { ReadWaitClock } from '../serve/read-wait.js';
 import type { PlaneLoader, Service } from '../serve/service.js';
 import { bodyReader } from './body.js';
@@ -45,8 +46,12 @@ export interface AppContext {
   feedback?: FeedbackService;
 }
 
-/** Admits an inference request (or 503) and leases the current data plane until the response closes. */
-export function admit(ctx: AppContext, endpoint: Endpoint): RequestHandler {
+/**
+ * Admits an inference request (or 503) and leases the current data plane until the response
+ * closes; with `taskOf`, names the request's task on the leased plane before the body is read, so
+ * an unknown one is a 404 whatever the body (in the same layer: each router layer is a hop).
+ */
+export function admit(ctx: AppContext, endpoint: Endpoint, taskOf?: (req: Request, plane: DataPlane) => string): RequestHandler {
   return (req, res, next) => {
     const exchange = exchangeOf(res);
     exchange.endpoint = endpoint;
@@ -54,6 +59,7 @@ export function admit(ctx: AppContext, endpoint: Endpoint): RequestHandler {
     const lease = ctx.service.admit();
     exchange.lease = lease;
     res.on('close', () => lease.release());
+    if (taskOf !== undefined) exchange.task = taskOf(req, lease.plane);
     next();
   };
 }

@@ -78,12 +78,7 @@ export function v1Routes(ctx: AppContext): Router {
   // The predict route first: the router tries its routes in order, and predict takes the load.
   router.post(
     '/v1/tasks/:task/predict',
-    admit(ctx, 'v1_predict'),
-    (req, res, next) => {
-      // The task is known before the body is read: an unknown one is a 404 whatever the body.
-      exchangeOf(res).task = leaseOf(res).plane.task(String(req.params.task)).name;
-      next();
-    },
+    admit(ctx, 'v1_predict', (req, plane) => plane.task(String(req.params.task)).name),
     body,
     async (req, res) => {
       const exchange = exchangeOf(res);

@@ -4,6 +4,7 @@
  * Filtering and normalisation live inside the models' ONNX graphs, so that serving feeds the
  * models exactly what they were trained on.
  */
+import { endianness } from 'node:os';
 import { InvalidInputError } from '../../errors/index.js';
 import type { Input } from '../kind.js';
 import type { WindowPreprocessing } from './preprocessing.js';
@@ -52,11 +53,18 @@ export function windowFromBytes(bytes: Uint8Array, prep: WindowPreprocessing): F
   if (bytes.length !== expected) {
     throw new InvalidInputError(`the window has ${bytes.length} bytes; ${prep.length} samples x ${prep.channels} channels of float32 take ${expected}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float32Array(prep.length * prep.channels);
-  for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(i * 4, true);
+  if (LITTLE_ENDIAN) {
+    // The host's own layout: one copy of the bytes (the body's offset need not be aligned for a view).
+    new Uint8Array(data.buffer).set(bytes);
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(i * 4, true);
+  }
   return checkWindowTensor(data, prep);
 }
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Checks an already flat window (from a data set or a binary protocol) for size and finiteness. */
 export function checkWindowTensor(data: Float32Array, prep: WindowPreprocessing): Float32Array {
@@ -65,7 +73,8 @@ export function checkWindowTensor(data: Float32Array, prep: WindowPreprocessing)
       `the window has ${data.length} values; it needs ${prep.length} samples x ${prep.channels} channels`,
     );
   }
-  const bad = data.findIndex((v) => !Number.isFinite(v));
+  let bad = -1;
+  for (let i = 0; i < data.length && bad < 0; i++) if (!Number.isFinite(data[i]!)) bad = i;
   if (bad >= 0) {
     throw new InvalidInputError(
       `sample ${Math.floor(bad / prep.channels)}, channel ${prep.channelNames[bad % prep.channels]} is not a finite number`,
