@@ -6,7 +6,7 @@
  * `rowShare` is what one more row adds, as a share of a batch-1 run: 1 where batching gains
  * nothing, towards 0 where a run's fixed cost (the call into onnxruntime, the graph's dispatch,
  * the weights brought into cache) dominates. It is measured per model when the task is warmed
- * up: interleaved runs of batch 1 and of batch `profileSize` on a blank input, medians of each.
+ * up: interleaved runs of batch 1 and of batch `profileSize` on a blank (zero) tensor, medians of each.
  * Linear in n is the simple model; the latency model's slowdown and margin, which every batch
  * feeds, take up what it misses at other sizes. Until measured (and on a clock that does not move,
  * as in tests) a row costs a whole run: batching is then planned as if it gained nothing.

@@ -257,7 +257,7 @@ export class ServedTask implements StagedTask {
     for (const head of this.heads.values()) await head.tails?.warmUp(rounds);
   }
 
-  /** Each model's cost of a batch against a single run (serve/batch-cost.ts), on a blank input. */
+  /** Each model's cost of a batch against a single run (serve/batch-cost.ts), on a blank (zero) tensor. */
   measureBatchCosts(): void {
     const { profileSize, profileRuns } = BATCHING_DEFAULTS;
     for (const model of this.zoo.models) {
