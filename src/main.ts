@@ -16,7 +16,6 @@ import { ArtifactError } from './errors/index.js';
 import { FeedbackService } from './feedback/index.js';
 import { LockHeldError } from './feedback/store.js';
 import { buildApp, type App } from './http/app.js';
-import { warmUpRequestPath } from './http/warm-up.js';
 import { runPrimary } from './serve/cluster.js';
 import { DataPlane } from './serve/dataplane.js';
 import { LatencyModel } from './serve/latency.js';
@@ -153,12 +152,12 @@ async function main(): Promise<void> {
     await feedback?.close();
     process.exit(1);
   }
-  if (config.warmStart) await warmUpRequestPath(plane, config);
   const app = buildApp(plane, config, {
     logger,
     ...(config.adminToken === '' ? {} : { reload: load }),
     ...(feedback === undefined ? {} : { feedback }),
   });
+  if (config.warmStart) await app.warmUp();
   const server = await listen(app, config);
   handleSignals(app, server, config, load, logger, feedback);
   watchDrift(app, logger);

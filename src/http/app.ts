@@ -21,6 +21,7 @@ import { beginExchange } from './exchange.js';
 import { openApiDocument } from './openapi.js';
 import { v1Routes } from './v1.js';
 import { v2Routes } from './v2/index.js';
+import { serveWarmUpRequests } from './warm-up.js';
 
 export type { HttpConfig } from './context.js';
 
@@ -35,8 +36,12 @@ export interface BuildOptions {
   feedback?: FeedbackService;
 }
 
-/** The express app, plus the service that holds its data plane (shutdown, reload, dispose). */
-export type App = Express & { readonly service: Service; readonly metrics: Metrics };
+/**
+ * The express app, plus the service that holds its data plane (shutdown, reload, dispose), and
+ * its warm start: the app serves its own warm-up requests (http/warm-up.ts), before it listens,
+ * leaving no log line and no metric of them.
+ */
+export type App = Express & { readonly service: Service; readonly metrics: Metrics; warmUp(): Promise<void> };
 
 const VERSION = (() => {
   try {
@@ -110,6 +115,7 @@ function observe(ctx: AppContext): RequestHandler {
     const exchange = beginExchange(res, typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(), started);
     res.setHeader('X-Request-Id', exchange.id);
     res.on('finish', () => {
+      if (ctx.warmingUp) return;
       const now = ctx.clock.now();
       const ms = now - started;
       // An inference answer is out: its connection's next request is read from now (serve/read-wait.ts).
@@ -148,6 +154,7 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
     version: VERSION,
     clock,
     readWait: new ReadWaitClock(clock),
+    warmingUp: false,
     ...(options.reload === undefined ? {} : { reload: options.reload }),
     ...(options.feedback === undefined ? {} : { feedback: options.feedback }),
   };
@@ -181,5 +188,15 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
   app.use(notFound);
   app.use(errorHandler(ctx));
 
-  return Object.assign(app, { service, metrics });
+  const warmUp = async () => {
+    ctx.warmingUp = true;
+    try {
+      await serveWarmUpRequests(app, service.plane);
+    } finally {
+      ctx.warmingUp = false;
+      // What the warm-up requests counted inside the service (stages, selections, model runs) too.
+      metrics.forgetRequests();
+    }
+  };
+  return Object.assign(app, { service, metrics, warmUp });
 }

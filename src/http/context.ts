@@ -44,6 +44,8 @@ export interface AppContext {
   readWait: ReadWaitClock;
   /** Label feedback's store; none: POST /v1/tasks/{task}/feedback is off. */
   feedback?: FeedbackService;
+  /** While the app serves its own warm-up requests (App.warmUp): they are neither logged nor counted. */
+  warmingUp: boolean;
 }
 
 /**

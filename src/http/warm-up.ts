@@ -4,23 +4,25 @@
  * code the engine compiles on first use is compiled before the first client's request: without it
  * the first predict of a fresh worker took about 10 ms more on the server than the tenth.
  *
- * The requests go to a throwaway app over the same data plane, on a loopback port of this process
- * alone (exclusive: in a cluster the shared port could hand them to another worker), so the real
- * app's metrics, logs and wait estimates never see them; the drift monitors start afresh after.
+ * The app that will serve clients answers them itself: the engine keeps its type feedback per
+ * closure, so a throwaway app of the same code warms the shared functions but not the handlers
+ * the real app made for itself. They go to a loopback port of this process alone (exclusive: in a
+ * cluster the shared port could hand them to another worker); the app keeps them out of its logs,
+ * metrics and wait estimates (App.warmUp), and the drift monitors start afresh after.
  */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataPlane } from '../serve/dataplane.js';
-import { buildApp, type HttpConfig } from './app.js';
 
 /** Rounds of requests per task: the engine optimises a function after a few calls. */
 export const WARM_UP_ROUNDS = 5;
 
-export async function warmUpRequestPath(plane: DataPlane, config: Readonly<HttpConfig>): Promise<void> {
-  const app = buildApp(plane, config);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve(s));
-    s.once('error', reject);
+/** Serves the warm-up requests of every task of `plane` through `handler` (the app), on a port of its own. */
+export async function serveWarmUpRequests(handler: RequestListener, plane: DataPlane): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve());
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {

@@ -229,6 +229,13 @@ export class Metrics {
     this.quality = read;
   }
 
+  /** Forgets the requests served so far (an app's own warm-up requests); the process's metrics stay. */
+  forgetRequests(): void {
+    for (const metric of [this.requests, this.httpDuration, this.stageDuration, this.modelInference, this.batchSize, this.selections, this.constraintMisses, this.rejected, this.feedback]) {
+      metric.reset();
+    }
+  }
+
   /** Records a served prediction: its stages, each model run, the model chosen, a missed constraint. */
   observePrediction(prediction: ObservedPrediction, runs: readonly ObservedRun[], forced: boolean): void {
     const { task, model, timing, selection } = prediction;

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { WARM_UP_ROUNDS, warmUpRequestPath } from '../../src/http/warm-up.js';
-import { config, loadPlane, request, startServer } from './server.js';
+import { pino } from 'pino';
+import { WARM_UP_ROUNDS } from '../../src/http/warm-up.js';
+import { loadPlane, request, startServer } from './server.js';
 
 describe('http/warm-up', () => {
-  it("serves every task's request path before listening, and leaves no trace in the real app or the drift monitors", async () => {
+  it("the app serves every task's request path itself before it listens, and leaves no trace in its logs, metrics or drift monitors", async () => {
     const plane = await loadPlane();
     const calls = new Map<string, number>();
     const failures: unknown[] = [];
@@ -17,7 +18,9 @@ describe('http/warm-up', () => {
         });
       };
     }
-    await warmUpRequestPath(plane, config);
+    const logged: unknown[] = [];
+    const srv = await startServer({}, { logger: pino({ level: 'info' }, { write: (line: string) => logged.push(line) }) }, async () => plane);
+    await srv.app.warmUp();
     // Every warm-up input of every task, in each of its forms, served a few times, none refused.
     expect(failures).to.deep.equal([]);
     for (const task of plane.tasks) {
@@ -26,10 +29,14 @@ describe('http/warm-up', () => {
       const groups = Object.values(task.drift?.snapshot().groups ?? {});
       expect(groups.reduce((n, g) => n + g.confidenceRows + g.featureRows, 0), task.name).to.equal(0);
     }
-    const srv = await startServer({}, {}, async () => plane);
     try {
+      expect(logged).to.deep.equal([]);
       const metrics = await request(`${srv.base}/metrics`);
-      expect(metrics.text).to.not.match(/adaptive_zoo_requests_total\{endpoint="v1_predict"/);
+      expect(metrics.text).to.not.match(/adaptive_zoo_(requests_total|selections_total|stage_duration_seconds_count)\{/);
+      expect(metrics.text, "the process's own metrics stay").to.match(/adaptive_zoo_process_start_time_seconds [1-9]/);
+      // Served and counted once it is warm.
+      await request(`${srv.base}/v1/tasks`);
+      expect(logged).to.have.length(1);
     } finally {
       await srv.close();
     }
