@@ -11,11 +11,12 @@
  *   half of the data's accuracy strays from the other's (`measuredMargin`), since a deployment's
  *   inputs are another sample, or other people, than the premodel split.
  * Kept are the points that some group (or the whole split) has on its front of cost against
- * bound, cheapest first. A one-rung ladder is that model alone, so the table never does worse than
+ * bound, and the single model it measured most accurate, cheapest first. A one-rung ladder is that model alone, so the table never does worse than
  * serving a single model.
  */
 import { consultsPremodel, type CalibrationPoint, type Start, type Verifier } from '../premodel/operating-point.js';
 import { accuracyLowerBound } from './bounds.js';
+import { rowsByKey } from './outcomes.js';
 import { replay, replayCascade, type Replayed, type RoutingData } from './replay.js';
 
 /** Thresholds tried on every ladder by calibration. */
@@ -150,16 +151,8 @@ function statsOf(r: Replayed, group: GroupRows | undefined, people: readonly num
 
 /** The rows of each request group, and of each client encoding within it. */
 function rowsByGroup(requestGroups: readonly string[] | undefined, encodings: readonly string[] | undefined): Map<string, GroupRows> {
-  const rowsOf = new Map<string, Map<string, number[]>>();
-  requestGroups?.forEach((g, i) => {
-    const parts = rowsOf.get(g) ?? new Map<string, number[]>();
-    rowsOf.set(g, parts);
-    const encoding = encodings?.[i] ?? '';
-    const rows = parts.get(encoding);
-    if (rows === undefined) parts.set(encoding, [i]);
-    else rows.push(i);
-  });
-  return new Map([...rowsOf].map(([g, parts]) => [g, { rows: [...parts.values()].flat().sort((a, b) => a - b), parts: [...parts.values()] }]));
+  const byGroup = rowsByKey(requestGroups?.keys() ?? [], (i) => requestGroups![i]!);
+  return new Map([...byGroup].map(([g, rows]) => [g, { rows, parts: [...rowsByKey(rows, (i) => encodings?.[i] ?? '').values()] }]));
 }
 
 /**
@@ -212,25 +205,32 @@ export function calibrate(data: RoutingData, rungs: readonly string[], options: 
 }
 
 /**
- * The points that the whole split or some group has on its front of cost against bound, cheapest first.
+ * The points that the whole split or some group has on its front of cost against bound, and the
+ * single model each of them measured most accurate (what a target no point vouches for is served
+ * from: operatingPointIn), cheapest first.
  */
 function frontOf(points: readonly CalibrationPoint[], groups: readonly string[]): CalibrationPoint[] {
   const kept = new Set<CalibrationPoint>();
-  const views: ((p: CalibrationPoint) => { cost: number; bound: number })[] = [
-    (p) => ({ cost: p.meanCostMs, bound: p.accuracyLowerBound }),
-    ...groups.map((g) => (p: CalibrationPoint) => ({ cost: p.groups![g]!.meanCostMs, bound: p.groups![g]!.accuracyLowerBound })),
+  const views: ((p: CalibrationPoint) => { cost: number; bound: number; accuracy: number })[] = [
+    (p) => ({ cost: p.meanCostMs, bound: p.accuracyLowerBound, accuracy: p.accuracy }),
+    ...groups.map((g) => (p: CalibrationPoint) => {
+      const figures = p.groups![g]!;
+      return { cost: figures.meanCostMs, bound: figures.accuracyLowerBound, accuracy: figures.accuracy };
+    }),
   ];
   for (const view of views) {
-    // The front's last point is the one vouched for the most: what a target no point vouches for is served from.
     const sorted = [...points].sort((a, b) => view(a).cost - view(b).cost || view(b).bound - view(a).bound);
     let best = -Infinity;
+    let mostAccurateAlone: CalibrationPoint | undefined;
     for (const p of sorted) {
-      const { bound } = view(p);
+      const { bound, accuracy } = view(p);
       if (bound > best) {
         kept.add(p);
         best = bound;
       }
+      if (p.models.length === 1 && (mostAccurateAlone === undefined || accuracy > view(mostAccurateAlone).accuracy)) mostAccurateAlone = p;
     }
+    if (mostAccurateAlone !== undefined) kept.add(mostAccurateAlone);
   }
   return [...kept].sort((a, b) => a.meanCostMs - b.meanCostMs || b.accuracy - a.accuracy);
 }

@@ -22,7 +22,7 @@ import { taskInputs } from '../inputs/registry.js';
 import { Z_95 } from '../quality/wilson.js';
 import { calibrate } from './calibrate.js';
 import { rowsOfOutcomes } from './client-rows.js';
-import type { EvaluationSplits } from './datasets/splits.js';
+import type { LabelledInputs } from './datasets/splits.js';
 import { selectionUs, timedFeatureRows } from './overhead.js';
 import { rowEncodings, rowGroups, type OutcomeFile } from './outcomes.js';
 import { confidences, correctness, replay, replayCascade, type Replayed, type RoutingData } from './replay.js';
@@ -500,7 +500,8 @@ export async function evaluateTask(task: {
   manifest: ZooManifest;
   premodel: Premodel;
   outcomes: { premodel: OutcomeFile; test: OutcomeFile; testClient?: OutcomeFile };
-  splits: EvaluationSplits;
+  /** The test split, and the rows calibration learned from (the premodel outcomes' rows: task-steps.ts calibrationRowsAt). */
+  splits: { test: LabelledInputs; premodel: LabelledInputs };
 }): Promise<TaskEvaluation> {
   const { manifest, premodel, outcomes, splits } = task;
   const inputs = taskInputs(manifest);
@@ -513,7 +514,7 @@ export async function evaluateTask(task: {
       set,
       outcomes: file,
       premodelOutcomes: outcomes.premodel,
-      ...(splits.premodel.groups === undefined ? {} : { premodelGroups: rowsOfOutcomes(splits.premodel, inputs, outcomes.premodel.rows).groups! }),
+      ...(splits.premodel.groups === undefined ? {} : { premodelGroups: splits.premodel.groups }),
       features,
       overheadUs: { features: featureUs, ...selection },
     });

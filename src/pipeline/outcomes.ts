@@ -21,7 +21,8 @@ const outcomeSchema = {
   properties: {
     $comment: { type: 'string' },
     task: { type: 'string' },
-    split: { enum: EVALUATION_SPLITS },
+    /** `zoo`: the zoo's own training inputs, measured by cross-fitted models (pipeline/cross-fit.ts). */
+    split: { enum: [...EVALUATION_SPLITS, 'zoo'] },
     zooHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     labels: indices,
     /** Client-encoded rows: per row, the index of the split's input and of its encoding in `encodings`. */
@@ -56,8 +57,8 @@ export type ModelOutcomes = OutcomeFile['models'][string];
 
 const validator = compileSchema<OutcomeFile>(outcomeSchema);
 
-/** `<zoo>/outcomes/<name>.json`: premodel, test, test-client (pipeline/profile.ts). */
-export function outcomePath(zooDir: string, name: 'premodel' | 'test' | 'test-client'): string {
+/** `<zoo>/outcomes/<name>.json`: premodel, test, test-client (pipeline/profile.ts); cross-fit (pipeline/cross-fit.ts). */
+export function outcomePath(zooDir: string, name: 'premodel' | 'test' | 'test-client' | 'cross-fit'): string {
   return path.join(zooDir, 'outcomes', `${name}.json`);
 }
 
@@ -112,6 +113,18 @@ export function rowGroups(outcomes: OutcomeFile): string[] | undefined {
 export function rowEncodings(outcomes: OutcomeFile): string[] | undefined {
   const rows = outcomes.rows;
   return rows === undefined ? undefined : rows.encoding.map((e) => rows.encodings[e]!);
+}
+
+/** `rows` by the key of each (`keyOf`), keys in order of first appearance, rows in their order. */
+export function rowsByKey<K>(rows: Iterable<number>, keyOf: (row: number) => K): Map<K, number[]> {
+  const byKey = new Map<K, number[]>();
+  for (const i of rows) {
+    const key = keyOf(i);
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [i]);
+    else list.push(i);
+  }
+  return byKey;
 }
 
 /** Names to their indices in order of first appearance: how `rows` and `groups` are stored. */

@@ -10,7 +10,7 @@ import type { Input, TaskInputs } from '../inputs/kind.js';
 import { taskInputs } from '../inputs/registry.js';
 import { MANIFEST_FILE, type ModelAccuracy, type ModelLatency } from '../zoo/manifest.js';
 import type { Zoo, ZooModel } from '../zoo/repository.js';
-import type { EvaluationSplits, LabelledInputs, SplitName } from './datasets/splits.js';
+import type { EvaluationSplits, LabelledInputs } from './datasets/splits.js';
 import { averageLogits, topTwo } from '../zoo/scores.js';
 import { clientRows, planRows, type RowPlan } from './client-rows.js';
 import { indexed, outcomePath, writeOutcomes, type ModelOutcomes, type OutcomeFile } from './outcomes.js';
@@ -87,7 +87,7 @@ const round = (v: number) => Math.round(v * 1e4) / 1e4;
 /** Runs every model on every row of a split at batch 1; returns their per-row outcomes. */
 export async function measureOutcomes(
   zoo: Zoo,
-  split: SplitName,
+  split: OutcomeFile['split'],
   data: LabelledInputs,
   plan?: RowPlan,
 ): Promise<OutcomeFile> {

@@ -5,7 +5,7 @@
  * one is reused where its model has run) and its accuracy on the premodel split's rows.
  */
 import { rungsOf, type ZooManifest } from '../zoo/manifest.js';
-import { rowGroups, type OutcomeFile } from './outcomes.js';
+import { rowGroups, rowsByKey, type OutcomeFile } from './outcomes.js';
 import type { RungCost } from './replay.js';
 
 export interface RungInfo extends RungCost {
@@ -40,14 +40,8 @@ export function rungTable(manifest: ZooManifest, outcomes: OutcomeFile): RungInf
 }
 
 function accuracyByGroup(right: readonly number[], groups: readonly string[]): Record<string, number> {
-  const tally = new Map<string, { hits: number; rows: number }>();
-  groups.forEach((g, i) => {
-    const t = tally.get(g) ?? { hits: 0, rows: 0 };
-    t.hits += right[i]!;
-    t.rows += 1;
-    tally.set(g, t);
-  });
-  return Object.fromEntries([...tally].map(([g, t]) => [g, t.hits / t.rows]));
+  const byGroup = rowsByKey(groups.keys(), (i) => groups[i]!);
+  return Object.fromEntries([...byGroup].map(([g, rows]) => [g, rows.reduce((hits, i) => hits + right[i]!, 0) / rows.length]));
 }
 
 /** The accuracy/latency Pareto front of `rungs` (alone): none other is both cheaper and at least as accurate. */

@@ -11,10 +11,11 @@ import { loadPremodel, savePremodel, type Premodel, type PremodelFile } from '..
 import { loadManifest, rungsOf, type LoadedManifest, type ZooManifest } from '../zoo/manifest.js';
 import { loadZoo } from '../zoo/repository.js';
 import { rowsOfOutcomes } from './client-rows.js';
+import { measureCrossFit, withCrossFit, type CalibrationRows } from './cross-fit.js';
 import type { EvaluationSplits } from './datasets/splits.js';
 import { evaluateTask, type TaskEvaluation } from './evaluate.js';
-import { outcomePath, readOutcomes } from './outcomes.js';
-import { measureLatency, profileZoo, saveProfile, type LatencyOptions } from './profile.js';
+import { outcomePath, readOutcomes, writeOutcomes } from './outcomes.js';
+import { accuracyOf, measureLatency, profileZoo, saveProfile, type LatencyOptions } from './profile.js';
 import { writeReport, type ReportAppendix } from './report.js';
 import type { ForestOptions } from '../premodel/forest.js';
 import { DEFAULT_FOREST, trainTaskPremodel } from './train-premodel.js';
@@ -68,6 +69,29 @@ export async function profileStep(zooDir: string, splits: EvaluationSplits, opti
   }
 }
 
+/**
+ * Measures a recipe's fold models (`foldsDir`: one folder per fold, pipeline/cross-fit.ts) on the
+ * zoo split's people each never saw; writes outcomes/cross-fit.json beside the zoo's other outcomes.
+ */
+export async function crossFitStep(zooDir: string, foldsDir: string, splits: EvaluationSplits, intraOpThreads: number): Promise<StepResult> {
+  const started = performance.now();
+  const { manifest, zooHash } = await loadManifest(zooDir);
+  if (splits.zoo === undefined) throw new Error(`task "${manifest.task}": its data set gives no zoo split to cross-fit`);
+  const modelIds = rungsOf(manifest).map((r) => r.id);
+  const outcomes = await measureCrossFit(foldsDir, { task: manifest.task, zooHash, modelIds }, splits.zoo, intraOpThreads);
+  const file = outcomePath(zooDir, 'cross-fit');
+  await writeOutcomes(file, outcomes);
+  const people = new Set(splits.zoo.groups).size;
+  return {
+    seconds: since(started),
+    lines: [
+      `cross-fitted accuracy on the zoo split (${outcomes.labels.length} inputs, ${people} people, each by the fold that never saw them):`,
+      ...modelIds.map((id) => `  ${id}: ${(accuracyOf(outcomes, id) * 100).toFixed(2)}%`),
+      `wrote ${file}`,
+    ],
+  };
+}
+
 export interface PremodelOptions {
   folds: number;
   forest: ForestOptions;
@@ -75,17 +99,30 @@ export interface PremodelOptions {
 
 export const DEFAULT_PREMODEL_OPTIONS: PremodelOptions = Object.freeze({ folds: 2, forest: DEFAULT_FOREST });
 
-/** Trains and calibrates the premodel from the zoo's premodel-split outcomes; writes it to `premodelDir`. */
+/**
+ * The rows premodel training (and the tuned cascade it is compared with) learns from: the premodel
+ * split as the profiler measured it (as clients send it, for a kind they encode), then the zoo
+ * split's cross-fitted rows where they were measured (outcomes/cross-fit.json).
+ */
+export async function calibrationRowsAt(zooDir: string, { manifest, zooHash }: { manifest: ZooManifest; zooHash: string }, splits: EvaluationSplits): Promise<CalibrationRows> {
+  const outcomes = await readOutcomes(outcomePath(zooDir, 'premodel'), zooHash);
+  const own = { outcomes, data: rowsOfOutcomes(splits.premodel, taskInputs(manifest), outcomes.rows) };
+  const crossFitFile = outcomePath(zooDir, 'cross-fit');
+  if (!existsSync(crossFitFile)) return own;
+  if (splits.zoo === undefined) throw new Error(`${crossFitFile}: task "${manifest.task}"'s data set gives no zoo split to read its inputs from`);
+  return withCrossFit(own, { outcomes: await readOutcomes(crossFitFile, zooHash), data: splits.zoo });
+}
+
+/** Trains and calibrates the premodel from the zoo's calibration rows (calibrationRowsAt); writes it to `premodelDir`. */
 export async function premodelStep(zooDir: string, premodelDir: string, splits: EvaluationSplits, options: PremodelOptions): Promise<StepResult & { premodel: PremodelFile }> {
   const started = performance.now();
-  const { manifest, zooHash } = await loadManifest(zooDir);
-  const outcomes = await readOutcomes(outcomePath(zooDir, 'premodel'), zooHash);
+  const loaded = await loadManifest(zooDir);
+  const rows = await calibrationRowsAt(zooDir, loaded, splits);
   const { premodel, featureUs } = await trainTaskPremodel({
-    manifest,
-    zooHash,
-    outcomes,
-    // The rows the profiler measured: the premodel split as clients send it, for a kind they encode.
-    data: rowsOfOutcomes(splits.premodel, taskInputs(manifest), outcomes.rows),
+    manifest: loaded.manifest,
+    zooHash: loaded.zooHash,
+    outcomes: rows.outcomes,
+    data: rows.data,
     folds: options.folds,
     options: options.forest,
   });
@@ -126,14 +163,16 @@ const ratio = (r: number | null) => (r === null ? 'not reached' : `${r.toFixed(3
 
 /** The premodel of the zoo in `paths.zooDir` evaluated on the test split, as it is and as clients send it. */
 export async function evaluateAt(paths: Omit<TaskPaths, 'reportsDir'>, splits: EvaluationSplits): Promise<TaskEvaluation> {
-  const { manifest, zooHash, premodel } = await loadTaskPremodel(paths.zooDir, paths.premodelDir);
-  const read = (name: 'premodel' | 'test' | 'test-client') => readOutcomes(outcomePath(paths.zooDir, name), zooHash);
+  const loaded = await loadTaskPremodel(paths.zooDir, paths.premodelDir);
+  const { manifest, zooHash, premodel } = loaded;
+  const read = (name: 'test' | 'test-client') => readOutcomes(outcomePath(paths.zooDir, name), zooHash);
+  const calibration = await calibrationRowsAt(paths.zooDir, loaded, splits);
   const outcomes = {
-    premodel: await read('premodel'),
+    premodel: calibration.outcomes,
     test: await read('test'),
     ...(existsSync(outcomePath(paths.zooDir, 'test-client')) ? { testClient: await read('test-client') } : {}),
   };
-  return evaluateTask({ manifest, premodel, outcomes, splits });
+  return evaluateTask({ manifest, premodel, outcomes, splits: { ...splits, premodel: calibration.data } });
 }
 
 /**

@@ -105,32 +105,39 @@ export function pointFor(point: DeepReadonly<CalibrationPoint>, group: string | 
 
 /**
  * The cheapest of `points` whose bound for `group` reaches `target`; when none does, the most
- * accurate configuration calibration knows for the group: the one it vouches most for (whose bound,
- * below the target, tells the route it is not met). By bound, not by the accuracy measured on the
- * premodel split: the point that measured highest there is the likeliest to have been lucky (on
- * har it served 89.6% to new people, where the best-vouched point served 90.3%), and a request
- * asking for more than calibration vouches must never get a point vouched for less than one
- * serving a lower target.
+ * accurate configuration calibration knows for the group: the single model that measured most
+ * accurate on the group's premodel rows (whose bound, below the target, tells the route it is not
+ * met). A single model, not a ladder: a ladder's edge over its rungs rests on how far their
+ * confidence can be trusted, which is what moves most with the people and encodings a deployment
+ * brings; and a single model's figure is one of a few, not the best of hundreds of ladders and
+ * thresholds, so the least flattered by the choice. A table with no single model falls back to
+ * the point it vouches most for.
  */
 export function operatingPointIn(points: readonly DeepReadonly<CalibrationPoint>[], target: number, group?: string): OperatingPoint {
   let chosen = -1;
   let chosenCost = Infinity;
-  let best = 0;
-  let bestFigures = { bound: -Infinity, accuracy: -Infinity, costMs: Infinity };
+  let fallback = -1;
+  let fallbackRank: readonly number[] = [];
   points.forEach((p, i) => {
-    const figures = pointFor(p, group);
-    const { bound, accuracy, costMs } = figures;
+    const { bound, accuracy, costMs } = pointFor(p, group);
     if (bound >= target && costMs < chosenCost) {
       chosen = i;
       chosenCost = costMs;
     }
-    const better = bound - bestFigures.bound || accuracy - bestFigures.accuracy || bestFigures.costMs - costMs;
-    if (better > 0) {
-      best = i;
-      bestFigures = figures;
+    // Single models before ladders; then the most accurate single model, or the ladder vouched for most; then the cheaper.
+    const rank = p.models.length === 1 ? [1, accuracy, -costMs] : [0, bound, -costMs];
+    if (fallback === -1 || ranksAbove(rank, fallbackRank)) {
+      fallback = i;
+      fallbackRank = rank;
     }
   });
-  const index = chosen === -1 ? best : chosen;
+  const index = chosen === -1 ? fallback : chosen;
   const point = points[index]!;
   return { models: point.models, thresholds: point.thresholds, verifier: point.verifier, start: point.start, accuracy: pointFor(point, group).bound, index };
+}
+
+/** Whether `a` comes before `b`, compared figure by figure. */
+function ranksAbove(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+  return false;
 }

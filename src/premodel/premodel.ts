@@ -267,8 +267,8 @@ export class Premodel {
 
   /**
    * The operating point for accuracy `target` and requests of `group`: the cheapest whose bound
-   * for that group reaches it; when none does, the one that vouches for the most (whose bound,
-   * below the target, tells the route it is not met). Remembered per target and group: clients
+   * for that group reaches it; when none does, the most accurate single model (operatingPointIn),
+   * whose bound, below the target, tells the route it is not met. Remembered per target and group: clients
    * send few distinct targets.
    */
   operatingPoint(target: number, group?: string): OperatingPoint {

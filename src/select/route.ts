@@ -108,7 +108,7 @@ export function* route(
   const reachable = point.accuracy >= target;
   const vouched = reachable
     ? `${point.models.join(' > ')} is vouched for ${pct(point.accuracy)} accuracy`
-    : `no calibrated ladder is vouched for ${pct(target)}: serving the one vouched for the most, ${point.models.join(' > ')}, ${pct(point.accuracy)}`;
+    : `no calibrated ladder is vouched for ${pct(target)}: serving the most accurate configuration calibration knows, ${point.models.join(' > ')}, vouched for ${pct(point.accuracy)}`;
   const steps = [`${vouched}; ${first.reason}`];
   const ran = [first.model];
   // A candidate's latency is what the request would take if that model answered it alone (under

@@ -34,8 +34,12 @@ describe('pipeline/calibrate (and the replays it runs)', () => {
     expect(r.right.reduce((a, b) => a + b, 0)).to.equal(95);
   });
 
-  it('calibrate: the points no cheaper one matches, cheapest first, each with a bound below its accuracy', () => {
-    const points = calibrate(toyRouting(), ['cheap', 'mid', 'dear']);
+  it('calibrate: the points no cheaper one matches, cheapest first, each with a bound below its accuracy; and the most accurate single model', () => {
+    const all = calibrate(toyRouting(), ['cheap', 'mid', 'dear']);
+    // dear alone is no cheaper than the full ladder for its accuracy, but it is what a target nothing vouches for gets.
+    const alone = all.filter((p) => p.models.length === 1);
+    expect(alone.map((p) => p.models[0])).to.deep.equal(['cheap', 'dear']);
+    const points = all.filter((p) => p.models.join() !== 'dear');
     expect(points[0]).to.deep.include({ models: ['cheap'], accuracy: 0.7 });
     expect(points.at(-1)!.accuracy).to.equal(0.95);
     // Climbing all three rungs reaches dear's accuracy for 0.1 + 0.3 * 0.3 + 1 * 0.2 = 0.39 ms instead of 1 ms.
@@ -81,7 +85,7 @@ describe('pipeline/calibrate (and the replays it runs)', () => {
     // Stage two knows nothing (0.5 everywhere); the models' own confidence knows which answers are right.
     data.stage2 = { cheap: new Float64Array(100).fill(0.5), mid: new Float64Array(100).fill(0.5), dear: new Float64Array(100).fill(0.5) };
     data.confidence = knows;
-    const best = calibrate(data, ['cheap', 'mid', 'dear']).at(-1)!;
+    const best = calibrate(data, ['cheap', 'mid', 'dear']).filter((p) => p.models.length > 1).at(-1)!;
     expect(best).to.deep.include({ models: ['cheap', 'mid', 'dear'], verifier: 'confidence', accuracy: 0.95, meanCostMs: 0.39 });
     // With confidence alone to choose from, the same; with stage two alone, dear's accuracy costs dear's price.
     const stageTwoOnly = calibrate(data, ['cheap', 'mid', 'dear'], { routings: [{ start: 'premodel', verifier: 'premodel' }] });

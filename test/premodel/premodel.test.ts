@@ -30,19 +30,27 @@ describe('premodel/premodel', () => {
     expect(premodel.operatingPoint(0.85)).to.deep.equal({ models: ['small'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.88, index: 0 });
     // 0.95 measured is not enough for 0.94: its bound, 0.93, is below.
     expect(premodel.operatingPoint(0.94)).to.deep.equal({ models: ['small', 'large'], thresholds: [0.9, 0.9], verifier: 'premodel', start: 'premodel', accuracy: 0.95, index: 2 });
-    // Nothing vouches for 0.99: the point vouched for the most, whose bound tells the route it falls short.
+    // Nothing vouches for 0.99: the most accurate single model, whose bound tells the route it falls short.
     expect(premodel.operatingPoint(0.99)).to.deep.equal({ models: ['large'], thresholds: [0.5], verifier: 'premodel', start: 'premodel', accuracy: 0.96, index: 3 });
     expect(premodel.defaultTarget()).to.equal(0.96);
   });
 
-  it('serves a target nothing vouches for from the point vouched for the most, not the one that measured highest', () => {
+  it('serves a target nothing vouches for from the most accurate single model, not a ladder that measured or is vouched higher', () => {
     const file = toyPremodel();
-    // A lucky point: the highest accuracy on the premodel split, on too few or too alike rows to vouch for it.
-    file.calibration.push({ models: ['small', 'large'], thresholds: [0.5, 0.5], verifier: 'confidence', start: 'cheapest', accuracy: 0.99, meanCostMs: 0.15, accuracyLowerBound: 0.9 });
+    // A ladder that measured highest and is vouched for the most: its edge rests on its rungs' confidence.
+    file.calibration.push({ models: ['small', 'large'], thresholds: [0.5, 0.5], verifier: 'confidence', start: 'cheapest', accuracy: 0.99, meanCostMs: 0.15, accuracyLowerBound: 0.97 });
     const premodel = Premodel.fromJSON(file, zoo);
+    expect(premodel.operatingPoint(0.97)).to.deep.include({ models: ['small', 'large'], accuracy: 0.97, index: 4 });
     expect(premodel.operatingPoint(0.99)).to.deep.include({ models: ['large'], accuracy: 0.96, index: 3 });
-    // Vouched for less than a lower target's point: never served above it.
-    expect(premodel.operatingPoint(0.97).accuracy).to.be.at.least(premodel.operatingPoint(0.95).accuracy);
+  });
+
+  it('among single models, falls back to the most accurate, whatever their bounds; with none, to the ladder vouched for most', () => {
+    const file = toyPremodel();
+    file.calibration[0] = { ...file.calibration[0]!, accuracy: 0.985, accuracyLowerBound: 0.9 };
+    expect(Premodel.fromJSON(file, zoo).operatingPoint(0.99)).to.deep.include({ models: ['small'], accuracy: 0.9, index: 0 });
+    const ladders = toyPremodel();
+    ladders.calibration = ladders.calibration.filter((p) => p.models.length > 1);
+    expect(Premodel.fromJSON(ladders, zoo).operatingPoint(0.99)).to.deep.include({ models: ['small', 'large'], thresholds: [0.9, 0.9], accuracy: 0.95 });
   });
 
   it('with encoding groups, serves each request from the cheapest point vouched for its group; an unknown group gets the worst case', () => {
@@ -59,7 +67,7 @@ describe('premodel/premodel', () => {
     expect(premodel.operatingPoint(0.85, 'clean')).to.deep.include({ models: ['small'], accuracy: 0.88 });
     expect(premodel.operatingPoint(0.85, 'jpeg')).to.deep.include({ models: ['large'], accuracy: 0.9 });
     expect(premodel.operatingPoint(0.85, 'webp')).to.deep.include({ models: ['large'], accuracy: 0.9 });
-    expect(premodel.operatingPoint(0.95, 'jpeg'), 'none vouches: the one vouched for the most').to.deep.include({ models: ['large'], accuracy: 0.9 });
+    expect(premodel.operatingPoint(0.95, 'jpeg'), 'none vouches: the most accurate single model').to.deep.include({ models: ['large'], accuracy: 0.9 });
     expect(premodel.defaultTarget('clean')).to.equal(0.96);
     expect(premodel.defaultTarget('jpeg')).to.equal(0.9);
     expect(premodel.defaultTarget('webp')).to.equal(0.9);

@@ -129,7 +129,7 @@ describe('select/route', () => {
   it('says so when calibration vouches for less than the target', () => {
     const r = routeWith(models, estimates(), { minAccuracy: 0.98 }, point(0.9, models, 0.95), defaults, () => 0.99);
     expect(r.constraintMet).to.equal(false);
-    expect(r.reason).to.match(/^no calibrated ladder is vouched for 98\.00%: serving the one vouched for the most, .*, 95\.00%/);
+    expect(r.reason).to.match(/^no calibrated ladder is vouched for 98\.00%: serving the most accurate configuration calibration knows, .*, vouched for 95\.00%/);
   });
 
   it('runs a forced model, or a latency-only request, once, estimating what it needs', () => {

@@ -36,13 +36,15 @@ describe('serve/stages: honest answers', function () {
     }
   });
 
-  it('a target no point vouches for is served from the point vouched for the most, with constraintMet false', async () => {
+  it('a target no point vouches for is served from the most accurate single model, with constraintMet false', async () => {
     const t = srv.imageTask!;
     const task = srv.app.service.plane.task(t.task);
-    const most = Math.max(...task.premodel.file.calibration.map((p) => pointFor(p, 'lossless@native').bound));
+    const alone = task.premodel.file.calibration.filter((p) => p.models.length === 1);
+    const best = alone.reduce((a, b) => (pointFor(b, 'lossless@native').accuracy > pointFor(a, 'lossless@native').accuracy ? b : a));
     const r = await postBytes(`${srv.base}/v1/tasks/${t.task}/predict?minAccuracy=0.9999`, await card('png'), 'image/png');
     expect(r.status, r.text).to.equal(200);
-    expect(r.body.selection).to.deep.include({ constraintMet: false, predictedAccuracy: most });
+    expect(r.body.selection).to.deep.include({ constraintMet: false, predictedAccuracy: pointFor(best, 'lossless@native').bound });
+    expect(r.body.selection.ran, 'a single model').to.deep.equal(best.models);
     expect(r.body.selection.reason).to.match(/^no calibrated ladder is vouched for 99\.99%/);
   });
 

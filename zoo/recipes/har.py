@@ -11,6 +11,11 @@ the report. The recipe writes the ONNX files and `manifest.json` (architecture f
 compression, hashes); `npm run profile -- --task har` then adds accuracy and latency measured
 through the service's own preprocessing and onnxruntime-node.
 
+Cross-fitting (`--fold K/N`, N runs, one per fold): the same recipe on the zoo volunteers outside
+one fold, so that `npm run profile -- --task har --cross-fit DIR` can measure each fold's models on
+the volunteers they never saw: outcomes on people for the premodel to learn and calibrate from,
+besides the premodel volunteers (docs/premodel.md). Those models are measured, never served.
+
 Every model takes `window` [batch, 128, 6] float32: raw samples at 50 Hz, time-major, channels acc
 x, y, z (g, total acceleration) then gyro x, y, z (rad/s), exactly what a client sends; and returns
 `logits` [batch, 6]. All signal processing is inside the graph: a fixed low-pass FIR separates
@@ -293,12 +298,19 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--full-checkpoint", default=".cache/har-cnn-full.pt",
                     help="where cnn-full's weights are kept; an existing file skips its training")
+    ap.add_argument("--fold", type=fold_of, metavar="K/N",
+                    help="cross-fitting: train on the zoo volunteers outside fold K of N (every N-th by id, "
+                         "from the K-th) and write the held-out ones to <out>/held-out.json; "
+                         "no checkpoint is read or written")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     zoolib.seed_everything(args.seed)
     started = time.time()
 
     x, y, meta = load_split(args.windows, "zoo")
+    if args.fold is not None:
+        x, y, meta = cross_fit_part(x, y, meta, *args.fold, args.out)
+        args.full_checkpoint = None
     px, py, pmeta = load_split(args.windows, "premodel")
     holdout = (px, py)
     log(f"zoo split {len(x)} windows ({len(set(meta['users']))} volunteers), premodel split {len(px)}")
@@ -390,6 +402,30 @@ def main():
         onnx_acc = onnx_accuracy(os.path.join(args.out, e["file"]), tx, ty)
         log(f"test volunteers: {e['id']} torch float acc {acc:.4f}"
             + ("" if onnx_acc is None else f", onnx acc {onnx_acc:.4f}"))
+
+
+def fold_of(text):
+    """`K/N` with 0 <= K < N, N >= 2."""
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--fold wants K/N, got {text!r}")
+    if not 0 <= k < n or n < 2:
+        raise argparse.ArgumentTypeError(f"--fold wants 0 <= K < N and N >= 2, got {text!r}")
+    return k, n
+
+
+def cross_fit_part(x, y, meta, k, n, out):
+    """The zoo windows of the volunteers outside fold k of n; the fold's volunteers go to
+    <out>/held-out.json, for `npm run profile -- --cross-fit` to measure these models on them."""
+    volunteers = sorted(set(meta["users"]))
+    held_out = volunteers[k::n]
+    keep = [i for i, u in enumerate(meta["users"]) if u not in held_out]
+    os.makedirs(out, exist_ok=True)
+    zoolib.write_json(os.path.join(out, "held-out.json"), {"fold": k, "folds": n, "volunteers": held_out})
+    log(f"fold {k}/{n}: training on {len(volunteers) - len(held_out)} zoo volunteers, holding out {held_out}")
+    index = torch.tensor(keep)
+    return x[index], y[index], {**meta, "users": [meta["users"][i] for i in keep]}
 
 
 def write_manifest(out, entries, seed, users):

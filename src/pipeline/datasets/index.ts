@@ -45,7 +45,7 @@ export const DATASETS: Readonly<Record<string, Dataset>> = Object.freeze({
     defaultDir: '../shared/data/hapt',
     async load(dir: string) {
       const splits = await loadHaptSplits(dir);
-      return { premodel: windowInputs(splits.premodel), test: windowInputs(splits.test) };
+      return { premodel: windowInputs(splits.premodel), test: windowInputs(splits.test), zoo: windowInputs(splits.zoo) };
     },
   },
 });

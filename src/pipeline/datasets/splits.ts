@@ -19,7 +19,13 @@ export interface LabelledInputs {
 export interface EvaluationSplits {
   premodel: LabelledInputs;
   test: LabelledInputs;
+  /**
+   * The zoo's own training inputs, where a data set has people to cross-fit over
+   * (pipeline/cross-fit.ts): never evaluated on, only measured by models that did not train on them.
+   */
+  zoo?: LabelledInputs;
 }
 
-export type SplitName = keyof EvaluationSplits;
+/** The parts every task's data set gives. */
+export type SplitName = 'premodel' | 'test';
 export const EVALUATION_SPLITS: readonly SplitName[] = ['premodel', 'test'];

@@ -1,0 +1,141 @@
+/**
+ * Cross-fitted outcomes: every input of the zoo's own training split, measured by models of the
+ * same recipe trained without its person's fold (zoo/recipes/har.py --fold K/N), as stacking
+ * trains its meta-model on out-of-fold predictions. The premodel split holds few people (har: 7),
+ * too few to see how far a cheap model's accuracy, and the trust its confidence deserves, strays
+ * from one person to the next; with these rows premodel training learns and calibrates on the
+ * zoo's people too (har: 21 in all). The fold models are measured, never served: their rows are
+ * a little harder than the served models' would be (they trained on fewer people), which errs on
+ * the side of the promise.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { LabelledInputs } from './datasets/splits.js';
+import { loadZoo } from '../zoo/repository.js';
+import { ArtifactError } from '../errors/index.js';
+import type { OutcomeFile, ModelOutcomes } from './outcomes.js';
+import { measureOutcomes } from './profile.js';
+
+/** What a fold's folder says it held out: `held-out.json`, written by the recipe. */
+const HELD_OUT_FILE = 'held-out.json';
+
+/** Rows premodel training learns from: their outcomes and the inputs they were measured on. */
+export interface CalibrationRows {
+  outcomes: OutcomeFile;
+  data: LabelledInputs;
+}
+
+/** The folders of `dir` that hold a fold's models (a `held-out.json` beside a manifest), by name. */
+async function foldFolders(dir: string): Promise<string[]> {
+  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folds: string[] = [];
+  for (const name of names) {
+    if (await readFile(path.join(dir, name, HELD_OUT_FILE)).then(() => true, () => false)) folds.push(path.join(dir, name));
+  }
+  return folds;
+}
+
+async function heldOutOf(fold: string): Promise<Set<number>> {
+  const file = path.join(fold, HELD_OUT_FILE);
+  const parsed = JSON.parse(await readFile(file, 'utf8')) as { volunteers?: unknown };
+  const volunteers = parsed.volunteers;
+  if (!Array.isArray(volunteers) || volunteers.length === 0 || !volunteers.every((v) => Number.isInteger(v))) {
+    throw new ArtifactError(file, ['"volunteers" must be a non-empty list of person ids']);
+  }
+  return new Set(volunteers as number[]);
+}
+
+/**
+ * Measures the fold models in `dir` (one folder per fold, each a zoo of the served zoo's model
+ * ids with the `held-out.json` the recipe wrote) on the inputs of `zoo` each fold held out: every
+ * input exactly once, by the one fold that never saw its person. The file is stamped with the
+ * served zoo's hash: rebuilding the zoo calls for cross-fitting again.
+ */
+export async function measureCrossFit(
+  dir: string,
+  served: { task: string; zooHash: string; modelIds: readonly string[] },
+  zoo: LabelledInputs,
+  intraOpThreads: number,
+): Promise<OutcomeFile> {
+  const people = zoo.groups;
+  if (people === undefined) throw new Error(`task "${served.task}": its zoo split has no people to cross-fit over`);
+  const folds = await foldFolders(dir);
+  if (folds.length < 2) throw new Error(`${dir}: cross-fitting needs at least 2 fold folders (with ${HELD_OUT_FILE}), found ${folds.length}`);
+  const n = zoo.labels.length;
+  const measuredBy = new Array<string | undefined>(n);
+  const models: Record<string, ModelOutcomes> = Object.fromEntries(
+    served.modelIds.map((id) => [id, { predicted: new Array<number>(n), confidence: new Array<number>(n), margin: new Array<number>(n) }]),
+  );
+  for (const fold of folds) {
+    const heldOut = await heldOutOf(fold);
+    const rows = people.flatMap((p, i) => (heldOut.has(p) ? [i] : []));
+    for (const i of rows) {
+      if (measuredBy[i] !== undefined) throw new Error(`${fold}: holds out a volunteer that ${measuredBy[i]} holds out too`);
+      measuredBy[i] = fold;
+    }
+    const foldZoo = await loadZoo(fold, { intraOpThreads });
+    try {
+      const ids = foldZoo.rungs.map((r) => r.id);
+      if (ids.join() !== served.modelIds.join()) throw new Error(`${fold}: its models (${ids.join(', ')}) are not the served zoo's (${served.modelIds.join(', ')})`);
+      const measured = await measureOutcomes(foldZoo, 'zoo', { labels: rows.map((i) => zoo.labels[i]!), input: (j) => zoo.input(rows[j]!) });
+      for (const id of ids) {
+        const from = measured.models[id]!;
+        const to = models[id]!;
+        rows.forEach((i, j) => {
+          to.predicted[i] = from.predicted[j]!;
+          to.confidence[i] = from.confidence[j]!;
+          to.margin[i] = from.margin[j]!;
+        });
+      }
+    } finally {
+      foldZoo.dispose();
+    }
+  }
+  const missed = new Set(people.filter((_, i) => measuredBy[i] === undefined));
+  if (missed.size > 0) throw new Error(`${dir}: no fold holds out volunteer(s) ${[...missed].sort((a, b) => a - b).join(', ')}`);
+  return {
+    $comment: `Generated by \`npm run profile -- --task ${served.task} --cross-fit ${dir}\`: per-row outcomes on the zoo split, each row by the fold models that never trained on its person (${folds.length} folds).`,
+    task: served.task,
+    split: 'zoo',
+    zooHash: served.zooHash,
+    labels: [...zoo.labels],
+    models,
+  };
+}
+
+/**
+ * The premodel split's rows followed by the cross-fitted rows of the zoo split: one set of people
+ * for folds, forests, bounds and margin. Rows of client encodings are not cross-fitted (a kind
+ * clients encode has no people to fold over).
+ */
+export function withCrossFit(premodel: CalibrationRows, crossFit: CalibrationRows): CalibrationRows {
+  const a = premodel.outcomes;
+  const b = crossFit.outcomes;
+  if (a.rows !== undefined || a.groups !== undefined || b.rows !== undefined || b.groups !== undefined) {
+    throw new Error('cross-fitted rows are for inputs as they are, not client encodings');
+  }
+  const first = premodel.data.groups;
+  const second = crossFit.data.groups;
+  if (first === undefined || second === undefined) throw new Error('cross-fitted rows need the person of every row, on both splits');
+  const shared = new Set(first.filter((p) => second.includes(p)));
+  if (shared.size > 0) throw new Error(`the zoo and premodel splits share volunteer(s) ${[...shared].join(', ')}`);
+  if (b.labels.length !== crossFit.data.labels.length || b.labels.some((label, i) => label !== crossFit.data.labels[i])) {
+    throw new Error('the cross-fitted outcomes were measured on other inputs than the zoo split given: cross-fit again');
+  }
+  const offset = a.labels.length;
+  const models = Object.fromEntries(
+    Object.entries(a.models).map(([id, m]) => {
+      const other = b.models[id];
+      if (other === undefined) throw new Error(`the cross-fitted outcomes lack model "${id}"`);
+      return [id, { predicted: [...m.predicted, ...other.predicted], confidence: [...m.confidence, ...other.confidence], margin: [...m.margin, ...other.margin] }];
+    }),
+  );
+  return {
+    outcomes: { ...a, labels: [...a.labels, ...b.labels], models },
+    data: {
+      labels: [...premodel.data.labels, ...crossFit.data.labels],
+      groups: [...first, ...second],
+      input: (i) => (i < offset ? premodel.data.input(i) : crossFit.data.input(i - offset)),
+    },
+  };
+}
