@@ -11,8 +11,8 @@
  *   half of the data's accuracy strays from the other's (`measuredMargin`), since a deployment's
  *   inputs are another sample, or other people, than the premodel split.
  * Kept are the points that some group (or the whole split) has on its front of cost against
- * bound, and the single model it measured most accurate, cheapest first. A one-rung ladder is that model alone, so the table never does worse than
- * serving a single model.
+ * bound, and the single model it measured most accurate, cheapest first. A one-rung ladder is
+ * that model alone, so the table never does worse than serving a single model.
  */
 import { consultsPremodel, type CalibrationPoint, type Start, type Verifier } from '../premodel/operating-point.js';
 import { accuracyLowerBound } from './bounds.js';

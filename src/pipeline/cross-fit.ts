@@ -4,9 +4,9 @@
  * trains its meta-model on out-of-fold predictions. The premodel split holds few people (har: 7),
  * too few to see how far a cheap model's accuracy, and the trust its confidence deserves, strays
  * from one person to the next; with these rows premodel training learns and calibrates on the
- * zoo's people too (har: 21 in all). The fold models are measured, never served: their rows are
- * a little harder than the served models' would be (they trained on fewer people), which errs on
- * the side of the promise.
+ * zoo's people too (har: 21 in all). The fold models are measured, never served: they trained on
+ * fewer people than the served ones, so their rows are harder than the served models' would be,
+ * which errs on the side of the promise.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
