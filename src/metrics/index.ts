@@ -1,12 +1,14 @@
 /**
- * The service's Prometheus metrics (prom-client: the one module that imports it), in a registry of
- * its own per app so that two apps in one process (tests) do not collide: requests by task, model
+ * The service's Prometheus metrics (prom-client: only src/metrics/ imports it), in a registry of
+ * its own per app so that two apps in one process (tests) do not collide. Those a request records
+ * are label-bound series (series.ts), the rest prom-client's own. Requests by task, model
  * and status; each request stage's duration; each model run's duration; selections per model;
  * constraint misses; load shedding; reloads; each model's expected latency now. It knows nothing of
  * what it measures: the data plane and the HTTP adapters report to it. Every name passes
  * `promtool check metrics` (test/metrics/lint.test.ts applies its rules).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesCounter, SeriesHistogram } from './series.js';
 
 /** What a served prediction reports: every `<stage>Ms` of its timing becomes that stage's observation. */
 export interface ObservedPrediction {
@@ -57,14 +59,14 @@ export class Metrics {
   readonly registry = new Registry();
 
   /** Inference requests (v1 predict, v2 infer) by endpoint, task, served model and HTTP status. */
-  readonly requests = new Counter({
+  readonly requests = new SeriesCounter({
     name: 'adaptive_zoo_requests_total',
     help: 'Inference requests by endpoint, task, served model ("" when none ran) and HTTP status',
     labelNames: ['endpoint', 'task', 'model', 'status'] as const,
     registers: [this.registry],
   });
 
-  readonly httpDuration = new Histogram({
+  readonly httpDuration = new SeriesHistogram({
     name: 'adaptive_zoo_http_request_duration_seconds',
     help: 'Time from request arrival to response end, by route and HTTP status',
     labelNames: ['method', 'route', 'status'] as const,
@@ -72,7 +74,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly stageDuration = new Histogram({
+  readonly stageDuration = new SeriesHistogram({
     name: 'adaptive_zoo_stage_duration_seconds',
     help: 'Duration of each pipeline stage of a served request (queued: the estimated wait before the worker read it; decode, features, select, inference, total: from the read); features only where computed',
     labelNames: ['task', 'stage'] as const,
@@ -80,7 +82,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly modelInference = new Histogram({
+  readonly modelInference = new SeriesHistogram({
     name: 'adaptive_zoo_model_inference_seconds',
     help: "Duration of each model run per example (the model alone, not the conversion of the input to its tensor; a batch's run divided by its size, observed once per member), by task and model; a request runs several where its route escalates or a rung averages a view with the model's plain answer",
     labelNames: ['task', 'model'] as const,
@@ -88,7 +90,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly batchSize = new Histogram({
+  readonly batchSize = new SeriesHistogram({
     name: 'adaptive_zoo_model_batch_size',
     help: 'Examples in the model run each request took part in (1: alone; more: a dynamic batch, BATCHING), by task and model',
     labelNames: ['task', 'model'] as const,
@@ -96,14 +98,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly selections = new Counter({
+  readonly selections = new SeriesCounter({
     name: 'adaptive_zoo_selections_total',
     help: 'Models chosen to answer requests, by task and model',
     labelNames: ['task', 'model', 'forced'] as const,
     registers: [this.registry],
   });
 
-  readonly constraintMisses = new Counter({
+  readonly constraintMisses = new SeriesCounter({
     name: 'adaptive_zoo_constraint_misses_total',
     help: 'Answers served with constraintMet false (no model could meet the constraint), by task and model',
     labelNames: ['task', 'model'] as const,
@@ -215,7 +217,7 @@ export class Metrics {
     // _resources) as gauges named `*_total`, which promtool refuses (the suffix is a counter's);
     // `sum(nodejs_active_handles)` and its kin give the same numbers.
     for (const metric of this.registry.getMetricsAsArray()) {
-      if (!(metric instanceof Counter) && metric.name.endsWith('_total')) this.registry.removeSingleMetric(metric.name);
+      if (!(metric instanceof Counter || metric instanceof SeriesCounter) && metric.name.endsWith('_total')) this.registry.removeSingleMetric(metric.name);
     }
   }
 
