@@ -16,7 +16,7 @@
  */
 import { consultsPremodel, type CalibrationPoint, type Start, type Verifier } from '../premodel/operating-point.js';
 import { accuracyLowerBound } from './bounds.js';
-import { rowsByKey } from './outcomes.js';
+import { rowEncodings, rowGroups, rowsByKey, type OutcomeFile } from './outcomes.js';
 import { replay, replayCascade, type Replayed, type RoutingData } from './replay.js';
 
 /** Thresholds tried on every ladder by calibration. */
@@ -121,6 +121,21 @@ export interface CalibrationOptions {
   margin?: number;
   routings?: readonly { start: Start; verifier: Verifier }[];
   tick?: () => void;
+}
+
+/**
+ * The options a set of rows gives calibration: the people of its rows (`people`), and, from its
+ * outcomes, each row's encoding group and client encoding; with `margin`.
+ */
+export function rowOptions(outcomes: OutcomeFile, people: readonly number[] | undefined, margin: number): CalibrationOptions {
+  const requestGroups = rowGroups(outcomes);
+  const encodings = rowEncodings(outcomes);
+  return {
+    ...(people === undefined ? {} : { groups: people }),
+    ...(requestGroups === undefined ? {} : { requestGroups }),
+    ...(encodings === undefined ? {} : { encodings }),
+    margin,
+  };
 }
 
 const round = (v: number) => Math.round(v * 1e5) / 1e5;

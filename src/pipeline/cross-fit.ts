@@ -8,7 +8,7 @@
  * fewer people than the served ones, so their rows are harder than the served models' would be,
  * which errs on the side of the promise.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LabelledInputs } from './datasets/splits.js';
 import { loadZoo } from '../zoo/repository.js';
@@ -30,7 +30,7 @@ async function foldFolders(dir: string): Promise<string[]> {
   const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   const folds: string[] = [];
   for (const name of names) {
-    if (await readFile(path.join(dir, name, HELD_OUT_FILE)).then(() => true, () => false)) folds.push(path.join(dir, name));
+    if (await stat(path.join(dir, name, HELD_OUT_FILE)).then((s) => s.isFile(), () => false)) folds.push(path.join(dir, name));
   }
   return folds;
 }

@@ -20,7 +20,7 @@ import type { DeepReadonly } from '../schema/index.js';
 import type { ZooManifest } from '../zoo/manifest.js';
 import { taskInputs } from '../inputs/registry.js';
 import { Z_95 } from '../quality/wilson.js';
-import { calibrate } from './calibrate.js';
+import { calibrate, rowOptions } from './calibrate.js';
 import { rowsOfOutcomes } from './client-rows.js';
 import type { LabelledInputs } from './datasets/splits.js';
 import { selectionUs, timedFeatureRows } from './overhead.js';
@@ -377,13 +377,8 @@ export function evaluate(inputs: EvaluationInputs): Evaluation {
     const none = Object.fromEntries(table.map((m) => [m.id, new Float64Array(file.labels.length)]));
     return { models: table, correct: Object.fromEntries(table.map((m) => [m.id, correctness(file, m.id)])), stage1: none, stage2: none, confidence: confidences(file, table.map((m) => m.id)) };
   };
-  const premodelRequestGroups = rowGroups(inputs.premodelOutcomes);
-  const premodelEncodings = rowEncodings(inputs.premodelOutcomes);
   const cascadePoints = calibrate(cascadeOn(inputs.premodelOutcomes), ladderRungs(rungTable(manifest, inputs.premodelOutcomes)).map((m) => m.id), {
-    ...(inputs.premodelGroups === undefined ? {} : { groups: inputs.premodelGroups }),
-    ...(premodelRequestGroups === undefined ? {} : { requestGroups: premodelRequestGroups }),
-    ...(premodelEncodings === undefined ? {} : { encodings: premodelEncodings }),
-    margin: premodel.file.training.margin,
+    ...rowOptions(inputs.premodelOutcomes, inputs.premodelGroups, premodel.file.training.margin),
     routings: [{ start: 'cheapest', verifier: 'confidence' }],
   });
   const cascadeTest = cascadeOn(outcomes);

@@ -10,10 +10,10 @@ import { PackedForest, trainForest, type CompiledForest, type ForestOptions } fr
 import { pointFor } from '../premodel/operating-point.js';
 import { PREMODEL_KIND, PREMODEL_VERSION, type PremodelFile } from '../premodel/premodel.js';
 import type { ZooManifest } from '../zoo/manifest.js';
-import { aloneFigures, calibrate, ladders, MAX_RUNGS, measuredMargin } from './calibrate.js';
+import { aloneFigures, calibrate, ladders, MAX_RUNGS, measuredMargin, rowOptions } from './calibrate.js';
 import { driftReference } from './drift-reference.js';
 import type { LabelledInputs } from './datasets/splits.js';
-import { rowEncodings, rowGroups, type OutcomeFile } from './outcomes.js';
+import { rowGroups, type OutcomeFile } from './outcomes.js';
 import { forestUs, timedFeatureRows } from './overhead.js';
 import { progress } from './progress.js';
 import { confidences, correctness, type RoutingData } from './replay.js';
@@ -118,14 +118,8 @@ export function trainPremodel(inputs: TrainingInputs): PremodelFile {
   const overheadMs = round(inputs.requestOverheadMs?.(stage1.forests, stage2.forests) ?? 0);
   const oof: RoutingData = { models, correct, stage1: stage1.estimates, stage2: stage2.estimates, confidence: confidences(outcomes, models.map((m) => m.id)), overheadMs };
   const requestGroups = rowGroups(outcomes);
-  const encodings = rowEncodings(outcomes);
   const margin = round(measuredMargin(Object.fromEntries(models.filter((m) => m.reuses === undefined).map((m) => [m.id, correct[m.id]!])), inputs.groups ?? inputs.sources));
-  const calibrationOptions = {
-    ...(inputs.groups === undefined ? {} : { groups: inputs.groups }),
-    ...(requestGroups === undefined ? {} : { requestGroups }),
-    ...(encodings === undefined ? {} : { encodings }),
-    margin,
-  };
+  const calibrationOptions = rowOptions(outcomes, inputs.groups, margin);
   const calibration = calibrate(oof, rungs.map((r) => r.id), { ...calibrationOptions, tick });
   bar.stop();
   // The default target: the most accurate single model's bound (per group), as far as some point

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { seededRandom } from '../../src/premodel/forest.js';
 import { accuracyLowerBound } from '../../src/pipeline/bounds.js';
-import { CALIBRATION_THRESHOLDS, calibrate, ladders, measuredMargin, thresholdGrid } from '../../src/pipeline/calibrate.js';
+import { CALIBRATION_THRESHOLDS, calibrate, ladders, measuredMargin, rowOptions, thresholdGrid } from '../../src/pipeline/calibrate.js';
 import { replay, replayCascade, type RoutingData } from '../../src/pipeline/replay.js';
 
 /** Three models on 100 inputs: `cheap` is right on the first 70, `dear` on the first 95; stage two knows. */
@@ -206,5 +206,11 @@ describe('pipeline/calibrate (and the replays it runs)', () => {
     expect(measuredMargin({ m: right }, keys)).to.be.closeTo(0.1 / Math.SQRT2, 1e-9);
     expect(measuredMargin({ m: new Uint8Array(10).fill(1) })).to.equal(0);
   });
-});
 
+  it('rowOptions: the people given, and each row\'s encoding group and client encoding from its outcomes', () => {
+    const base = { $comment: '', task: 't', split: 'premodel' as const, zooHash: 'a'.repeat(64), labels: [0, 1], models: {} };
+    expect(rowOptions(base, undefined, 0.01)).to.deep.equal({ margin: 0.01 });
+    const encoded = { ...base, rows: { encodings: ['png', 'jpeg-50'], source: [0, 0], encoding: [0, 1] }, groups: { names: ['lossless@native', 'jpeg-low@native'], row: [0, 1] } };
+    expect(rowOptions(encoded, [5, 5], 0)).to.deep.equal({ groups: [5, 5], requestGroups: ['lossless@native', 'jpeg-low@native'], encodings: ['png', 'jpeg-50'], margin: 0 });
+  });
+});
