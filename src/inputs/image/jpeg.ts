@@ -40,7 +40,12 @@ interface Huffman {
   maxCode: Int32Array;
   offset: Int32Array;
   values: Uint8Array;
+  /** By the next LOOKAHEAD bits: the length of the code they start with and its value (length << 8 | value); 0 for a longer code. */
+  lookup: Int32Array;
 }
+
+/** Bits of lookahead in a table, as libjpeg's jdhuff.c: most codes are this short or shorter. */
+const LOOKAHEAD = 9;
 
 /**
  * A baseline JPEG of at most `maxPixels` pixels, its headers read; its pixels, as libvips decodes
@@ -191,17 +196,25 @@ function readHuffman(data: Uint8Array, dcTables: (Huffman | undefined)[], acTabl
     need(i + 17 + total <= data.length && total <= 256);
     const maxCode = new Int32Array(18).fill(-1);
     const offset = new Int32Array(17);
+    const values = data.slice(i + 17, i + 17 + total);
+    const lookup = new Int32Array(1 << LOOKAHEAD);
     let code = 0;
     let k = 0;
     for (let length = 1; length <= 16; length++) {
       offset[length] = k - code;
+      // This length's codes are consecutive; a short one fills every entry it is the prefix of.
+      const spread = LOOKAHEAD - length;
+      for (let n = 0; spread >= 0 && n < counts[length - 1]!; n++) {
+        lookup.fill((length << 8) | values[k + n]!, (code + n) << spread, (code + n + 1) << spread);
+      }
       code += counts[length - 1]!;
+      need(code <= 1 << length); // more codes than the length has: libjpeg refuses the table
       k += counts[length - 1]!;
       if (counts[length - 1]! > 0) maxCode[length] = code - 1;
       code <<= 1;
     }
     maxCode[17] = 0x7fffffff; // no code is longer than 16 bits: a sentinel for corrupt data
-    (kind === 0 ? dcTables : acTables)[id] = { maxCode, offset, values: data.slice(i + 17, i + 17 + total) };
+    (kind === 0 ? dcTables : acTables)[id] = { maxCode, offset, values, lookup };
     i += 17 + total;
   }
 }
@@ -224,45 +237,77 @@ function readScan(data: Uint8Array, components: Component[], quant: (Int32Array 
   return components.map((c) => quant[c.quant]!);
 }
 
-/** Reads the entropy-coded segment's bits, unstuffing 0xFF00; refuses to read into a marker or past the end. */
+/**
+ * Reads the entropy-coded segment's bits, unstuffing 0xFF00, a few bytes ahead: past the end or at
+ * a marker it reads zeros, and refuses to use them (a file libjpeg would read into a marker or past
+ * its end is left to sharp).
+ */
 class BitReader {
+  /** The last `count` bits read (higher bits are stale); the last `padding` of them are the zeros past the data. */
   private bits = 0;
   private count = 0;
-  constructor(private readonly bytes: Uint8Array, public at: number) {}
+  private padding = 0;
+  constructor(private readonly bytes: Uint8Array, private at: number) {}
+
+  /** The next `length` (at most 24) bits, not consumed. */
+  peek(length: number): number {
+    while (this.count < length) {
+      const byte = this.at < this.bytes.length ? this.bytes[this.at]! : -1;
+      if (byte === -1 || (byte === 0xff && this.bytes[this.at + 1] !== 0)) {
+        this.padding += 8;
+        this.bits <<= 8;
+      } else {
+        this.at += byte === 0xff ? 2 : 1;
+        this.bits = (this.bits << 8) | byte;
+      }
+      this.count += 8;
+    }
+    return (this.bits >>> (this.count - length)) & ((1 << length) - 1);
+  }
+
+  skip(length: number): void {
+    this.count -= length;
+    need(this.count >= this.padding);
+  }
 
   bit(): number {
-    if (this.count === 0) {
-      need(this.at < this.bytes.length);
-      const byte = this.bytes[this.at]!;
-      if (byte === 0xff) {
-        need(this.bytes[this.at + 1] === 0);
-        this.at++;
-      }
-      this.at++;
-      this.bits = byte;
-      this.count = 8;
-    }
-    this.count--;
-    return (this.bits >> this.count) & 1;
+    const v = this.peek(1);
+    this.skip(1);
+    return v;
   }
 
   receive(length: number): number {
-    let v = 0;
-    for (let i = 0; i < length; i++) v = (v << 1) | this.bit();
+    const v = this.peek(length);
+    this.skip(length);
     return v;
+  }
+
+  /** Where the data read end: the bits left over must be the last byte's padding. */
+  end(): number {
+    need(this.count - this.padding < 8);
+    return this.at;
   }
 
   /** The next restart marker, RSTn for n = `index` mod 8, after the bits of the interval. */
   restart(index: number): void {
-    this.count = 0;
-    need(this.bytes[this.at] === 0xff && this.bytes[this.at + 1] === 0xd0 + (index % 8));
-    this.at += 2;
+    const at = this.end();
+    need(this.bytes[at] === 0xff && this.bytes[at + 1] === 0xd0 + (index % 8));
+    this.at = at + 2;
+    this.bits = this.count = this.padding = 0;
   }
 }
 
 function decodeSymbol(reader: BitReader, table: Huffman): number {
-  let code = reader.bit();
-  let length = 1;
+  const look = reader.peek(LOOKAHEAD);
+  const entry = table.lookup[look]!;
+  if (entry !== 0) {
+    reader.skip(entry >> 8);
+    return entry & 0xff;
+  }
+  // A code longer than the lookahead: on bit by bit, as jdhuff.c's slow path.
+  reader.skip(LOOKAHEAD);
+  let code = look;
+  let length = LOOKAHEAD;
   while (code > table.maxCode[length]!) {
     code = (code << 1) | reader.bit();
     length++;
@@ -325,7 +370,7 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
       }
     }
   }
-  return reader.at;
+  return reader.end();
 }
 
 // jidctint.c's fixed-point constants (CONST_BITS 13) and pass scaling (PASS1_BITS 2).
@@ -342,6 +387,9 @@ const FIX_2_053119869 = 16819;
 const FIX_2_562915447 = 20995;
 const FIX_3_072711026 = 25172;
 const CONST_SCALE = 8192; // 1 << CONST_BITS
+// 2^(n-1) and 2^-n for the shifts of DESCALE: Math.pow on every sample was a tenth of a JPEG's decode.
+const HALF = Float64Array.from({ length: 32 }, (_, n) => 2 ** (n - 1));
+const INVERSE = Float64Array.from({ length: 32 }, (_, n) => 2 ** -n);
 // The sums are libjpeg's 64-bit ones, exact in doubles (Math.floor of a power-of-two scaling is its
 // DESCALE); what is stored between the passes is an int, as in libjpeg's workspace.
 const workspace = new Int32Array(64);
@@ -365,12 +413,30 @@ function rangeLimit(x: number): number {
 /** jpeg_idct_islow: dequantizes a block of coefficients and writes its 8x8 samples into `out` at `at`. */
 function idctIslow(coefficients: Int32Array, quant: Int32Array, out: Uint8Array, at: number, stride: number): void {
   // Columns into the workspace (descaled by CONST_BITS - PASS1_BITS), then rows out (by CONST_BITS + PASS1_BITS + 3).
-  for (let col = 0; col < 8; col++) idct1d(coefficients, quant, col, 8, workspace, col, 8, 11);
+  // A column or row of zero AC terms is its DC term throughout, as jidctint.c shortcuts it (the same values).
+  for (let col = 0; col < 8; col++) {
+    if (acZero(coefficients, col, 8)) {
+      const dc = dequantize(coefficients, quant, col) * 4;
+      for (let k = col; k < 64; k += 8) workspace[k] = dc;
+    } else {
+      idct1d(coefficients, quant, col, 8, workspace, col, 8, 11);
+    }
+  }
   for (let row = 0; row < 8; row++) {
-    idct1d(workspace, ONES, row * 8, 1, rowOut, 0, 1, 18);
     const line = at + row * stride;
+    if (acZero(workspace, row * 8, 1)) {
+      out.fill(rangeLimit(descale(workspace[row * 8]!, 5)), line, line + 8);
+      continue;
+    }
+    idct1d(workspace, ONES, row * 8, 1, rowOut, 0, 1, 18);
     for (let k = 0; k < 8; k++) out[line + k] = rangeLimit(rowOut[k]!);
   }
+}
+
+/** Whether the 7 terms after the first of a column (`step` 8) or row (`step` 1) are all zero. */
+function acZero(block: Int32Array, from: number, step: number): boolean {
+  for (let k = 1; k < 8; k++) if (block[from + k * step] !== 0) return false;
+  return true;
 }
 
 function dequantize(input: Int32Array, quant: Int32Array, at: number): number {
@@ -406,8 +472,8 @@ function idct1d(input: Int32Array, quant: Int32Array, from: number, step: number
   const t1 = i5 * FIX_2_053119869 + o2 + o4;
   const t2 = i3 * FIX_3_072711026 + o2 + o3;
   const t3 = i1 * FIX_1_501321110 + o1 + o4;
-  const round = 2 ** (shift - 1);
-  const scale = 2 ** -shift;
+  const round = HALF[shift]!;
+  const scale = INVERSE[shift]!;
   output[to] = Math.floor((e0 + t3 + round) * scale);
   output[to + 7 * outStep] = Math.floor((e0 - t3 + round) * scale);
   output[to + outStep] = Math.floor((e1 + t2 + round) * scale);
@@ -534,7 +600,7 @@ const FIX_3_624509785 = 29692;
 
 /** libjpeg's DESCALE: a right shift by `n` bits, rounded; exact on the doubles that stand for its 64-bit sums. */
 function descale(x: number, n: number): number {
-  return Math.floor((x + 2 ** (n - 1)) * 2 ** -n);
+  return Math.floor((x + HALF[n]!) * INVERSE[n]!);
 }
 
 /** jpeg_idct_4x4: a block's 4x4 samples (coefficient row and column 4 play no part). */

@@ -270,9 +270,15 @@ function reduceRows(input: Uint8Array, inStride: number, step: number, lines: nu
   const sums = new Int32Array(step);
   for (let line = 0; line < lines; line++) {
     for (let o = 0; o < size; o++) {
-      sums.fill(2048);
-      for (let i = o * taps, end = i + taps; i < end; i++) {
+      // The first tap sets the sums; lanczos3's zero weights (every other tap at whole factors) add nothing.
+      let i = o * taps;
+      const end = i + taps;
+      const w0 = weight[i]!;
+      const from0 = line * inStride + index[i]! * step;
+      for (let k = 0; k < step; k++) sums[k] = 2048 + w0 * input[from0 + k]!;
+      for (i++; i < end; i++) {
         const w = weight[i]!;
+        if (w === 0) continue;
         const from = line * inStride + index[i]! * step;
         for (let k = 0; k < step; k++) sums[k] = sums[k]! + w * input[from + k]!;
       }

@@ -29,13 +29,33 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return out;
 }
 
-/** Rows of the pixels `(x, y)` lists, packed at `depth`, each behind a filter byte: Sub on odd rows, None on even. */
-function scanlines(spec: PngSpec, xs: number[], ys: number[]): number[] {
+/** Paeth's predictor of PNG's specification. */
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  const [pa, pb, pc] = [Math.abs(p - a), Math.abs(p - b), Math.abs(p - c)];
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/** Row `r`'s bytes filtered by PNG filter `filter` (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth) against the row above (zeros above the first). */
+function filtered(row: Uint8Array, above: Uint8Array, filter: number, step: number): number[] {
+  return Array.from(row, (v, i) => {
+    const [a, b, c] = [i >= step ? row[i - step]! : 0, above[i]!, i >= step ? above[i - step]! : 0];
+    const predictor = [0, a, b, (a + b) >> 1, paeth(a, b, c)][filter]!;
+    return (v - predictor) & 255;
+  });
+}
+
+/**
+ * Rows of the pixels `(x, y)` lists, packed at `depth`, each behind a filter byte: the five filters
+ * in turn, shifted by the pass, so that each also filters a first row.
+ */
+function scanlines(spec: PngSpec, xs: number[], ys: number[], pass: number): number[] {
   const n = CHANNELS[spec.colourType];
   const bitsPerPixel = n * spec.depth;
   const rowBytes = Math.ceil((xs.length * bitsPerPixel) / 8);
   const step = Math.max(1, bitsPerPixel >> 3);
   const out: number[] = [];
+  let above = new Uint8Array(rowBytes);
   for (const [r, y] of ys.entries()) {
     const row = new Uint8Array(rowBytes);
     let bit = 0;
@@ -48,8 +68,9 @@ function scanlines(spec: PngSpec, xs: number[], ys: number[]): number[] {
         bit += spec.depth;
       }
     }
-    const filter = r % 2;
-    out.push(filter, ...row.map((v, i) => (filter === 1 && i >= step ? v - row[i - step]! : v) & 255));
+    const filter = (r + pass) % 5;
+    out.push(filter, ...filtered(row, above, filter, step));
+    above = row;
   }
   return out;
 }
@@ -61,10 +82,10 @@ export function writePng(spec: PngSpec): Buffer {
   header.set([spec.depth, spec.colourType, 0, 0, spec.interlaced === true ? 1 : 0], 8);
   const range = (from: number, to: number, step: number) => Array.from({ length: Math.max(0, Math.ceil((to - from) / step)) }, (_, i) => from + i * step);
   const passes = spec.interlaced === true ? ADAM7 : [[0, 0, 1, 1] as const];
-  const raw = passes.flatMap(([x0, y0, dx, dy]) => {
+  const raw = passes.flatMap(([x0, y0, dx, dy], pass) => {
     const xs = range(x0, spec.width, dx);
     const ys = range(y0, spec.height, dy);
-    return xs.length === 0 || ys.length === 0 ? [] : scanlines(spec, xs, ys);
+    return xs.length === 0 || ys.length === 0 ? [] : scanlines(spec, xs, ys, pass);
   });
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
