@@ -16,15 +16,28 @@ export interface DecodedImage {
   channels: 1 | 2 | 3 | 4;
 }
 
+/** The encoded formats a request may send, as sharp names them. */
+export type ImageFormat = 'png' | 'jpeg' | 'webp';
+
+/**
+ * How sharp loads an image before resizing it (its shrink-on-load): a `shrink` of 1 is the image
+ * as it is; a JPEG's 2, 4 or 8 is libjpeg's DCT scaling; a WebP's factor over 1 is libwebp's
+ * scaled decoding. `width` and `height` are the size loaded.
+ */
+export interface Load {
+  shrink: number;
+  width: number;
+  height: number;
+}
+
 /**
  * An image whose header a fast decoder has read: its size, and its samples when asked (undefined:
- * damaged, left to sharp), for a JPEG scaled down by `shrink` (1, 2, 4 or 8) as libjpeg's DCT
- * scaling does on load; other formats only decode at their own size.
+ * damaged, or a load this decoder does not make: left to sharp), at its own size or as `load` says.
  */
 export interface OpenedImage {
   width: number;
   height: number;
-  decode(shrink?: JpegShrink): DecodedImage | undefined;
+  decode(load?: Load): DecodedImage | undefined;
 }
 
 /** libjpeg's scale-down factors (scale_denom over a scale_num of 1) that libvips' shrink-on-load uses. */

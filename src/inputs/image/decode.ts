@@ -1,10 +1,10 @@
 /**
  * Image decoding and preprocessing: the one module that imports sharp. Any PNG, JPEG or WebP
  * (any size, grey or colour, with or without alpha, EXIF-rotated) becomes exactly the tensor a
- * model's manifest asks for. PNGs and baseline JPEGs skip libvips at a model's own size and
- * wherever resize.ts reproduces sharp's resize to it (2x, 4x, 8x or half the model's size, among
- * others): decoded in-process (png.ts, jpeg.ts, with JPEG's shrink-on-load), resized (resize.ts)
- * and converted (colour.ts) as sharp does, to the same bytes.
+ * model's manifest asks for. PNGs, baseline JPEGs and lossy WebPs skip libvips at a model's own
+ * size and wherever resize.ts reproduces sharp's resize to it (2x, 4x, 8x or half the model's
+ * size, among others): decoded in-process (png.ts, jpeg.ts, webp.ts, with their shrink-on-load),
+ * resized (resize.ts) and converted (colour.ts) as sharp does, to the same bytes.
  * An input is decoded once and converted once per distinct preprocessing, however many models of
  * the zoo then look at it.
  */
@@ -12,9 +12,10 @@ import sharp from 'sharp';
 import { InvalidInputError, PayloadTooLargeError } from '../../errors/index.js';
 import type { DecodeLimits, Input } from '../kind.js';
 import { observeEncoded, observePixels, type Observed } from './observed.js';
-import { flattened, toColourspace, toPixels, type DecodedImage, type JpegShrink, type OpenedImage } from './colour.js';
+import { flattened, toColourspace, toPixels, type DecodedImage, type ImageFormat, type Load, type OpenedImage } from './colour.js';
 import { openJpeg } from './jpeg.js';
 import { openPng } from './png.js';
+import { openWebp } from './webp.js';
 import { tensorIndex, type ImagePreprocessing } from './preprocessing.js';
 import { planResize, resample } from './resize.js';
 
@@ -42,8 +43,7 @@ function mirrored(tensor: Float32Array, prep: ImagePreprocessing): Float32Array 
   return out;
 }
 
-/** The encoded formats a request may send, as sharp names them. */
-export type ImageFormat = 'png' | 'jpeg' | 'webp';
+export type { ImageFormat };
 const ACCEPTED_FORMATS: ReadonlySet<string> = new Set<ImageFormat>(['png', 'jpeg', 'webp']);
 
 // Request images are small and seen once: libvips' worker threads and operation cache cost more
@@ -58,14 +58,16 @@ export interface DecodeOptions {
 
 /**
  * The in-process decoder of each format that has one, up to the size where it stops beating libvips
- * (npm run bench:decode): at the image's own size (`maxPixels`; JPEG wins at 56x56, loses at
- * 112x112; PNG wins at every size measured), and to be resized (`maxResizedPixels`; noise images
- * to 28x28: PNG wins at 112x112, loses at 224x224; JPEG, shrunk on load, wins up to 448x448,
- * draws at 640x640, loses at 1000x1000).
+ * (npm run bench:decode, and photo-like images of larger sizes): at the image's own size
+ * (`maxPixels`; JPEG wins at 56x56, loses at 112x112; lossy WebP wins at 112x112, loses at
+ * 224x224; PNG wins at every size measured), and to be resized (`maxResizedPixels`; to 28x28: PNG
+ * wins at 112x112, loses at 224x224; WebP, scaled on load, wins at 224x224, loses at 320x320;
+ * JPEG, shrunk on load, wins up to 448x448, draws at 640x640, loses at 1000x1000).
  */
-const IN_PROCESS: readonly { format: 'png' | 'jpeg'; open: (bytes: Uint8Array, maxPixels: number) => OpenedImage | undefined; maxPixels: number; maxResizedPixels: number }[] = [
+const IN_PROCESS: readonly { format: ImageFormat; open: (bytes: Uint8Array, maxPixels: number) => OpenedImage | undefined; maxPixels: number; maxResizedPixels: number }[] = [
   { format: 'png', open: openPng, maxPixels: Infinity, maxResizedPixels: 128 * 128 },
   { format: 'jpeg', open: openJpeg, maxPixels: 64 * 64, maxResizedPixels: 512 * 512 },
+  { format: 'webp', open: openWebp, maxPixels: 128 * 128, maxResizedPixels: 256 * 256 },
 ];
 type InProcess = (typeof IN_PROCESS)[number];
 
@@ -74,8 +76,8 @@ export class ImageInput implements Input {
   private readonly tensors = new Map<string, Promise<Float32Array>>();
 
   private source: sharp.Sharp | undefined;
-  /** The in-process decodes, by JPEG shrink-on-load, made when a tensor asks; null when the data turned out damaged. */
-  private readonly decoded = new Map<JpegShrink, DecodedImage | null>();
+  /** The in-process decodes, by shrink-on-load, made when a tensor asks; null when the data turned out damaged. */
+  private readonly decoded = new Map<number, DecodedImage | null>();
 
   private constructor(
     /** Opens the image in sharp, only when a conversion needs libvips. */
@@ -188,19 +190,23 @@ export class ImageInput implements Input {
     if (opened === undefined || decoder === undefined) return undefined;
     const pixels = opened.width * opened.height;
     if (opened.width === prep.width && opened.height === prep.height) {
-      const decoded = pixels <= decoder.maxPixels ? this.decode(1) : undefined;
+      const decoded = pixels <= decoder.maxPixels ? this.decode() : undefined;
       return decoded === undefined ? undefined : toPixels(decoded, prep.channels, prep.background);
     }
     const plan = pixels <= decoder.maxResizedPixels ? planResize(opened.width, opened.height, decoder.format, prep) : undefined;
-    const decoded = plan === undefined ? undefined : this.decode(plan.shrink);
+    const decoded = plan === undefined ? undefined : this.decode(plan.load);
     if (plan === undefined || decoded === undefined || decoded.samples instanceof Uint16Array) return undefined;
     return toColourspace(resample(flattened(decoded, prep.background), plan, prep.background), prep.channels);
   }
 
-  /** The in-process decode for a shrink-on-load, once; undefined for damaged data, which sharp then decodes or refuses as before. */
-  private decode(shrink: JpegShrink): DecodedImage | undefined {
+  /**
+   * The in-process decode at the own size or for a shrink-on-load, once (for one image the shrink
+   * determines the size loaded); undefined for damaged data, which sharp then decodes or refuses as before.
+   */
+  private decode(load?: Load): DecodedImage | undefined {
+    const shrink = load?.shrink ?? 1;
     let decoded = this.decoded.get(shrink);
-    if (decoded === undefined) this.decoded.set(shrink, (decoded = this.opened!.decode(shrink) ?? null));
+    if (decoded === undefined) this.decoded.set(shrink, (decoded = this.opened!.decode(load) ?? null));
     return decoded ?? undefined;
   }
 

@@ -58,7 +58,9 @@ export function openJpeg(bytes: Uint8Array, maxPixels: number): OpenedImage | un
   return {
     width: frame.width,
     height: frame.height,
-    decode: (shrink = 1) => supported(() => {
+    decode: (load) => supported(() => {
+      const shrink = load?.shrink ?? 1;
+      need(isJpegShrink(shrink));
       layOut(frame, shrink);
       const end = decodeScan(bytes, start, frame, restartInterval, quant);
       // The end of image right after the scan; libvips refuses a file that stops short of it.
@@ -68,6 +70,8 @@ export function openJpeg(bytes: Uint8Array, maxPixels: number): OpenedImage | un
     }),
   };
 }
+
+const isJpegShrink = (shrink: number): shrink is JpegShrink => shrink === 1 || shrink === 2 || shrink === 4 || shrink === 8;
 
 function supported<T>(run: () => T): T | undefined {
   try {

@@ -7,7 +7,7 @@
  * bicubic.cpp):
  * - sharp picks the shrink per axis (one for both when the fit keeps the aspect ratio), a JPEG's
  *   shrink-on-load (libjpeg's DCT scaling, one step short when the shrink is exactly a power of
- *   two), then vips_resize: vertical first, then horizontal;
+ *   two) or a WebP's (libwebp's scaled decoding), then vips_resize: vertical first, then horizontal;
  * - each axis is box-shrunk by the integer part of shrink / 2 (the "gap"), rounding the sum of each
  *   box with a 32-bit reciprocal multiply, then reduced by the residual with a lanczos3 mask
  *   sampled at 1/64 pixel, its weights in 12-bit fixed point, edges repeating the border pixel;
@@ -17,7 +17,7 @@
  * 16-bit samples, a grid of sampling points that would depend on libvips' tiling, and fits that
  * do not land on the target size are left to sharp (undefined).
  */
-import type { DecodedImage, JpegShrink } from './colour.js';
+import type { DecodedImage, ImageFormat, JpegShrink, Load } from './colour.js';
 import type { ImagePreprocessing } from './preprocessing.js';
 
 /** Per output pixel of an axis, `taps` source pixels (edges clamped) and their 12-bit weights. */
@@ -35,8 +35,8 @@ interface Reduction extends Taps {
 
 /** What sharp does to an image of a given size for a preprocessing, when reproduced here. */
 export interface ResizePlan {
-  /** The JPEG shrink-on-load (1 for other formats). */
-  shrink: JpegShrink;
+  /** sharp's shrink-on-load: what the decoder is asked for. */
+  load: Load;
   vertical: Reduction | undefined;
   horizontal: Reduction | undefined;
   /** The bicubic enlargement after any reduction: both axes' 4 taps. */
@@ -66,6 +66,20 @@ function jpegShrink(shrink: number): JpegShrink {
   return s > 1 && Math.trunc(shrink) === s ? ((s / 2) as JpegShrink) : s;
 }
 
+/**
+ * sharp's shrink-on-load of each format, for the overall shrink (the smaller of the axes'): none
+ * for PNG, libjpeg's DCT scaling of a JPEG (whose fractional pixels libvips drops), and for a WebP
+ * any shrink over 1, as a scale of 1 / shrink to the nearest pixel (libvips' rint).
+ */
+const SHRINK_ON_LOAD: Record<ImageFormat, (width: number, height: number, shrink: number) => Load> = {
+  png: (width, height) => ({ shrink: 1, width, height }),
+  jpeg: (width, height, overall) => {
+    const shrink = jpegShrink(overall);
+    return { shrink, width: Math.floor(width / shrink), height: Math.floor(height / shrink) };
+  },
+  webp: (width, height, shrink) => (shrink > 1 ? { shrink, width: rint(width * (1 / shrink)), height: rint(height * (1 / shrink)) } : { shrink: 1, width, height }),
+};
+
 /** Plans made, by source and target: clients send a few sizes over and over; cleared when full. */
 const plans = new Map<string, ResizePlan | undefined>();
 const MAX_PLANS = 1024;
@@ -74,7 +88,7 @@ const MAX_PLANS = 1024;
  * How sharp resizes a `format` image of `width` x `height` for `prep`; undefined when it would not
  * land on the target size or its sampling would depend on libvips' tiling.
  */
-export function planResize(width: number, height: number, format: 'png' | 'jpeg', prep: ImagePreprocessing): ResizePlan | undefined {
+export function planResize(width: number, height: number, format: ImageFormat, prep: ImagePreprocessing): ResizePlan | undefined {
   const key = `${format} ${width}x${height} ${prep.width}x${prep.height} ${prep.fit}`;
   if (plans.has(key)) return plans.get(key);
   if (plans.size >= MAX_PLANS) plans.clear();
@@ -83,9 +97,9 @@ export function planResize(width: number, height: number, format: 'png' | 'jpeg'
   return plan;
 }
 
-function makePlan(width: number, height: number, format: 'png' | 'jpeg', targetWidth: number, targetHeight: number, fit: Fit): ResizePlan | undefined {
-  const shrink = format === 'jpeg' ? jpegShrink(Math.min(...resolveShrink(width, height, targetWidth, targetHeight, fit))) : 1;
-  const [loadedWidth, loadedHeight] = [Math.floor(width / shrink), Math.floor(height / shrink)];
+function makePlan(width: number, height: number, format: ImageFormat, targetWidth: number, targetHeight: number, fit: Fit): ResizePlan | undefined {
+  const load = SHRINK_ON_LOAD[format](width, height, Math.min(...resolveShrink(width, height, targetWidth, targetHeight, fit)));
+  const { width: loadedWidth, height: loadedHeight } = load;
   const [hshrink, vshrink] = resolveShrink(loadedWidth, loadedHeight, targetWidth, targetHeight, fit);
   let [vertical, horizontal]: (Reduction | undefined)[] = [undefined, undefined];
   let enlarge: ResizePlan['enlarge'];
@@ -102,7 +116,7 @@ function makePlan(width: number, height: number, format: 'png' | 'jpeg', targetW
   }
   const resizedWidth = enlarge?.horizontal.size ?? horizontal?.size ?? loadedWidth;
   const resizedHeight = enlarge?.vertical.size ?? vertical?.size ?? loadedHeight;
-  const placed = { shrink, vertical, horizontal, enlarge, width: targetWidth, height: targetHeight };
+  const placed = { load, vertical, horizontal, enlarge, width: targetWidth, height: targetHeight };
   if (resizedWidth === targetWidth && resizedHeight === targetHeight) return { ...placed, left: 0, top: 0 };
   if (fit === 'contain' && resizedWidth <= targetWidth && resizedHeight <= targetHeight) {
     return { ...placed, left: Math.trunc((targetWidth - resizedWidth) / 2), top: Math.trunc((targetHeight - resizedHeight) / 2) };
@@ -226,7 +240,7 @@ const BICUBIC = Int32Array.from({ length: 65 * 4 }, (_, i) => {
 });
 
 /**
- * `image` (opaque, 8 bits, as decoded with `plan.shrink`) resized and placed as `plan` says, bars
+ * `image` (opaque, 8 bits, as loaded with `plan.load`) resized and placed as `plan` says, bars
  * of grey `background` (0..255) where it is letterboxed.
  */
 export function resample(image: DecodedImage, plan: ResizePlan, background: number): DecodedImage {

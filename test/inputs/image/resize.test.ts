@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { flattened, toColourspace, type OpenedImage } from '../../../src/inputs/image/colour.js';
+import { flattened, toColourspace, type ImageFormat, type OpenedImage } from '../../../src/inputs/image/colour.js';
 import { decodeImageFile, ImageInput } from '../../../src/inputs/image/decode.js';
 import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../src/inputs/image/encode.js';
 import { openJpeg } from '../../../src/inputs/image/jpeg.js';
 import { openPng } from '../../../src/inputs/image/png.js';
 import type { ImagePreprocessing } from '../../../src/inputs/image/preprocessing.js';
 import { planResize, resample } from '../../../src/inputs/image/resize.js';
+import { openWebp } from '../../../src/inputs/image/webp.js';
 import { seededRandom } from '../../../src/premodel/forest.js';
 
 const limits = { maxPixels: 4096 * 4096 };
@@ -33,9 +34,11 @@ async function largestDifference(bytes: Uint8Array, p: ImagePreprocessing): Prom
  * undefined where it leaves the image to sharp (no plan, 16 bits, a decoder that declines).
  */
 function resizedInProcess(bytes: Uint8Array, p: ImagePreprocessing): Uint8Array | undefined {
-  const [format, opened]: ['png' | 'jpeg', OpenedImage | undefined] = bytes[0] === 0x89 ? ['png', openPng(bytes, limits.maxPixels)] : ['jpeg', openJpeg(bytes, limits.maxPixels)];
+  const [format, opened]: [ImageFormat, OpenedImage | undefined] = bytes[0] === 0x89 ? ['png', openPng(bytes, limits.maxPixels)]
+    : bytes[0] === 0xff ? ['jpeg', openJpeg(bytes, limits.maxPixels)]
+    : ['webp', openWebp(bytes, limits.maxPixels)];
   const plan = opened === undefined ? undefined : planResize(opened.width, opened.height, format, p);
-  const decoded = plan === undefined ? undefined : opened!.decode(plan.shrink);
+  const decoded = plan === undefined ? undefined : opened!.decode(plan.load);
   if (plan === undefined || decoded === undefined || decoded.samples instanceof Uint16Array) return undefined;
   return toColourspace(resample(flattened(decoded, p.background), plan, p.background), p.channels);
 }
@@ -53,8 +56,8 @@ function difference(a: Uint8Array, b: Uint8Array): number {
 }
 
 describe('inputs/image/resize (sharp\'s resize, in-process)', () => {
-  it('reproduces sharp on every client encoding of the fashion fixtures, resizing every PNG and baseline JPEG in-process', async () => {
-    const expected = ['png-rgba-cutout-4x', 'png-rgb-2x', 'png-rgb-half', 'jpeg-92-4x', 'jpeg-75-2x', 'jpeg-50-8x'];
+  it('reproduces sharp on every client encoding of the fashion fixtures, resizing every PNG, baseline JPEG and lossy WebP in-process', async () => {
+    const expected = ['png-rgba-cutout-4x', 'png-rgb-2x', 'png-rgb-half', 'jpeg-92-4x', 'jpeg-75-2x', 'jpeg-50-8x', 'webp-80-4x', 'webp-50-2x'];
     for (const file of readdirSync('test/fixtures/fashion').filter((f) => f.endsWith('.png'))) {
       const image = await decodeImageFile(readFileSync(`test/fixtures/fashion/${file}`));
       const taken: string[] = [];
@@ -62,10 +65,10 @@ describe('inputs/image/resize (sharp\'s resize, in-process)', () => {
         const bytes = await encodeLikeClient(image, encoding);
         for (const p of PREPS(28, 28)) {
           expect(await largestDifference(bytes, p), `${file} ${encoding.id} ${p.fit}`).to.equal(0);
-          if (encoding.scale !== 1 && encoding.format !== 'webp' && resizedInProcess(bytes, p) !== undefined && !taken.includes(encoding.id)) taken.push(encoding.id);
+          if (encoding.scale !== 1 && resizedInProcess(bytes, p) !== undefined && !taken.includes(encoding.id)) taken.push(encoding.id);
         }
       }
-      // WebP stays with sharp; the sizes of their own are png.test.ts's and jpeg.test.ts's.
+      // Lossless WebP stays with sharp; the sizes of their own are png.test.ts's, jpeg.test.ts's and webp.test.ts's.
       expect(taken, file).to.deep.equal(expected);
     }
   });
@@ -93,7 +96,7 @@ describe('inputs/image/resize (sharp\'s resize, in-process)', () => {
               const pixels = resizedInProcess(bytes, p);
               if (pixels === undefined) continue;
               taken++;
-              if (bytes[0] !== 0x89) shrunkOnLoad.add(planResize(width, height, 'jpeg', p)!.shrink);
+              if (bytes[0] !== 0x89) shrunkOnLoad.add(planResize(width, height, 'jpeg', p)!.load.shrink);
               expect(difference(pixels, await sharpPixels(bytes, p)), `${width}x${height}x${channels} ${bytes[0] === 0x89 ? 'png' : 'jpeg'} to ${w}x${h} ${p.fit}`).to.equal(0);
             }
           }
@@ -114,8 +117,8 @@ describe('inputs/image/resize (sharp\'s resize, in-process)', () => {
 
   it("takes sharp's JPEG shrink-on-load (a power of two, one short of an exact one), and leaves to sharp what depends on libvips' tiling", () => {
     const square = prep(28, 28, 'contain', 1, 0);
-    expect([56, 112, 224, 448, 300].map((side) => planResize(side, side, 'jpeg', square)?.shrink)).to.deep.equal([1, 2, 4, 8, 8]);
-    expect(planResize(224, 224, 'png', square)?.shrink).to.equal(1);
+    expect([56, 112, 224, 448, 300].map((side) => planResize(side, side, 'jpeg', square)?.load.shrink)).to.deep.equal([1, 2, 4, 8, 8]);
+    expect(planResize(224, 224, 'png', square)?.load.shrink).to.equal(1);
     expect(planResize(14, 14, 'png', square)?.enlarge?.horizontal.size).to.equal(28);
     // A shrink of 60 / 28: the phases of sampling points summed from a region's first pixel vary with that pixel.
     expect(planResize(100, 60, 'png', prep(28, 28, 'cover', 1, 0))).to.equal(undefined);
