@@ -48,13 +48,13 @@ export function windowTensor(window: unknown, prep: WindowPreprocessing): Float3
  * A window sent as raw bytes: little-endian float32 samples by channels (a wearable gateway sends
  * 3 KB instead of 10 KB of JSON), checked for size and finiteness.
  */
-export function windowFromBytes(bytes: Uint8Array, prep: WindowPreprocessing): Float32Array {
+export function windowFromBytes(bytes: Uint8Array, prep: WindowPreprocessing, littleEndianHost = LITTLE_ENDIAN): Float32Array {
   const expected = prep.length * prep.channels * 4;
   if (bytes.length !== expected) {
     throw new InvalidInputError(`the window has ${bytes.length} bytes; ${prep.length} samples x ${prep.channels} channels of float32 take ${expected}`);
   }
   const data = new Float32Array(prep.length * prep.channels);
-  if (LITTLE_ENDIAN) {
+  if (littleEndianHost) {
     // The host's own layout: one copy of the bytes (the body's offset need not be aligned for a view).
     new Uint8Array(data.buffer).set(bytes);
   } else {
@@ -64,6 +64,7 @@ export function windowFromBytes(bytes: Uint8Array, prep: WindowPreprocessing): F
   return checkWindowTensor(data, prep);
 }
 
+/** The host's byte order; a parameter of windowFromBytes so that the other host's path is tested too. */
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Checks an already flat window (from a data set or a binary protocol) for size and finiteness. */

@@ -54,8 +54,11 @@ describe('inputs/window', () => {
     // At an odd offset in a larger buffer, as a parsed body may be.
     const padded = Buffer.concat([Buffer.alloc(1), bytes]).subarray(1);
     expect(Array.from(windowFromBytes(padded, prep))).to.deep.equal(Array.from(flat));
+    // A big-endian host reads the same samples through a DataView.
+    expect(Array.from(windowFromBytes(padded, prep, false))).to.deep.equal(Array.from(flat));
     expect(() => windowFromBytes(bytes.subarray(2), prep)).to.throw(InvalidInputError, /3070 bytes; 128 samples x 6 channels of float32 take 3072/);
     bytes.writeFloatLE(Number.NaN, 4 * (6 * 10 + 3));
     expect(() => windowFromBytes(bytes, prep)).to.throw(InvalidInputError, /sample 10, channel gyro_x/);
+    expect(() => windowFromBytes(bytes, prep, false)).to.throw(InvalidInputError, /sample 10, channel gyro_x/);
   });
 });
