@@ -127,10 +127,25 @@ export function toColourspace(image: DecodedImage, channels: 1 | 3): Uint8Array 
 
 /** vips_flatten: alpha composited over `background`, truncated, in the samples' own depth. */
 function flatten(samples: Uint8Array | Uint16Array, count: number, colour: number, max: number, background: number): Uint8Array | Uint16Array {
-  const out = samples instanceof Uint16Array ? new Uint16Array(count * colour) : new Uint8Array(count * colour);
+  if (samples instanceof Uint8Array) return flatten8(samples, count, colour, background);
+  const out = new Uint16Array(count * colour);
   for (let i = 0; i < count; i++) {
     const alpha = samples[i * (colour + 1) + colour]!;
     for (let c = 0; c < colour; c++) out[i * colour + c] = Math.floor((samples[i * (colour + 1) + c]! * alpha + background * (max - alpha)) / max);
+  }
+  return out;
+}
+
+/** flatten of 8-bit samples, whose sums (at most 255 * 255) divide by 255 exactly as (x + 1 + (x >> 8)) >> 8. */
+function flatten8(samples: Uint8Array, count: number, colour: number, background: number): Uint8Array {
+  const out = new Uint8Array(count * colour);
+  for (let i = 0, from = 0, to = 0; i < count; i++, from += colour + 1, to += colour) {
+    const alpha = samples[from + colour]!;
+    const under = background * (255 - alpha);
+    for (let c = 0; c < colour; c++) {
+      const sum = samples[from + c]! * alpha + under;
+      out[to + c] = (sum + 1 + (sum >> 8)) >> 8;
+    }
   }
   return out;
 }

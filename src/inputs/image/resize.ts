@@ -284,17 +284,24 @@ function reduceRows(input: Uint8Array, inStride: number, step: number, lines: nu
   const sums = new Int32Array(step);
   for (let line = 0; line < lines; line++) {
     for (let o = 0; o < size; o++) {
-      // The first tap sets the sums; lanczos3's zero weights (every other tap at whole factors) add nothing.
-      let i = o * taps;
-      const end = i + taps;
-      const w0 = weight[i]!;
-      const from0 = line * inStride + index[i]! * step;
-      for (let k = 0; k < step; k++) sums[k] = 2048 + w0 * input[from0 + k]!;
-      for (i++; i < end; i++) {
-        const w = weight[i]!;
-        if (w === 0) continue;
-        const from = line * inStride + index[i]! * step;
-        for (let k = 0; k < step; k++) sums[k] = sums[k]! + w * input[from + k]!;
+      sums.fill(2048);
+      // lanczos3's zero weights (every other tap at whole factors) add nothing; the rest, two rows a pass.
+      let pending = -1;
+      for (let i = o * taps, end = i + taps; i < end; i++) {
+        if (weight[i] === 0) continue;
+        if (pending < 0) {
+          pending = i;
+          continue;
+        }
+        const [w0, w1] = [weight[pending]!, weight[i]!];
+        const [from0, from1] = [line * inStride + index[pending]! * step, line * inStride + index[i]! * step];
+        for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[from0 + k]! + w1 * input[from1 + k]!;
+        pending = -1;
+      }
+      if (pending >= 0) {
+        const w0 = weight[pending]!;
+        const from0 = line * inStride + index[pending]! * step;
+        for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[from0 + k]!;
       }
       const to = (line * size + o) * step;
       for (let k = 0; k < step; k++) out[to + k] = clip(sums[k]!);
