@@ -82,10 +82,15 @@ function supported<T>(run: () => T): T | undefined {
   }
 }
 
-/** Thrown inside the decoder for a file it leaves to sharp. */
+/**
+ * Thrown inside the decoder for a file it leaves to sharp: one instance, made once, since every
+ * request's image that is not a baseline JPEG comes through here and a new Error's stack trace
+ * costs more than reading the header.
+ */
 class Unsupported extends Error {}
+const UNSUPPORTED = new Unsupported('left to sharp');
 function need(condition: boolean): asserts condition {
-  if (!condition) throw new Unsupported();
+  if (!condition) throw UNSUPPORTED;
 }
 
 interface Frame {
