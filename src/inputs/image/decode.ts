@@ -1,7 +1,7 @@
 /**
  * Image decoding and preprocessing: the one module that imports sharp. Any PNG, JPEG or WebP
  * (any size, grey or colour, with or without alpha, EXIF-rotated) becomes exactly the tensor a
- * model's manifest asks for. PNGs, baseline JPEGs and lossy WebPs skip libvips at a model's own
+ * model's manifest asks for. PNGs, baseline JPEGs and still WebPs skip libvips at a model's own
  * size and wherever resize.ts reproduces sharp's resize to it (2x, 4x, 8x or half the model's
  * size, among others): decoded in-process (png.ts, jpeg.ts, webp.ts, with their shrink-on-load),
  * resized (resize.ts) and converted (colour.ts) as sharp does, to the same bytes.
@@ -59,10 +59,11 @@ export interface DecodeOptions {
 /**
  * The in-process decoder of each format that has one, up to the size where it stops beating libvips
  * (npm run bench:decode, and photo-like images of larger sizes): at the image's own size
- * (`maxPixels`; JPEG wins at 56x56, loses at 112x112; lossy WebP wins at 112x112, loses at
- * 224x224; PNG wins at every size measured), and to be resized (`maxResizedPixels`; to 28x28: PNG
- * wins at 112x112, loses at 224x224; WebP, scaled on load, wins at 224x224, loses at 320x320;
- * JPEG, shrunk on load, wins up to 448x448, draws at 640x640, loses at 1000x1000).
+ * (`maxPixels`; JPEG wins at 56x56, loses at 112x112; WebP wins at 112x112, lossy loses at
+ * 224x224, lossless draws at 160x160; PNG wins at every size measured), and to be resized
+ * (`maxResizedPixels`; to 28x28: PNG wins at 112x112, loses at 224x224; WebP, scaled on load,
+ * lossy wins at 224x224 and loses at 320x320, lossless draws at 224x224; JPEG, shrunk on load,
+ * wins up to 448x448, draws at 640x640, loses at 1000x1000).
  */
 const IN_PROCESS: readonly { format: ImageFormat; open: (bytes: Uint8Array, maxPixels: number) => OpenedImage | undefined; maxPixels: number; maxResizedPixels: number }[] = [
   { format: 'png', open: openPng, maxPixels: Infinity, maxResizedPixels: 128 * 128 },

@@ -2,25 +2,31 @@
  * A fast path for WebP requests: libvips spends 1.5 to 2 ms through sharp on a small WebP, nearly
  * all of it its own overhead; decoding in-process takes a fraction of that. The pixels are those
  * of libvips 8.17's webpload with libwebp 1.6.0 (the versions inside sharp), to the bit: the
- * container read as libwebp's demuxer reads it, the VP8 frame decoded by vp8.ts, and libwebp's
- * output stage for libvips' MODE_RGBA (src/dec/io_dec.c): at the image's own size, the "fancy"
- * upsampling of chroma (src/dsp/upsampling.c) and the fixed-point YUV to RGB of src/dsp/yuv.h; with
- * libvips' `scale` (sharp's shrink-on-load), libwebp's scaled decoding: no loop filter for large
- * reductions, each plane through WebPRescaler (src/utils/rescaler_utils.c, src/dsp/rescaler.c), then
- * the same conversion. libvips gives 3 bands unless the file's alpha flag says 4.
+ * container read as libwebp's demuxer reads it, the frame decoded by vp8.ts (lossy, its ALPH
+ * alpha plane by vp8l.ts) or vp8l.ts (lossless), and libwebp's output stage for libvips'
+ * MODE_RGBA (src/dec/io_dec.c, vp8l_dec.c).
+ * Lossy, at the image's own size: the "fancy" upsampling of chroma (src/dsp/upsampling.c) and the
+ * fixed-point YUV to RGB of src/dsp/yuv.h; with libvips' `scale` (sharp's shrink-on-load),
+ * libwebp's scaled decoding: no loop filter for large reductions, each plane through WebPRescaler
+ * (src/utils/rescaler_utils.c, src/dsp/rescaler.c), then the same conversion; alpha alongside, as
+ * it is or rescaled on its own. Lossless: ARGB as RGBA; scaled, premultiplied by alpha, rescaled
+ * as four planes and unmultiplied (EmitRescaledRowsRGBA, WebPMultARGBRow). libvips gives 3 bands
+ * unless the file's alpha flag says 4.
  * What sharp would change or refuse (animation, an ICC profile or EXIF, a damaged, truncated or
  * over-limit file, a layout libwebp's demuxer might read otherwise) is left to sharp: `openWebp`
  * or `decode` returns undefined.
  */
 import type { DecodedImage, OpenedImage } from './colour.js';
 import { decodeVp8, vp8FrameSize, type Vp8Planes } from './vp8.js';
+import { decodeAlphaPlane, decodeVp8l, vp8lInfo } from './vp8l.js';
 
 /**
  * A WebP file's header read; its samples as libvips' webpload gives them, on demand: 3 channels
- * (RGB), or 4 (RGBA, opaque) when the file's alpha flag is set. At the own size; or, for a load
- * with a shrink over 1 (sharp's `scale` of 1 / shrink, libvips rounding canvas * scale to the
- * nearest), libwebp's scaled decoding to the load's size, even where that is the own size.
- * Undefined when the data turn out damaged, or for sizes libvips would refuse.
+ * (RGB), or 4 (RGBA; opaque for lossy data without ALPH) when the file's alpha flag is set. At
+ * the own size; or, for a load with a shrink over 1 (sharp's `scale` of 1 / shrink, libvips
+ * rounding canvas * scale to the nearest), libwebp's scaled decoding to the load's size, even
+ * where that is the own size. Undefined when the data turn out damaged, or for sizes libvips
+ * would refuse.
  */
 export interface OpenedWebp extends OpenedImage {
   /** Whether libvips gives 4 bands (the file's alpha flag). */
@@ -32,8 +38,11 @@ interface Container {
   width: number;
   height: number;
   alpha: boolean;
-  /** The VP8 chunk's payload, with its padding byte: libwebp decodes to the end of the frame's data. */
+  /** The VP8 or VP8L chunk's payload, with its padding byte: libwebp decodes to the end of the frame's data. */
   frame: Uint8Array;
+  lossless: boolean;
+  /** A lossy frame's ALPH payload (without padding, as libwebp's parser gives it), where the alpha flag keeps it. */
+  alphaData: Uint8Array | undefined;
 }
 
 // VP8X feature flags (libwebp's src/webp/mux_types.h).
@@ -46,29 +55,34 @@ const ICCP_FLAG = 0x20;
 const MAX_SIDE = 0x3fff;
 
 /**
- * A WebP file's header read (RIFF/WEBP, a simple VP8 chunk, or VP8X with VP8); undefined for what
- * is left to sharp: animation, an ICCP or EXIF chunk (sharp would colour-convert or rotate), alpha
- * or lossless data, anything damaged, truncated or over `maxPixels`.
+ * A WebP file's header read (RIFF/WEBP, a simple VP8 or VP8L chunk, or VP8X with one of them, VP8
+ * possibly with ALPH); undefined for what is left to sharp: animation, an ICCP or EXIF chunk
+ * (sharp would colour-convert or rotate), anything damaged, truncated or over `maxPixels`.
  */
 export function openWebp(bytes: Uint8Array, maxPixels: number): OpenedWebp | undefined {
   const file = readContainer(bytes, maxPixels);
   if (file === undefined) return undefined;
   const { width, height, alpha } = file;
+  const channels = alpha ? 4 : 3;
   return {
     width,
     height,
     alpha,
     decode: (load) => {
-      if (load === undefined || load.shrink === 1) {
-        const planes = decodeVp8(file.frame, maxPixels, true);
-        return planes && upsampled(planes, alpha ? 4 : 3);
+      const ownSize = load === undefined || load.shrink === 1;
+      if (!ownSize && (!validSize(load.width, maxPixels) || !validSize(load.height, maxPixels) || load.width * load.height > maxPixels)) return undefined;
+      if (file.lossless) {
+        const argb = decodeVp8l(file.frame, maxPixels);
+        return argb && (ownSize ? argbPixels(argb, width, height, channels) : rescaledArgb(argb, width, height, channels, load.width, load.height));
       }
-      const { width: scaledWidth, height: scaledHeight } = load;
-      if (!validSize(scaledWidth, maxPixels) || !validSize(scaledHeight, maxPixels) || scaledWidth * scaledHeight > maxPixels) return undefined;
       // WebPIoInitFromOptions: the loop filter is skipped when both sides shrink below 3/4.
-      const loopFilter = !(scaledWidth < Math.floor((width * 3) / 4) && scaledHeight < Math.floor((height * 3) / 4));
+      const loopFilter = ownSize || !(load.width < Math.floor((width * 3) / 4) && load.height < Math.floor((height * 3) / 4));
       const planes = decodeVp8(file.frame, maxPixels, loopFilter);
-      return planes && rescaled(planes, alpha ? 4 : 3, scaledWidth, scaledHeight);
+      const alphaPlane = file.alphaData && decodeAlphaPlane(file.alphaData, width, height);
+      if (planes === undefined || (file.alphaData !== undefined && alphaPlane === undefined)) return undefined;
+      if (ownSize) return withAlpha(upsampled(planes, channels), alphaPlane);
+      // EmitRescaledAlphaRGB: the alpha plane rescaled on its own.
+      return withAlpha(rescaled(planes, channels, load.width, load.height), alphaPlane && rescale(alphaPlane, width, width, height, 1, load.width, load.height));
     },
   };
 }
@@ -111,14 +125,17 @@ function readChunks(bytes: Uint8Array): Chunk[] | undefined {
 }
 
 /**
- * The file's frame, for the layouts whose decoding here is certain to be libvips': a lone VP8
- * chunk, or VP8X with one VP8 chunk and only XMP or unknown chunks beside it.
+ * The file's frame, for the layouts whose decoding here is certain to be libvips': a lone VP8 or
+ * VP8L chunk, or VP8X with one of them (VP8 possibly right after an ALPH chunk) and only XMP or
+ * unknown chunks beside it. libwebp's demuxer takes the alpha flag from VP8X (dropping ALPH
+ * without it), or else from the VP8L header's alpha bit.
  */
 function readContainer(bytes: Uint8Array, maxPixels: number): Container | undefined {
   const chunks = readChunks(bytes);
   if (chunks === undefined || chunks.length === 0) return undefined;
   const [first] = chunks as [Chunk];
   let alpha = false;
+  let alphaData: Uint8Array | undefined;
   let canvas: { width: number; height: number } | undefined;
   let image: Chunk | undefined;
   if (first.tag === 'VP8X') {
@@ -130,17 +147,24 @@ function readContainer(bytes: Uint8Array, maxPixels: number): Container | undefi
     canvas = { width: 1 + le24(bytes, first.at + 4), height: 1 + le24(bytes, first.at + 7) };
     const images = chunks.filter((c) => c.tag === 'VP8 ' || c.tag === 'VP8L' || c.tag === 'ALPH');
     if (chunks.some((c) => ['VP8X', 'ICCP', 'EXIF', 'ANIM', 'ANMF'].includes(c.tag) && c !== first)) return undefined;
-    if (images.length !== 1 || images[0]!.tag !== 'VP8 ') return undefined;
-    image = images[0];
-  } else if (chunks.length === 1 && first.tag === 'VP8 ') {
+    const [alphaChunk, vp8] = images as [Chunk, Chunk | undefined];
+    if (images.length === 2 && alphaChunk.tag === 'ALPH' && vp8!.tag === 'VP8 ' && chunks.indexOf(vp8!) === chunks.indexOf(alphaChunk) + 1) {
+      image = vp8;
+      if (alpha) alphaData = bytes.subarray(alphaChunk.at, alphaChunk.at + alphaChunk.size);
+    } else if (images.length === 1 && images[0]!.tag !== 'ALPH') {
+      image = images[0];
+    }
+  } else if (chunks.length === 1 && (first.tag === 'VP8 ' || first.tag === 'VP8L')) {
     image = first;
   }
   if (image === undefined) return undefined;
   const frame = bytes.subarray(image.at, image.end);
-  const size = vp8FrameSize(frame, image.size);
+  const lossless = image.tag === 'VP8L';
+  const size: { width: number; height: number; alpha?: boolean } | undefined = lossless ? vp8lInfo(frame) : vp8FrameSize(frame, image.size);
   if (size === undefined || size.width > MAX_SIDE || size.height > MAX_SIDE || size.width * size.height > maxPixels) return undefined;
   if (canvas !== undefined && (canvas.width !== size.width || canvas.height !== size.height)) return undefined;
-  return { ...size, alpha, frame };
+  // Without VP8X, the demuxer's alpha flag is the VP8L header's alpha bit.
+  return { width: size.width, height: size.height, alpha: canvas === undefined ? size.alpha === true : alpha, frame, lossless, alphaData };
 }
 
 // VP8YuvToRgb (src/dsp/yuv.h): BT.601 in 14-bit fixed point, each term a table of the 8-bit sample.
@@ -220,6 +244,12 @@ function upsampleRow(planes: Vp8Planes, row: number, near: number, far: number, 
   if ((width & 1) === 0) putRgb(out, o + (width - 1) * channels, luma[yRow + width - 1]!, (3 * nu + fu + 2) >> 2, (3 * nv + fv + 2) >> 2);
 }
 
+/** EmitAlphaRGB (WebPDispatchAlpha): a lossy frame's alpha plane, where it has one, into its 4-channel pixels. */
+function withAlpha(image: DecodedImage, alphaPlane: Uint8Array | undefined): DecodedImage {
+  if (alphaPlane !== undefined) for (let i = 0; i < alphaPlane.length; i++) image.samples[i * 4 + 3] = alphaPlane[i]!;
+  return image;
+}
+
 /** EmitRescaledRGB: Y, U and V each rescaled to the output size by WebPRescaler, then converted pixel by pixel. */
 function rescaled(planes: Vp8Planes, channels: 3 | 4, width: number, height: number): DecodedImage {
   const chromaWidth = (planes.width + 1) >> 1;
@@ -230,6 +260,58 @@ function rescaled(planes: Vp8Planes, channels: 3 | 4, width: number, height: num
   const out = pixels(width * height, channels);
   for (let i = 0; i < width * height; i++) putRgb(out, i * channels, y[i]!, u[i]!, v[i]!);
   return { samples: new Uint8Array(out.buffer), width, height, channels };
+}
+
+/** VP8LConvertBGRAToRGBA: each 0xAARRGGBB pixel as R, G, B (and A), libvips dropping alpha for 3 bands. */
+function argbPixels(argb: Int32Array, width: number, height: number, channels: 3 | 4): DecodedImage {
+  const out = new Uint8Array(width * height * channels);
+  for (let i = 0, o = 0; i < argb.length; i++, o += channels) {
+    const pixel = argb[i]!;
+    out[o] = (pixel >> 16) & 0xff;
+    out[o + 1] = (pixel >> 8) & 0xff;
+    out[o + 2] = pixel & 0xff;
+    if (channels === 4) out[o + 3] = pixel >>> 24;
+  }
+  return { samples: out, width, height, channels };
+}
+
+// WebPMultARGBRow (src/dsp/alpha_processing.c): 24-bit fixed point, forward by alpha / 255,
+// inverse by 255 / alpha, each in 32-bit unsigned arithmetic (whose wrapping the inverse keeps).
+const MULT_HALF = 1 << 23;
+const KINV_255 = Math.floor(2 ** 24 / 255);
+
+/**
+ * EmitRescaledRowsRGBA: the ARGB pixels premultiplied by their alpha (WebPMultARGBRows; fully
+ * transparent ones zeroed, opaque ones kept), rescaled by WebPRescaler as four interleaved planes,
+ * then unmultiplied (WebPMultARGBRow's inverse, the same exceptions) and converted as at the own size.
+ */
+function rescaledArgb(argb: Int32Array, width: number, height: number, channels: 3 | 4, scaledWidth: number, scaledHeight: number): DecodedImage {
+  // Bytes R, G, B, A: the rescaler treats the channels alike, in whatever order.
+  const premultiplied = new Uint8Array(width * height * 4);
+  for (let i = 0; i < argb.length; i++) {
+    const pixel = argb[i]!;
+    const alpha = pixel >>> 24;
+    if (alpha === 0) continue;
+    const scale = alpha * KINV_255;
+    for (let c = 0; c < 3; c++) {
+      const v = (pixel >> (16 - 8 * c)) & 0xff;
+      premultiplied[i * 4 + c] = alpha === 255 ? v : (v * scale + MULT_HALF) >>> 24;
+    }
+    premultiplied[i * 4 + 3] = alpha;
+  }
+  const scaled = rescale(premultiplied, width * 4, width, height, 4, scaledWidth, scaledHeight);
+  const out = new Uint8Array(scaledWidth * scaledHeight * channels);
+  for (let i = 0, o = 0; i < scaledWidth * scaledHeight; i++, o += channels) {
+    const alpha = scaled[i * 4 + 3]!;
+    if (alpha === 0) continue;
+    const scale = Math.floor((255 * 2 ** 24) / alpha);
+    for (let c = 0; c < 3; c++) {
+      const v = scaled[i * 4 + c]!;
+      out[o + c] = alpha === 255 ? v : (Math.imul(v, scale) + MULT_HALF) >>> 24;
+    }
+    if (channels === 4) out[o + 3] = alpha;
+  }
+  return { samples: out, width: scaledWidth, height: scaledHeight, channels };
 }
 
 // WebPRescaler's 32-bit fixed point (WEBP_RESCALER_RFIX): its products are 64-bit, computed here

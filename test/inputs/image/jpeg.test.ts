@@ -5,11 +5,10 @@ import { InvalidInputError } from '../../../src/errors/index.js';
 import { decodeImageFile, ImageInput } from '../../../src/inputs/image/decode.js';
 import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../src/inputs/image/encode.js';
 import { openJpeg } from '../../../src/inputs/image/jpeg.js';
-import { encodingGroup } from '../../../src/inputs/image/observed.js';
 import type { ImagePreprocessing } from '../../../src/inputs/image/preprocessing.js';
 import { seededRandom } from '../../../src/premodel/forest.js';
+import { differenceFromSharp, limits } from './against-sharp.js';
 
-const limits = { maxPixels: 4096 * 4096 };
 /**
  * Largest difference allowed between a fast-path pixel and sharp's, in levels of 255. Measured: 0,
  * for every size, quality and chroma layout here: the decoder is libjpeg-turbo's integer arithmetic.
@@ -21,15 +20,6 @@ function preps(width: number, height: number): ImagePreprocessing[] {
   return [{ ...base, channels: 1, background: 0 }, { ...base, channels: 3, background: 0, mean: [0, 0, 0], std: [1, 1, 1] }];
 }
 
-/** The largest difference, in levels, between the fast path's tensor and sharp's. */
-async function largestDifference(bytes: Uint8Array, prep: ImagePreprocessing): Promise<number> {
-  const fast = await ImageInput.fromEncoded(bytes, limits);
-  const viaSharp = await ImageInput.fromEncoded(bytes, limits, { inProcess: false });
-  expect(fast.observed).to.deep.equal(viaSharp.observed);
-  expect(encodingGroup(fast.observed, 28, 28)).to.equal(encodingGroup(viaSharp.observed, 28, 28));
-  const [a, b] = [await fast.tensor(prep), await viaSharp.tensor(prep)];
-  return a.reduce((max, v, i) => Math.max(max, Math.abs(v - b[i]!) * 255), 0);
-}
 
 const fashion = readdirSync('test/fixtures/fashion').filter((f) => f.endsWith('.png')).slice(0, 3);
 
@@ -41,7 +31,7 @@ describe('inputs/jpeg (in-process baseline JPEG decoding)', () => {
         const bytes = await encodeLikeClient(image, encoding);
         const { width, height } = (await sharp(bytes).metadata()) as { width: number; height: number };
         expect(openJpeg(bytes, limits.maxPixels)?.decode(), `${encoding.id}: fast path taken`).to.not.equal(undefined);
-        for (const prep of preps(width, height)) expect(await largestDifference(bytes, prep), `${file} ${encoding.id}`).to.be.at.most(TOLERANCE);
+        for (const prep of preps(width, height)) expect(await differenceFromSharp(bytes, prep), `${file} ${encoding.id}`).to.be.at.most(TOLERANCE);
       }
     }
   });
@@ -60,7 +50,7 @@ describe('inputs/jpeg (in-process baseline JPEG decoding)', () => {
         for (const [layout, bytes] of cases) {
           expect(openJpeg(bytes, limits.maxPixels)?.decode(), `${layout} ${width}x${height}: fast path taken`).to.not.equal(undefined);
           for (const prep of preps(width, height)) {
-            expect(await largestDifference(bytes, prep), `${layout} ${width}x${height} q${quality} to ${prep.channels}`).to.be.at.most(TOLERANCE);
+            expect(await differenceFromSharp(bytes, prep), `${layout} ${width}x${height} q${quality} to ${prep.channels}`).to.be.at.most(TOLERANCE);
           }
         }
       }
@@ -74,7 +64,7 @@ describe('inputs/jpeg (in-process baseline JPEG decoding)', () => {
     expect(openJpeg(await image.clone().withIccProfile('p3').jpeg().toBuffer(), limits.maxPixels), 'ICC').to.equal(undefined);
     expect(openJpeg(await image.clone().jpeg().toBuffer(), 28 * 28 - 1), 'over the limit').to.equal(undefined);
     const rotated = await image.clone().withMetadata({ orientation: 6 }).jpeg().toBuffer();
-    expect(await largestDifference(rotated, preps(28, 28)[0]!)).to.equal(0);
+    expect(await differenceFromSharp(rotated, preps(28, 28)[0]!)).to.equal(0);
   });
 
   it('treats a truncated or corrupt JPEG as sharp does: the same InvalidInputError, or the same pixels where libjpeg recovers', async () => {
