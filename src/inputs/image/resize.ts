@@ -282,26 +282,28 @@ function clip(sum: number): number {
 function reduceRows(input: Uint8Array, inStride: number, step: number, lines: number, r: Reduction, out: Uint8Array): void {
   const { taps, index, weight, size } = r;
   const sums = new Int32Array(step);
+  const weights = new Int32Array(taps);
+  const rows = new Int32Array(taps);
   for (let line = 0; line < lines; line++) {
     for (let o = 0; o < size; o++) {
-      sums.fill(2048);
-      // lanczos3's zero weights (every other tap at whole factors) add nothing; the rest, two rows a pass.
-      let pending = -1;
+      // The taps with a weight: lanczos3's are zero every other one at whole factors.
+      let n = 0;
       for (let i = o * taps, end = i + taps; i < end; i++) {
         if (weight[i] === 0) continue;
-        if (pending < 0) {
-          pending = i;
-          continue;
-        }
-        const [w0, w1] = [weight[pending]!, weight[i]!];
-        const [from0, from1] = [line * inStride + index[pending]! * step, line * inStride + index[i]! * step];
-        for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[from0 + k]! + w1 * input[from1 + k]!;
-        pending = -1;
+        weights[n] = weight[i]!;
+        rows[n++] = line * inStride + index[i]! * step;
       }
-      if (pending >= 0) {
-        const w0 = weight[pending]!;
-        const from0 = line * inStride + index[pending]! * step;
-        for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[from0 + k]!;
+      sums.fill(2048);
+      // Four source rows a pass over the sums, then the rest one by one.
+      let t = 0;
+      for (; t + 4 <= n; t += 4) {
+        const [w0, w1, w2, w3] = [weights[t]!, weights[t + 1]!, weights[t + 2]!, weights[t + 3]!];
+        const [f0, f1, f2, f3] = [rows[t]!, rows[t + 1]!, rows[t + 2]!, rows[t + 3]!];
+        for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[f0 + k]! + w1 * input[f1 + k]! + w2 * input[f2 + k]! + w3 * input[f3 + k]!;
+      }
+      for (; t < n; t++) {
+        const [w0, f0] = [weights[t]!, rows[t]!];
+        for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[f0 + k]!;
       }
       const to = (line * size + o) * step;
       for (let k = 0; k < step; k++) out[to + k] = clip(sums[k]!);
