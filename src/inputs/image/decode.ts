@@ -3,8 +3,8 @@
  * (any size, grey or colour, with or without alpha, EXIF-rotated) becomes exactly the tensor a
  * model's manifest asks for. PNGs, baseline JPEGs and still WebPs skip libvips at a model's own
  * size and wherever resize.ts reproduces sharp's resize to it (2x, 4x, 8x or half the model's
- * size, among others): decoded in-process (png.ts, jpeg.ts, webp.ts, with their shrink-on-load),
- * resized (resize.ts) and converted (colour.ts) as sharp does, to the same bytes.
+ * size, among others): decoded in-process (codecs/, with their shrink-on-load), resized
+ * (resize.ts) and converted (colour.ts) as sharp does, to the same bytes.
  * An input is decoded once and converted once per distinct preprocessing, however many models of
  * the zoo then look at it.
  */
@@ -13,9 +13,9 @@ import { InvalidInputError, PayloadTooLargeError } from '../../errors/index.js';
 import type { DecodeLimits, Input } from '../kind.js';
 import { observeEncoded, observePixels, type Observed } from './observed.js';
 import { flattened, toColourspace, toPixels, type DecodedImage, type ImageFormat, type Load, type OpenedImage } from './colour.js';
-import { openJpeg } from './jpeg.js';
-import { openPng } from './png.js';
-import { openWebp } from './webp.js';
+import { openJpeg } from './codecs/jpeg.js';
+import { openPng } from './codecs/png.js';
+import { openWebp } from './codecs/webp.js';
 import { tensorIndex, type ImagePreprocessing } from './preprocessing.js';
 import { planResize, resample } from './resize.js';
 

@@ -4,11 +4,11 @@ import sharp from 'sharp';
 import { flattened, toColourspace, type ImageFormat, type OpenedImage } from '../../../src/inputs/image/colour.js';
 import { decodeImageFile, ImageInput } from '../../../src/inputs/image/decode.js';
 import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../src/inputs/image/encode.js';
-import { openJpeg } from '../../../src/inputs/image/jpeg.js';
-import { openPng } from '../../../src/inputs/image/png.js';
+import { openJpeg } from '../../../src/inputs/image/codecs/jpeg.js';
+import { openPng } from '../../../src/inputs/image/codecs/png.js';
 import type { ImagePreprocessing } from '../../../src/inputs/image/preprocessing.js';
 import { planResize, resample } from '../../../src/inputs/image/resize.js';
-import { openWebp } from '../../../src/inputs/image/webp.js';
+import { openWebp } from '../../../src/inputs/image/codecs/webp.js';
 import { seededRandom } from '../../../src/premodel/forest.js';
 import { differenceFromSharp, limits } from './against-sharp.js';
 

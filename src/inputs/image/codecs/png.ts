@@ -9,7 +9,7 @@
  * sharp decodes it as before, so every error message stays sharp's.
  */
 import { crc32, inflateSync } from 'node:zlib';
-import type { DecodedImage, OpenedImage } from './colour.js';
+import type { DecodedImage, OpenedImage } from '../colour.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { openWebp } from '../../../src/inputs/image/webp.js';
-import { seededRandom } from '../../../src/premodel/forest.js';
+import { openWebp } from '../../../../src/inputs/image/codecs/webp.js';
+import { seededRandom } from '../../../../src/premodel/forest.js';
 
 const maxPixels = 4096 * 4096;
 

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { InvalidInputError } from '../../../src/errors/index.js';
-import { decodeImageFile, ImageInput } from '../../../src/inputs/image/decode.js';
-import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../src/inputs/image/encode.js';
-import type { ImagePreprocessing } from '../../../src/inputs/image/preprocessing.js';
-import { planResize } from '../../../src/inputs/image/resize.js';
-import { openWebp } from '../../../src/inputs/image/webp.js';
-import { seededRandom } from '../../../src/premodel/forest.js';
-import { differenceFromSharp, limits } from './against-sharp.js';
+import { InvalidInputError } from '../../../../src/errors/index.js';
+import { decodeImageFile, ImageInput } from '../../../../src/inputs/image/decode.js';
+import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../../src/inputs/image/encode.js';
+import type { ImagePreprocessing } from '../../../../src/inputs/image/preprocessing.js';
+import { planResize } from '../../../../src/inputs/image/resize.js';
+import { openWebp } from '../../../../src/inputs/image/codecs/webp.js';
+import { seededRandom } from '../../../../src/premodel/forest.js';
+import { differenceFromSharp, limits } from '../against-sharp.js';
 
 
 /** libvips' own pixels of a WebP at its size: 3 bands, or 4 with the alpha flag. */

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { InvalidInputError } from '../../../src/errors/index.js';
-import { ImageInput } from '../../../src/inputs/image/decode.js';
-import { openPng } from '../../../src/inputs/image/png.js';
-import type { ImagePreprocessing } from '../../../src/inputs/image/preprocessing.js';
-import { seededRandom } from '../../../src/premodel/forest.js';
+import { InvalidInputError } from '../../../../src/errors/index.js';
+import { ImageInput } from '../../../../src/inputs/image/decode.js';
+import { openPng } from '../../../../src/inputs/image/codecs/png.js';
+import type { ImagePreprocessing } from '../../../../src/inputs/image/preprocessing.js';
+import { seededRandom } from '../../../../src/premodel/forest.js';
 import { writePng, type PngSpec } from './png-writer.js';
 
 const limits = { maxPixels: 4096 * 4096 };

@@ -10,7 +10,7 @@
  * colour transforms, an ICC profile, EXIF rotation, other chroma layouts, a damaged or over-limit
  * file) returns undefined and is left to sharp, errors included.
  */
-import type { DecodedImage, JpegShrink, OpenedImage } from './colour.js';
+import type { DecodedImage, JpegShrink, OpenedImage } from '../colour.js';
 
 /** Zigzag order: the natural (row-major) index of the kth coefficient of a block. */
 const ZIGZAG = Uint8Array.from([

@@ -16,7 +16,7 @@
  * over-limit file, a layout libwebp's demuxer might read otherwise) is left to sharp: `openWebp`
  * or `decode` returns undefined.
  */
-import type { DecodedImage, OpenedImage } from './colour.js';
+import type { DecodedImage, OpenedImage } from '../colour.js';
 import { decodeVp8, vp8FrameSize, type Vp8Planes } from './vp8.js';
 import { decodeAlphaPlane, decodeVp8l, vp8lInfo } from './vp8l.js';
 

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { InvalidInputError } from '../../../src/errors/index.js';
-import { decodeImageFile, ImageInput } from '../../../src/inputs/image/decode.js';
-import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../src/inputs/image/encode.js';
-import { openJpeg } from '../../../src/inputs/image/jpeg.js';
-import type { ImagePreprocessing } from '../../../src/inputs/image/preprocessing.js';
-import { seededRandom } from '../../../src/premodel/forest.js';
-import { differenceFromSharp, limits } from './against-sharp.js';
+import { InvalidInputError } from '../../../../src/errors/index.js';
+import { decodeImageFile, ImageInput } from '../../../../src/inputs/image/decode.js';
+import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../../src/inputs/image/encode.js';
+import { openJpeg } from '../../../../src/inputs/image/codecs/jpeg.js';
+import type { ImagePreprocessing } from '../../../../src/inputs/image/preprocessing.js';
+import { seededRandom } from '../../../../src/premodel/forest.js';
+import { differenceFromSharp, limits } from '../against-sharp.js';
 
 /**
  * Largest difference allowed between a fast-path pixel and sharp's, in levels of 255. Measured: 0,
