@@ -97,3 +97,8 @@ export function bodyReader(ctx: AppContext, accepted: readonly string[], missing
       .then(() => next(), next);
   };
 }
+
+/** JSON bodies only: 415 for another type, 400 for none; parsed with the size limit. */
+export function jsonOnly(ctx: AppContext): RequestHandler {
+  return bodyReader(ctx, ['application/json'], 'the request has no body; send JSON (Content-Type: application/json)');
+}

@@ -1,7 +1,7 @@
 /**
  * What every route of the app shares (the service and its data plane, the limits, the metrics, the
  * logger, the clock) and the middleware common to the inference routes: admission (load
- * shedding, shutdown, the wait to be read) and JSON bodies.
+ * shedding, shutdown, the wait to be read).
  */
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -11,7 +11,6 @@ import type { LoopClock } from '../serve/clock.js';
 import type { DataPlane } from '../serve/dataplane.js';
 import type { ReadWaitClock } from '../serve/read-wait.js';
 import type { PlaneLoader, Service } from '../serve/service.js';
-import { bodyReader } from './body.js';
 import { exchangeOf, type Endpoint } from './exchange.js';
 
 /** The part of the service configuration the HTTP app uses. */
@@ -64,9 +63,4 @@ export function admit(ctx: AppContext, endpoint: Endpoint, taskOf?: (req: Reques
     if (taskOf !== undefined) exchange.task = taskOf(req, lease.plane);
     next();
   };
-}
-
-/** JSON bodies only: 415 for another type, 400 for none; parsed with the size limit. */
-export function jsonOnly(ctx: AppContext): RequestHandler {
-  return bodyReader(ctx, ['application/json'], 'the request has no body; send JSON (Content-Type: application/json)');
 }

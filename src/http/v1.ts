@@ -12,10 +12,10 @@ import type { WireInput } from '../inputs/kind.js';
 import { kindOfUpload, UPLOAD_TYPES } from '../inputs/registry.js';
 import type { Constraint } from '../select/policy.js';
 import type { ServedHead, ServedTask } from '../serve/task.js';
-import { bodyReader } from './body.js';
+import { bodyReader, jsonOnly } from './body.js';
 import { exchangeOf, leaseOf, sendJson } from './exchange.js';
 import { taskQuality } from '../serve/quality.js';
-import { admit, jsonOnly, type AppContext } from './context.js';
+import { admit, type AppContext } from './context.js';
 import { validateFeedbackBody, validatePredictBody, validatePredictQuery } from './schemas.js';
 
 function constraintOf(c: { minAccuracy?: number; maxLatencyMs?: number }, model: string | undefined): Constraint {
