@@ -153,6 +153,7 @@ describe('inputs/webp (in-process WebP decoding)', () => {
           expect(await differenceFromSharp(bytes, prep), `${width}x${height} to ${w}x${h} ${prep.fit}`).to.equal(0);
           const plan = planResize(width, height, 'webp', prep);
           if (plan === undefined) continue;
+          expect(openWebp(bytes, limits.maxPixels)!.decode(plan.load), `${width}x${height} to ${w}x${h} ${prep.fit}: decoded`).to.not.equal(undefined);
           taken++;
           loads.add(plan.load.shrink === 1 ? 'own size' : Number.isInteger(plan.load.shrink) ? 'whole shrink' : 'fractional shrink');
         }
