@@ -43,7 +43,6 @@ function mirrored(tensor: Float32Array, prep: ImagePreprocessing): Float32Array 
   return out;
 }
 
-export type { ImageFormat };
 const ACCEPTED_FORMATS: ReadonlySet<string> = new Set<ImageFormat>(['png', 'jpeg', 'webp']);
 
 // Request images are small and seen once: libvips' worker threads and operation cache cost more

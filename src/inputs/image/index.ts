@@ -9,7 +9,8 @@
 import { BadRequestError, InvalidInputError, UnsupportedMediaTypeError } from '../../errors/index.js';
 import { decodeBase64 } from '../base64.js';
 import { float32Tensor, type DecodeLimits, type Input, type InputKind, type PreprocessingBase, type TaskInputs, type WireInput } from '../kind.js';
-import { encodePng, ImageInput, type ImageFormat, type ImageView, type RawImage } from './decode.js';
+import type { ImageFormat } from './colour.js';
+import { encodePng, ImageInput, type ImageView, type RawImage } from './decode.js';
 import { CLIENT_ENCODINGS, encodeLikeClient } from './encode.js';
 import { IMAGE_FEATURES, imageFeatures } from './features.js';
 import { encodingGroup, type Observed } from './observed.js';
