@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--quick] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
+ * npm run bench -- [--quick] [--load-cpus 1] [--workers N] [--connections 16] [--seconds 5] [--rounds 3]
  *                  [--budget-ms 10,2] [--inputs 200] [--fashion-data DIR] [--har-data DIR] [--out bench]
  *                  [--parts overhead,throughput,ramp,first,batching,training] [--service-env KEY=VALUE ...]
  *
@@ -13,6 +13,10 @@
  * --quick: short runs and no training, a smoke test of the whole bench in about a minute.
  * --parts: only these measurements (to repeat one, such as the throughput ratio, on its own).
  * --service-env: settings for the service only (NODE_OPTIONS=--max-semi-space-size=4), not the load generator.
+ * --load-cpus: the load generator (autocannon, in this process) runs on CPUs of its own, the service
+ * on the others, one worker per CPU: sharing them, the generator's work (a third of a CPU or more
+ * at these rates) would be counted as the service's, every configuration's throughput pulled
+ * towards the generator's and the ratios between them towards 1.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,7 +24,7 @@ import path from 'node:path';
 import { SERVICE_DEFAULTS } from '../src/config/defaults.js';
 import { sampleInputForms, type BenchInput } from './bench/inputs.js';
 import { renderResults, type BenchResults } from './bench/report.js';
-import { parseServiceEnv, startService } from './bench/service.js';
+import { parseServiceEnv, splitCpus, startService, type CpuSplit } from './bench/service.js';
 import { describeTasks, measureBatching, measureFirstRequest, measureOverhead, measureRamp, measureThroughput, measureTraining } from './bench/suite.js';
 import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
 import { host } from '../src/pipeline/profile.js';
@@ -36,7 +40,8 @@ const command = {
   summary: 'Benchmarks the service as npm start runs it, on loopback, and writes RESULTS.md and results.json.',
   options: {
     quick: { type: 'boolean', help: 'short runs and no training: a smoke test of the whole bench' },
-    workers: { type: 'int', default: SERVICE_DEFAULTS.workers, min: 1, max: 256, help: 'service worker processes' },
+    'load-cpus': { type: 'int', default: 1, min: 0, max: 256, help: "CPUs kept for the load generator, the service on the others (0: both share every CPU)" },
+    workers: { type: 'int', min: 1, max: 256, help: "service worker processes (default: one per service CPU)" },
     connections: { type: 'int', default: 16, min: 1, max: 10_000, help: 'connections of the throughput runs' },
     seconds: { type: 'number', min: 0, exclusiveMin: true, help: 'seconds per load run (default 5, 2 with --quick)' },
     rounds: { type: 'int', min: 1, max: 100, help: 'rounds of the throughput comparison (default 3, 1 with --quick)' },
@@ -63,7 +68,15 @@ runMain(command.name, async () => {
   const rampBudgetsMs = values['budget-ms'].map(Number);
   if (rampBudgetsMs.some((ms) => !(ms > 0))) throw new UsageError(`--budget-ms: latency budgets in ms, comma-separated, not "${values['budget-ms'].join(',')}"`);
   const rampConnections = quick ? [1, 16] : [1, 4, 16, 64];
-  const serviceEnv = { WORKERS: String(values.workers), ...parseServiceEnv(values['service-env']) };
+  let cpus: CpuSplit | undefined;
+  try {
+    cpus = splitCpus(values['load-cpus']);
+  } catch (err) {
+    throw new UsageError(`--load-cpus: ${(err as Error).message}`);
+  }
+  const workers = values.workers ?? cpus?.service.length ?? SERVICE_DEFAULTS.workers;
+  const serviceEnv = { WORKERS: String(workers), ...parseServiceEnv(values['service-env']) };
+  const start = (env: Record<string, string>) => startService({ ...serviceEnv, ...env }, cpus === undefined ? {} : { cpus: cpus.service });
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const inputCount = values.inputs;
@@ -79,7 +92,7 @@ runMain(command.name, async () => {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     host: host(),
     quick,
-    service: { workers: values.workers, intraOpThreads: SERVICE_DEFAULTS.intraOpThreads, maxInFlight: SERVICE_DEFAULTS.maxInFlight },
+    service: { workers, ...(cpus === undefined ? {} : { cpus }), intraOpThreads: SERVICE_DEFAULTS.intraOpThreads, maxInFlight: SERVICE_DEFAULTS.maxInFlight },
     inputs: Object.fromEntries(
       Object.entries(forms).map(([task, byForm]) => [task, `${[...byForm.values()][0]!.length} test-split inputs, as ${[...byForm.keys()].join('; ')}`]),
     ),
@@ -90,7 +103,7 @@ runMain(command.name, async () => {
   };
 
   for (const adaptive of !SERVICE_PARTS.some((p) => parts.has(p)) ? [] : parts.has('ramp') ? [true, false] : [true]) {
-    const service = await startService({ ...serviceEnv, ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
+    const service = await start({ ADAPTIVE_LATENCY: adaptive ? '1' : '0' });
     try {
       const tasks = (await describeTasks(service.base)).filter((t) => forms[t.task] !== undefined);
       for (const task of tasks) {
@@ -121,15 +134,15 @@ runMain(command.name, async () => {
     for (const task of Object.keys(forms)) {
       const [form, inputs] = firstForm(task);
       log(`${task}: a fresh worker's first request, warm start on and off`);
-      results.first.push(...(await measureFirstRequest(task, form, inputs[0]!, { starts: quick ? 1 : 3, requests: 20, start: (env) => startService({ ...serviceEnv, ...env }) })));
+      results.first.push(...(await measureFirstRequest(task, form, inputs[0]!, { starts: quick ? 1 : 3, requests: 20, start })));
     }
   }
 
   if (parts.has('batching')) {
     // Side by side: both services up at once, each idle while the other is measured.
-    const on = await startService({ ...serviceEnv, BATCHING: '1' });
+    const on = await start({ BATCHING: '1' });
     try {
-      const off = await startService({ ...serviceEnv, BATCHING: '0' });
+      const off = await start({ BATCHING: '0' });
       try {
         results.batching = [];
         const tasks = (await describeTasks(on.base)).filter((t) => forms[t.task] !== undefined);

@@ -45,10 +45,13 @@ export interface LoadResult {
   byLabel: Map<string, Answers>;
   /** Requests that got no answer: connection errors, timeouts. */
   errors: number;
+  /** CPU time this process (the generator) spent meanwhile, in s: near the wall time, it was the bottleneck. */
+  generatorCpuS: number;
 }
 
 const TIMING = /"timing":(\{[^}]*\})/;
-const MODEL = /^\{"task":"[^"]*","model":"([^"]+)"/;
+/** The answer's top-level task and model: they come first, after the request id (a token without quotes). */
+const MODEL = /^\{"requestId":"[^"]*","task":"[^"]*","model":"([^"]+)"/;
 
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   const byLabel = new Map<string, Answers>();
@@ -79,6 +82,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     };
   });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -91,7 +95,10 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
       (err: unknown, result: autocannon.Result) => {
         if (err) reject(err instanceof Error ? err : new Error(String(err)));
-        else resolve({ durationS: (performance.now() - started) / 1000, byLabel, errors: result.errors });
+        else {
+          const cpu = process.cpuUsage(cpuBefore);
+          resolve({ durationS: (performance.now() - started) / 1000, byLabel, errors: result.errors, generatorCpuS: (cpu.user + cpu.system) / 1e6 });
+        }
       },
     );
     instance.on('response', (_client, status, _bytes, ms) => {

@@ -4,7 +4,7 @@
  * log line gives its address (what it says on stderr explains a failed start), and `stop()`
  * sends SIGTERM and waits for its exit.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 export interface RunningService {
@@ -18,12 +18,20 @@ export interface RunningService {
   stderr(): string;
 }
 
-/**
- * Starts `node --import tsx src/main.ts` from the working directory with `env` over the caller's
- * (and `nodeArgs` before the script: a module to `--import` into the service).
- */
-export function startService(env: Record<string, string>, startTimeoutMs = 60_000, nodeArgs: readonly string[] = []): Promise<RunningService> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/main.ts'], {
+export interface StartOptions {
+  startTimeoutMs?: number;
+  /** Before the script: a module to `--import` into the service. */
+  nodeArgs?: readonly string[];
+  /** The CPUs the service (every worker) may run on (taskset); default: any. */
+  cpus?: readonly number[];
+}
+
+/** Starts `node --import tsx src/main.ts` from the working directory with `env` over the caller's. */
+export function startService(env: Record<string, string>, options: StartOptions = {}): Promise<RunningService> {
+  const { startTimeoutMs = 60_000, nodeArgs = [], cpus } = options;
+  const node = [process.execPath, '--import', 'tsx', ...nodeArgs, 'src/main.ts'];
+  const [command, ...args] = cpus === undefined ? node : ['taskset', '--cpu-list', cpus.join(','), ...node];
+  const child = spawn(command!, args, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -75,4 +83,36 @@ function parseLogLine(line: string): { msg?: unknown; address?: unknown } | unde
   } catch {
     return undefined;
   }
+}
+
+/** The CPUs of the load generator (this process) and of the service, apart: neither takes the other's time. */
+export interface CpuSplit {
+  generator: readonly number[];
+  service: readonly number[];
+}
+
+/**
+ * Keeps the last `generatorCpus` of the CPUs this process may run on for it (every thread pinned
+ * there now, by taskset) and leaves the others to the service; undefined for 0 (both share every
+ * CPU). Throws when no CPU would be left to the service.
+ */
+export function splitCpus(generatorCpus: number): CpuSplit | undefined {
+  if (generatorCpus === 0) return undefined;
+  const cpus = parseCpuList(execFileSync('taskset', ['--cpu-list', '--pid', String(process.pid)], { encoding: 'utf8' }).split(':').pop()!);
+  if (cpus.length <= generatorCpus) throw new Error(`${cpus.length} CPU(s) here: none would be left to the service beside ${generatorCpus} for the load generator`);
+  const split = { generator: cpus.slice(-generatorCpus), service: cpus.slice(0, -generatorCpus) };
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', split.generator.join(','), String(process.pid)], { stdio: 'ignore' });
+  return split;
+}
+
+/** A CPU list as taskset and the kernel write it ("0-3,6"). */
+export function parseCpuList(list: string): number[] {
+  return list
+    .trim()
+    .split(',')
+    .flatMap((range) => {
+      const [from, to = from] = range.split('-').map(Number) as [number, number?];
+      if (!Number.isInteger(from) || !Number.isInteger(to) || to! < from) throw new Error(`not a CPU list: "${list.trim()}"`);
+      return Array.from({ length: to! - from + 1 }, (_, i) => from + i);
+    });
 }

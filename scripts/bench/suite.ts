@@ -92,6 +92,8 @@ export interface ThroughputRow {
   failed: number;
   /** Answers by the model that gave them. */
   models: Record<string, number>;
+  /** The load generator's CPU time over the wall time: CPUs it kept busy (its own, when apart from the service's). */
+  generatorCpus: number;
 }
 
 export interface ThroughputResult {
@@ -125,7 +127,7 @@ export async function measureThroughput(base: string, task: TaskDescription, for
     [`always ${mostAccurate} (most accurate)`, predictRequests(task.task, inputs, 'most accurate', { model: mostAccurate })],
     [`always ${cheapest} (cheapest)`, predictRequests(task.task, inputs, 'cheapest', { model: cheapest })],
   ];
-  const merged = configs.map(() => ({ ok: 0, failed: 0, seconds: 0, clientMs: [] as number[], models: new Map<string, number>() }));
+  const merged = configs.map(() => ({ ok: 0, failed: 0, seconds: 0, cpuS: 0, clientMs: [] as number[], models: new Map<string, number>() }));
   for (const [, requests] of configs) await runLoad({ base, requests, connections: shape.connections, durationS: 1 }); // warm-up
   for (let round = 0; round < shape.rounds; round++) {
     for (const [i, [, requests]] of configs.entries()) {
@@ -136,13 +138,14 @@ export async function measureThroughput(base: string, task: TaskDescription, for
       total.ok += ok;
       total.failed += answerCount(answers) - ok + run.errors;
       total.seconds += run.durationS;
+      total.cpuS += run.generatorCpuS;
       total.clientMs.push(...(answers.clientMs.get(200) ?? []));
       for (const [model, n] of answers.models) total.models.set(model, (total.models.get(model) ?? 0) + n);
     }
   }
   const rows = configs.map(([config], i) => {
     const total = merged[i]!;
-    return { config, requestsPerS: total.ok / total.seconds, clientMs: summarise(total.clientMs), failed: total.failed, models: counts(total.models) };
+    return { config, requestsPerS: total.ok / total.seconds, clientMs: summarise(total.clientMs), failed: total.failed, models: counts(total.models), generatorCpus: total.cpuS / total.seconds };
   });
   return {
     task: task.task,

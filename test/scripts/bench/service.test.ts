@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { startService } from '../../../scripts/bench/service.js';
+import { parseCpuList, splitCpus, startService } from '../../../scripts/bench/service.js';
 
 describe('the service as npm start runs it (bench/service)', function () {
   this.timeout(60_000);
@@ -33,5 +33,26 @@ describe('the service as npm start runs it (bench/service)', function () {
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
+  });
+
+  it('runs every worker on the CPUs it is given', async () => {
+    const service = await startService({ WORKERS: '2', FEEDBACK_DIR: '' }, { cpus: [0] });
+    try {
+      const workers = (await readFile(`/proc/${service.pid}/task/${service.pid}/children`, 'utf8')).trim().split(/\s+/);
+      expect(workers).to.have.length(2);
+      for (const pid of [String(service.pid), ...workers]) {
+        expect((await readFile(`/proc/${pid}/status`, 'utf8')).match(/^Cpus_allowed_list:\s*(.*)$/m)?.[1]).to.equal('0');
+      }
+    } finally {
+      expect(await service.stop()).to.equal(0);
+    }
+  });
+
+  it('reads CPU lists as the kernel writes them, and shares every CPU when the generator keeps none', () => {
+    expect(parseCpuList('0-3,6\n')).to.deep.equal([0, 1, 2, 3, 6]);
+    expect(parseCpuList(' 1')).to.deep.equal([1]);
+    expect(() => parseCpuList('3-1')).to.throw('not a CPU list: "3-1"');
+    expect(splitCpus(0)).to.equal(undefined);
+    expect(() => splitCpus(os.availableParallelism())).to.throw(/none would be left to the service/);
   });
 });
