@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { InvalidInputError, PayloadTooLargeError } from '../../errors/index.js';
 import type { DecodeLimits, Input } from '../kind.js';
 import { observeEncoded, observePixels, type Observed } from './observed.js';
-import { flattened, toColourspace, toPixels, type DecodedImage, type ImageFormat, type Load, type OpenedImage } from './colour.js';
+import { flattenedGrey, toColourspace, toPixels, type DecodedImage, type ImageFormat, type Load, type OpenedImage } from './colour.js';
 import { openJpeg } from './codecs/jpeg.js';
 import { openPng } from './codecs/png.js';
 import { openWebp } from './codecs/webp.js';
@@ -196,7 +196,7 @@ export class ImageInput implements Input {
     const plan = pixels <= decoder.maxResizedPixels ? planResize(opened.width, opened.height, decoder.format, prep) : undefined;
     const decoded = plan === undefined ? undefined : this.decode(plan.load);
     if (plan === undefined || decoded === undefined || decoded.samples instanceof Uint16Array) return undefined;
-    return toColourspace(resample(flattened(decoded, prep.background), plan, prep.background), prep.channels);
+    return toColourspace(resample(flattenedGrey(decoded, prep.background), plan, prep.background), prep.channels);
   }
 
   /**

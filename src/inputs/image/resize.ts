@@ -297,12 +297,20 @@ function reduceRows(input: Uint8Array, inStride: number, step: number, lines: nu
       // Four source rows a pass over the sums, then the rest one by one.
       let t = 0;
       for (; t + 4 <= n; t += 4) {
-        const [w0, w1, w2, w3] = [weights[t]!, weights[t + 1]!, weights[t + 2]!, weights[t + 3]!];
-        const [f0, f1, f2, f3] = [rows[t]!, rows[t + 1]!, rows[t + 2]!, rows[t + 3]!];
+        // Plain locals: array destructuring here costs a fifth of the pass.
+        const w0 = weights[t]!;
+        const w1 = weights[t + 1]!;
+        const w2 = weights[t + 2]!;
+        const w3 = weights[t + 3]!;
+        const f0 = rows[t]!;
+        const f1 = rows[t + 1]!;
+        const f2 = rows[t + 2]!;
+        const f3 = rows[t + 3]!;
         for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[f0 + k]! + w1 * input[f1 + k]! + w2 * input[f2 + k]! + w3 * input[f3 + k]!;
       }
       for (; t < n; t++) {
-        const [w0, f0] = [weights[t]!, rows[t]!];
+        const w0 = weights[t]!;
+        const f0 = rows[t]!;
         for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[f0 + k]!;
       }
       const to = (line * size + o) * step;
@@ -313,10 +321,17 @@ function reduceRows(input: Uint8Array, inStride: number, step: number, lines: nu
 
 function reducePixels(input: Uint8Array, inStride: number, step: number, lines: number, r: Reduction, out: Uint8Array): void {
   const { taps, index, weight, size } = r;
-  const [g, b] = [step > 1 ? 1 : 0, step > 2 ? 2 : 0];
+  if (step === 1) {
+    reduceGreyPixels(input, inStride, lines, r, out);
+    return;
+  }
+  const g = step > 1 ? 1 : 0;
+  const b = step > 2 ? 2 : 0;
   for (let line = 0; line < lines; line++) {
     for (let o = 0; o < size; o++) {
-      let [s0, s1, s2] = [2048, 2048, 2048];
+      let s0 = 2048;
+      let s1 = 2048;
+      let s2 = 2048;
       for (let i = o * taps, end = i + taps; i < end; i++) {
         const w = weight[i]!;
         const from = line * inStride + index[i]! * step;
@@ -328,6 +343,19 @@ function reducePixels(input: Uint8Array, inStride: number, step: number, lines: 
       out[to] = clip(s0);
       if (step > 1) out[to + 1] = clip(s1);
       if (step > 2) out[to + 2] = clip(s2);
+    }
+  }
+}
+
+/** reducePixels of one channel: one sum, not three of the same. */
+function reduceGreyPixels(input: Uint8Array, inStride: number, lines: number, r: Reduction, out: Uint8Array): void {
+  const { taps, index, weight, size } = r;
+  for (let line = 0, to = 0; line < lines; line++) {
+    const from = line * inStride;
+    for (let o = 0; o < size; o++, to++) {
+      let sum = 2048;
+      for (let i = o * taps, end = i + taps; i < end; i++) sum += weight[i]! * input[from + index[i]!]!;
+      out[to] = clip(sum);
     }
   }
 }

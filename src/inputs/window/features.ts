@@ -197,15 +197,26 @@ function accSpectrum(signal: Float64Array, sampleRateHz: number): Float64Array {
   const power = new Float64Array(lastBin + 4); // room for the group of the last bin
   const coefficient = (k: number) => 2 * Math.cos((2 * Math.PI * k) / length);
   for (let k = 1; k <= lastBin; k += 4) {
-    const [a, b, c, d] = [coefficient(k), coefficient(k + 1), coefficient(k + 2), coefficient(k + 3)];
-    // The last two states of each bin's recurrence.
-    let [a1, a2, b1, b2, c1, c2, d1, d2] = [0, 0, 0, 0, 0, 0, 0, 0];
+    const a = coefficient(k);
+    const b = coefficient(k + 1);
+    const c = coefficient(k + 2);
+    const d = coefficient(k + 3);
+    // The last two states of each bin's recurrence, in plain locals: no array made per swap.
+    let a1 = 0, a2 = 0, b1 = 0, b2 = 0, c1 = 0, c2 = 0, d1 = 0, d2 = 0;
     for (let t = 0; t < length; t++) {
       const x = signal[t]!;
-      [a1, a2] = [x + a * a1 - a2, a1];
-      [b1, b2] = [x + b * b1 - b2, b1];
-      [c1, c2] = [x + c * c1 - c2, c1];
-      [d1, d2] = [x + d * d1 - d2, d1];
+      const a0 = x + a * a1 - a2;
+      const b0 = x + b * b1 - b2;
+      const c0 = x + c * c1 - c2;
+      const d0 = x + d * d1 - d2;
+      a2 = a1;
+      a1 = a0;
+      b2 = b1;
+      b1 = b0;
+      c2 = c1;
+      c1 = c0;
+      d2 = d1;
+      d1 = d0;
     }
     power[k] = a1 * a1 + a2 * a2 - a * a1 * a2;
     power[k + 1] = b1 * b1 + b2 * b2 - b * b1 * b2;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { flattened, toColourspace, type ImageFormat, type OpenedImage } from '../../../src/inputs/image/colour.js';
+import { flattenedGrey, toColourspace, type ImageFormat, type OpenedImage } from '../../../src/inputs/image/colour.js';
 import { decodeImageFile, ImageInput } from '../../../src/inputs/image/decode.js';
 import { CLIENT_ENCODINGS, encodeLikeClient } from '../../../src/inputs/image/encode.js';
 import { openJpeg } from '../../../src/inputs/image/codecs/jpeg.js';
@@ -33,7 +33,7 @@ function resizedInProcess(bytes: Uint8Array, p: ImagePreprocessing): Uint8Array 
   const plan = opened === undefined ? undefined : planResize(opened.width, opened.height, format, p);
   const decoded = plan === undefined ? undefined : opened!.decode(plan.load);
   if (plan === undefined || decoded === undefined || decoded.samples instanceof Uint16Array) return undefined;
-  return toColourspace(resample(flattened(decoded, p.background), plan, p.background), p.channels);
+  return toColourspace(resample(flattenedGrey(decoded, p.background), plan, p.background), p.channels);
 }
 
 /** sharp's own pixels for `p`, from its tensor. */
@@ -66,17 +66,20 @@ describe('inputs/image/resize (sharp\'s resize, in-process)', () => {
     }
   });
 
-  it('reproduces sharp on grey, grey+alpha, RGB and RGBA PNGs and grey, 4:2:0 and 4:4:4 JPEGs of many sizes and aspect ratios, wherever it takes them', async () => {
+  it('reproduces sharp on grey, grey+alpha, RGB and RGBA PNGs (of colour and of grey pictures) and grey, 4:2:0 and 4:4:4 JPEGs of many sizes and aspect ratios, wherever it takes them', async () => {
     const random = seededRandom(5);
     const sizes = [[14, 14], [20, 15], [9, 30], [56, 56], [112, 112], [57, 55], [100, 60], [300, 200], [83, 29], [29, 83], [200, 37]] as const;
     let [taken, shrunkOnLoad] = [0, new Set<number>()];
     for (const [width, height] of sizes) {
-      for (const channels of [1, 2, 3, 4] as const) {
+      // A grey picture in RGB or RGBA (R = G = B) is resized from its one channel (colour.ts's flattenedGrey).
+      for (const [channels, greyPicture] of [[1, false], [2, false], [3, false], [4, false], [3, true], [4, true]] as const) {
         // Smooth shading with noise (and, with alpha, transparent and translucent patches): ringing and clipping both show.
+        const noise = Array.from({ length: width * height * channels }, () => random() * 40 - 20);
         const pixels = Buffer.from(Array.from({ length: width * height * channels }, (_, i) => {
           const [x, y, c] = [Math.floor(i / channels) % width, Math.floor(i / channels / width), i % channels];
           if (c === channels - 1 && channels % 2 === 0) return ((x >> 3) + (y >> 3)) % 3 === 0 ? 0 : random() < 0.2 ? Math.floor(random() * 256) : 255;
-          return Math.max(0, Math.min(255, Math.floor(128 + 100 * Math.sin(x / 5 + c) * Math.cos(y / 7) + random() * 40 - 20)));
+          const shade = greyPicture ? 0 : c;
+          return Math.max(0, Math.min(255, Math.floor(128 + 100 * Math.sin(x / 5 + shade) * Math.cos(y / 7) + noise[i - c + shade]!)));
         }));
         const image = sharp(pixels, { raw: { width, height, channels } });
         const grey = () => image.clone().toColourspace('b-w');

@@ -359,6 +359,7 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
           need(size <= 11);
           predictors[c] = predictors[c]! + extend(reader.receive(size), size);
           coefficients[0] = predictors[c]!;
+          let ac = false;
           for (let k = 1; k < 64; ) {
             const symbol = decodeSymbol(reader, component.ac!);
             const run = symbol >> 4;
@@ -371,10 +372,13 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
             k += run;
             need(k < 64);
             coefficients[ZIGZAG[k]!] = extend(reader.receive(length), length);
+            ac = true;
             k++;
           }
-          const idct = IDCTS[component.size]!;
-          idct(coefficients, quant[c]!, component.plane, ((my * v + by) * component.stride + mx * h + bx) * component.size, component.stride);
+          const at = ((my * v + by) * component.stride + mx * h + bx) * component.size;
+          // A block of its DC term alone (flat: most of a smooth image's, every chroma block of a grey one) is one value.
+          if (ac) IDCTS[component.size]!(coefficients, quant[c]!, component.plane, at, component.stride);
+          else flatBlock(DC_ONLY[component.size]!(coefficients[0] * quant[c]![0]!), component.plane, at, component.stride, component.size);
         }
       }
     }
@@ -412,6 +416,23 @@ const IDCTS: Readonly<Record<number, (coefficients: Int32Array, quant: Int32Arra
   2: idct2x2,
   1: idct1x1,
 };
+
+/**
+ * What each IDCT makes of a block whose AC terms are all zero, from its dequantized DC term: the
+ * same passes with the zero terms dropped (their products are zeros, their descales exact).
+ */
+const DC_ONLY: Readonly<Record<number, (dc: number) => number>> = {
+  8: (dc) => rangeLimit(descale(dc * 4, 5)),
+  4: (dc) => rangeLimit(descale(descale(dc * 16384, 12) * 16384, 19)),
+  2: (dc) => rangeLimit(descale(descale(dc * 32768, 13) * 32768, 20)),
+  1: (dc) => rangeLimit(descale(dc, 3)),
+};
+
+/** A block of `size` x `size` samples of one `value`, into `out` at `at`. */
+function flatBlock(value: number, out: Uint8Array, at: number, stride: number, size: number): void {
+  // Stored one by one: fill's call costs more than the two to eight samples of a row.
+  for (let row = 0, line = at; row < size; row++, line += stride) for (let k = 0; k < size; k++) out[line + k] = value;
+}
 
 /** The post-IDCT range limit: the level shift by 128, clamped, through libjpeg's wrapped 10-bit table. */
 function rangeLimit(x: number): number {
@@ -496,7 +517,8 @@ function idct1d(input: Int32Array, quant: Int32Array, from: number, step: number
 /** The decoded planes' first `width` x `height` samples as interleaved pixels: grey as it is, colour upsampled and converted to RGB. */
 function toImage(frame: Frame, width: number, height: number): DecodedImage {
   const { components } = frame;
-  if (components.length === 1) {
+  // A colour JPEG of a grey picture (both chroma planes 128 throughout) is its luma: each R, G and B is Y.
+  if (components.length === 1 || (allNeutral(components[1]!.plane) && allNeutral(components[2]!.plane))) {
     const [y] = components as [Component];
     const samples = new Uint8Array(width * height);
     for (let row = 0; row < height; row++) samples.set(y.plane.subarray(row * y.stride, row * y.stride + width), row * width);
@@ -516,6 +538,12 @@ function toImage(frame: Frame, width: number, height: number): DecodedImage {
     }
   }
   return { samples, width, height, channels: 3 };
+}
+
+/** Whether every chroma sample is 128, no colour. */
+function allNeutral(plane: Uint8Array): boolean {
+  for (let i = 0; i < plane.length; i++) if (plane[i] !== 128) return false;
+  return true;
 }
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);

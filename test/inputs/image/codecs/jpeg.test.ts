@@ -57,6 +57,25 @@ describe('inputs/jpeg (in-process baseline JPEG decoding)', () => {
     }
   });
 
+  it('decodes a colour JPEG of a grey picture (chroma 128 throughout) to its luma alone, and one with any colour to RGB', async () => {
+    const random = seededRandom(12);
+    const [width, height] = [37, 21];
+    const grey = Buffer.from(Array.from({ length: width * height }, () => Math.floor(random() * 256)));
+    const rgb = Buffer.from(Array.from({ length: width * height * 3 }, (_, i) => grey[Math.floor(i / 3)]!));
+    // A red patch: its blocks' chroma is not 128.
+    const tinted = Buffer.from(rgb);
+    for (let y = 8; y < 16; y++) for (let x = 8; x < 16; x++) tinted.set([255, 0, 0], 3 * (y * width + x));
+    for (const [pixels, channels] of [[rgb, 1], [tinted, 3]] as const) {
+      for (const chromaSubsampling of ['4:2:0', '4:4:4']) {
+        const bytes = await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85, chromaSubsampling }).toBuffer();
+        expect(openJpeg(bytes, limits.maxPixels)!.decode()!.channels, `${channels} ${chromaSubsampling}`).to.equal(channels);
+        for (const prep of [...preps(width, height), ...preps(28, 28)]) {
+          expect(await differenceFromSharp(bytes, prep), `${channels} ${chromaSubsampling} to ${prep.width}x${prep.channels}`).to.be.at.most(TOLERANCE);
+        }
+      }
+    }
+  });
+
   it('leaves progressive JPEGs, EXIF-rotated ones, those with an ICC profile and over-limit ones to sharp', async () => {
     const image = sharp(Buffer.alloc(28 * 28 * 3, 90), { raw: { width: 28, height: 28, channels: 3 } });
     expect(openJpeg(await image.clone().jpeg({ progressive: true }).toBuffer(), limits.maxPixels), 'progressive').to.equal(undefined);
