@@ -203,7 +203,7 @@ function flatten8(samples: Uint8Array, count: number, colour: number, background
   return out;
 }
 
-/** flatten8 of RGBA pixels read a word at a time (a load per pixel, not four: half the time); opaque ones as they are. */
+/** flatten8 of RGBA pixels read a word at a time (a load per pixel, not four); opaque ones as they are. */
 function flattenRgba(pixels: Uint32Array, background: number): Uint8Array {
   const out = new Uint8Array(pixels.length * 3);
   for (let i = 0, to = 0; i < pixels.length; i++, to += 3) {

@@ -297,7 +297,7 @@ function reduceRows(input: Uint8Array, inStride: number, step: number, lines: nu
       // Four source rows a pass over the sums, then the rest one by one.
       let t = 0;
       for (; t + 4 <= n; t += 4) {
-        // Plain locals: array destructuring here costs a fifth of the pass.
+        // Plain locals: destructuring would make an array each pass.
         const w0 = weights[t]!;
         const w1 = weights[t + 1]!;
         const w2 = weights[t + 2]!;
