@@ -14,9 +14,9 @@
  * --parts: only these measurements (to repeat one, such as the throughput ratio, on its own).
  * --service-env: settings for the service only (NODE_OPTIONS=--max-semi-space-size=4), not the load generator.
  * --load-cpus: the load generator (autocannon, in this process) runs on CPUs of its own, the service
- * on the others, one worker per CPU: sharing them, the generator's work (a third of a CPU or more
- * at these rates) would be counted as the service's, every configuration's throughput pulled
- * towards the generator's and the ratios between them towards 1.
+ * on the others, one worker per CPU: sharing them, the generator's work and its sockets' would be
+ * counted as the service's, every configuration's throughput pulled towards the generator's and
+ * the ratios between them towards 1. Each throughput row says how many CPUs the generator kept busy.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';

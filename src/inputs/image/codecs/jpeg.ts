@@ -359,7 +359,7 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
           need(size <= 11);
           predictors[c] = predictors[c]! + extend(reader.receive(size), size);
           coefficients[0] = predictors[c]!;
-          let ac = false;
+          let hasAc = false;
           for (let k = 1; k < 64; ) {
             const symbol = decodeSymbol(reader, component.ac!);
             const run = symbol >> 4;
@@ -372,12 +372,12 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
             k += run;
             need(k < 64);
             coefficients[ZIGZAG[k]!] = extend(reader.receive(length), length);
-            ac = true;
+            hasAc = true;
             k++;
           }
           const at = ((my * v + by) * component.stride + mx * h + bx) * component.size;
           // A block of its DC term alone (flat: most of a smooth image's, every chroma block of a grey one) is one value.
-          if (ac) IDCTS[component.size]!(coefficients, quant[c]!, component.plane, at, component.stride);
+          if (hasAc) IDCTS[component.size]!(coefficients, quant[c]!, component.plane, at, component.stride);
           else flatBlock(DC_ONLY[component.size]!(coefficients[0] * quant[c]![0]!), component.plane, at, component.stride, component.size);
         }
       }
