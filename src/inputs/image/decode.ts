@@ -297,12 +297,14 @@ async function toTensor(image: sharp.Sharp, prep: ImagePreprocessing): Promise<F
 function planarTensor(data: Uint8Array, channels: number, prep: ImagePreprocessing): Float32Array {
   const plane = prep.width * prep.height;
   const tensor = new Float32Array(plane * prep.channels);
-  const at = tensorIndex(prep);
+  // A channel's values lie `stride` apart: one plane after another (nchw, flat), or interleaved (nhwc).
+  const interleaved = prep.layout === 'nhwc';
+  const stride = interleaved ? prep.channels : 1;
   for (let c = 0; c < prep.channels; c++) {
     const scale = 1 / (255 * prep.std[c]!);
     const offset = prep.mean[c]! / prep.std[c]!;
     const source = channels === 1 ? 0 : c;
-    for (let i = 0; i < plane; i++) tensor[at(c, i)] = data[i * channels + source]! * scale - offset;
+    for (let i = 0, from = source, to = interleaved ? c : c * plane; i < plane; i++, from += channels, to += stride) tensor[to] = data[from]! * scale - offset;
   }
   return tensor;
 }

@@ -28,9 +28,14 @@ interface Taps {
   weight: Int32Array;
 }
 
-/** One axis's downsizing: a box of `box` pixels, then the taps (none: the box was all). */
+/**
+ * One axis's downsizing: a box of `box` pixels, then the taps (none: the box was all), those of
+ * weight 0 dropped (lanczos3's every other one at whole factors): output pixel o's are at
+ * `starts[o]` up to `starts[o + 1]` of `index` and `weight`.
+ */
 interface Reduction extends Taps {
   box: number;
+  starts: Int32Array;
 }
 
 /** What sharp does to an image of a given size for a preprocessing, when reproduced here. */
@@ -141,12 +146,24 @@ function reduction(size: number, factor: number): Reduction | undefined {
   const boxed = Math.ceil(size / box);
   const residual = factor / box;
   const extra = (out * factor - size) / box;
-  if (residual === 1) return { box, size: out, taps: 0, index: new Int32Array(0), weight: new Int32Array(0) };
+  if (residual === 1) return { box, size: out, taps: 0, index: new Int32Array(0), weight: new Int32Array(0), starts: new Int32Array(out + 1) };
   const taps = 2 * rint(3 * residual) + 1;
   const offset = (1 + extra) / 2 - 1;
   const points = steppedPoints(out, (o) => (o + 0.5) * residual - 0.5 - offset, residual);
   // libvips pads the input with ceil(taps / 2) - 1 copies of the edge pixel before the first.
-  return points === undefined ? undefined : { box, ...tapsAt(points, boxed, Math.ceil(taps / 2) - 1, lanczos3Masks(taps, residual), taps) };
+  return points === undefined ? undefined : { box, ...withoutZeros(tapsAt(points, boxed, Math.ceil(taps / 2) - 1, lanczos3Masks(taps, residual), taps)) };
+}
+
+/** `taps` without those of weight 0, which add nothing to a sum: each output pixel's from its start. */
+function withoutZeros(taps: Taps): Taps & { starts: Int32Array } {
+  const { size, index, weight } = taps;
+  const starts = new Int32Array(size + 1);
+  const kept: number[] = [];
+  for (let o = 0; o < size; o++) {
+    for (let i = o * taps.taps; i < (o + 1) * taps.taps; i++) if (weight[i] !== 0) kept.push(i);
+    starts[o + 1] = kept.length;
+  }
+  return { size, taps: taps.taps, starts, index: Int32Array.from(kept, (i) => index[i]!), weight: Int32Array.from(kept, (i) => weight[i]!) };
 }
 
 /**
@@ -280,37 +297,30 @@ function clip(sum: number): number {
 }
 
 function reduceRows(input: Uint8Array, inStride: number, step: number, lines: number, r: Reduction, out: Uint8Array): void {
-  const { taps, index, weight, size } = r;
+  const { starts, index, weight, size } = r;
   const sums = new Int32Array(step);
-  const weights = new Int32Array(taps);
-  const rows = new Int32Array(taps);
   for (let line = 0; line < lines; line++) {
+    const first = line * inStride;
     for (let o = 0; o < size; o++) {
-      // The taps with a weight: lanczos3's are zero every other one at whole factors.
-      let n = 0;
-      for (let i = o * taps, end = i + taps; i < end; i++) {
-        if (weight[i] === 0) continue;
-        weights[n] = weight[i]!;
-        rows[n++] = line * inStride + index[i]! * step;
-      }
       sums.fill(2048);
       // Four source rows a pass over the sums, then the rest one by one.
-      let t = 0;
+      let t = starts[o]!;
+      const n = starts[o + 1]!;
       for (; t + 4 <= n; t += 4) {
         // Plain locals: destructuring would make an array each pass.
-        const w0 = weights[t]!;
-        const w1 = weights[t + 1]!;
-        const w2 = weights[t + 2]!;
-        const w3 = weights[t + 3]!;
-        const f0 = rows[t]!;
-        const f1 = rows[t + 1]!;
-        const f2 = rows[t + 2]!;
-        const f3 = rows[t + 3]!;
+        const w0 = weight[t]!;
+        const w1 = weight[t + 1]!;
+        const w2 = weight[t + 2]!;
+        const w3 = weight[t + 3]!;
+        const f0 = first + index[t]! * step;
+        const f1 = first + index[t + 1]! * step;
+        const f2 = first + index[t + 2]! * step;
+        const f3 = first + index[t + 3]! * step;
         for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[f0 + k]! + w1 * input[f1 + k]! + w2 * input[f2 + k]! + w3 * input[f3 + k]!;
       }
       for (; t < n; t++) {
-        const w0 = weights[t]!;
-        const f0 = rows[t]!;
+        const w0 = weight[t]!;
+        const f0 = first + index[t]! * step;
         for (let k = 0; k < step; k++) sums[k] = sums[k]! + w0 * input[f0 + k]!;
       }
       const to = (line * size + o) * step;
@@ -320,7 +330,7 @@ function reduceRows(input: Uint8Array, inStride: number, step: number, lines: nu
 }
 
 function reducePixels(input: Uint8Array, inStride: number, step: number, lines: number, r: Reduction, out: Uint8Array): void {
-  const { taps, index, weight, size } = r;
+  const { starts, index, weight, size } = r;
   if (step === 1) {
     reduceGreyPixels(input, inStride, lines, r, out);
     return;
@@ -332,7 +342,7 @@ function reducePixels(input: Uint8Array, inStride: number, step: number, lines: 
       let s0 = 2048;
       let s1 = 2048;
       let s2 = 2048;
-      for (let i = o * taps, end = i + taps; i < end; i++) {
+      for (let i = starts[o]!, end = starts[o + 1]!; i < end; i++) {
         const w = weight[i]!;
         const from = line * inStride + index[i]! * step;
         s0 += w * input[from]!;
@@ -349,12 +359,12 @@ function reducePixels(input: Uint8Array, inStride: number, step: number, lines: 
 
 /** reducePixels of one channel: one sum, not three of the same. */
 function reduceGreyPixels(input: Uint8Array, inStride: number, lines: number, r: Reduction, out: Uint8Array): void {
-  const { taps, index, weight, size } = r;
+  const { starts, index, weight, size } = r;
   for (let line = 0, to = 0; line < lines; line++) {
     const from = line * inStride;
     for (let o = 0; o < size; o++, to++) {
       let sum = 2048;
-      for (let i = o * taps, end = i + taps; i < end; i++) sum += weight[i]! * input[from + index[i]!]!;
+      for (let i = starts[o]!, end = starts[o + 1]!; i < end; i++) sum += weight[i]! * input[from + index[i]!]!;
       out[to] = clip(sum);
     }
   }
@@ -388,18 +398,23 @@ function bicubic(input: Uint8Array, width: number, height: number, channels: num
 /** shrinkv / shrinkh by `box`: each output pixel the mean of `box` (the last repeated past the edge), rounded by a 32-bit reciprocal. */
 function boxShrink(input: Uint8Array, length: number, step: number, lines: number, box: number): Uint8Array {
   const outLength = Math.ceil(length / box);
-  const [inStride, outStride] = [length * step, outLength * step];
+  const inStride = length * step;
+  const outStride = outLength * step;
   const out = new Uint8Array(lines * outStride);
   const multiplier = Math.floor(2 ** 32 / (256 * box));
   const amend = box >> 1;
+  // A pixel's samples summed over its box together (a whole row of them, vertically).
+  const sums = new Int32Array(step);
   for (let line = 0; line < lines; line++) {
     for (let o = 0; o < outLength; o++) {
-      for (let k = 0; k < step; k++) {
-        let sum = amend;
-        for (let i = 0; i < box; i++) sum += input[line * inStride + Math.min(length - 1, o * box + i) * step + k]!;
-        // >>> takes the product modulo 2^32, as the uint32 multiply does.
-        out[line * outStride + o * step + k] = (sum * multiplier) >>> 24;
+      sums.fill(amend);
+      for (let i = 0; i < box; i++) {
+        const from = line * inStride + Math.min(length - 1, o * box + i) * step;
+        for (let k = 0; k < step; k++) sums[k] = sums[k]! + input[from + k]!;
       }
+      // >>> takes the product modulo 2^32, as the uint32 multiply does.
+      const to = line * outStride + o * step;
+      for (let k = 0; k < step; k++) out[to + k] = (sums[k]! * multiplier) >>> 24;
     }
   }
   return out;

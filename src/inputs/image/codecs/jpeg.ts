@@ -42,6 +42,12 @@ interface Huffman {
   values: Uint8Array;
   /** By the next LOOKAHEAD bits: the length of the code they start with and its value (length << 8 | value); 0 for a longer code. */
   lookup: Int32Array;
+  /**
+   * By the next LOOKAHEAD bits, for an AC code whose coefficient's bits fit in them too (as
+   * libjpeg-turbo's jdhuff.c looks them up): the coefficient, the zero run before it and the bits
+   * both take, (coefficient << 16) | (run << 8) | bits; 0 for any other (end of block, a run of 16, longer).
+   */
+  coefficient: Int32Array;
 }
 
 /** Bits of lookahead in a table, as libjpeg's jdhuff.c: most codes are this short or shorter. */
@@ -201,31 +207,72 @@ function readHuffman(data: Uint8Array, dcTables: (Huffman | undefined)[], acTabl
     const id = data[i]! & 15;
     need(kind <= 1 && id < 4 && i + 17 <= data.length);
     const counts = data.subarray(i + 1, i + 17);
-    const total = counts.reduce((a, b) => a + b, 0);
+    let total = 0;
+    for (let n = 0; n < 16; n++) total += counts[n]!;
     need(i + 17 + total <= data.length && total <= 256);
-    const maxCode = new Int32Array(18).fill(-1);
-    const offset = new Int32Array(17);
-    const values = data.slice(i + 17, i + 17 + total);
-    const lookup = new Int32Array(1 << LOOKAHEAD);
-    let code = 0;
-    let k = 0;
-    for (let length = 1; length <= 16; length++) {
-      offset[length] = k - code;
-      // This length's codes are consecutive; a short one fills every entry it is the prefix of.
-      const spread = LOOKAHEAD - length;
-      for (let n = 0; spread >= 0 && n < counts[length - 1]!; n++) {
-        lookup.fill((length << 8) | values[k + n]!, (code + n) << spread, (code + n + 1) << spread);
-      }
-      code += counts[length - 1]!;
-      need(code <= 1 << length); // more codes than the length has: libjpeg refuses the table
-      k += counts[length - 1]!;
-      if (counts[length - 1]! > 0) maxCode[length] = code - 1;
-      code <<= 1;
-    }
-    maxCode[17] = 0x7fffffff; // no code is longer than 16 bits: a sentinel for corrupt data
-    (kind === 0 ? dcTables : acTables)[id] = { maxCode, offset, values, lookup };
+    (kind === 0 ? dcTables : acTables)[id] = huffmanTable(data.subarray(i + 1, i + 17 + total));
     i += 17 + total;
   }
+}
+
+/**
+ * Tables already built, by their bytes (the counts, then the values): libjpeg's default encoder (as
+ * phones and browsers run it) writes its standard tables at every quality, and building one's
+ * lookups costs more than decoding a small image's blocks. An encoder that optimises the tables per
+ * image (mozjpeg, sharp's default) makes each file's its own, built for it.
+ */
+const huffmanTables = new Map<string, Huffman>();
+const MAX_HUFFMAN_TABLES = 64;
+
+/** The table of a DHT entry's counts and values, built once. */
+function huffmanTable(entry: Uint8Array): Huffman {
+  const key = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength).toString('latin1');
+  let table = huffmanTables.get(key);
+  if (table === undefined) {
+    table = buildHuffman(entry.subarray(0, 16), entry.subarray(16));
+    if (huffmanTables.size >= MAX_HUFFMAN_TABLES) huffmanTables.clear();
+    huffmanTables.set(key, table);
+  }
+  return table;
+}
+
+function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
+  const maxCode = new Int32Array(18).fill(-1);
+  const offset = new Int32Array(17);
+  const lookup = new Int32Array(1 << LOOKAHEAD);
+  let code = 0;
+  let k = 0;
+  for (let length = 1; length <= 16; length++) {
+    offset[length] = k - code;
+    // This length's codes are consecutive; a short one fills every entry it is the prefix of.
+    const spread = LOOKAHEAD - length;
+    for (let n = 0; spread >= 0 && n < counts[length - 1]!; n++) {
+      lookup.fill((length << 8) | values[k + n]!, (code + n) << spread, (code + n + 1) << spread);
+    }
+    code += counts[length - 1]!;
+    need(code <= 1 << length); // more codes than the length has: libjpeg refuses the table
+    k += counts[length - 1]!;
+    if (counts[length - 1]! > 0) maxCode[length] = code - 1;
+    code <<= 1;
+  }
+  maxCode[17] = 0x7fffffff; // no code is longer than 16 bits: a sentinel for corrupt data
+  return { maxCode, offset, values: values.slice(), lookup, coefficient: coefficientLookup(lookup) };
+}
+
+/** Huffman.coefficient of a table's lookup (used of AC tables only). */
+function coefficientLookup(lookup: Int32Array): Int32Array {
+  const table = new Int32Array(1 << LOOKAHEAD);
+  for (let look = 0; look < table.length; look++) {
+    const entry = lookup[look]!;
+    const codeLength = entry >> 8;
+    const run = (entry >> 4) & 15;
+    const size = entry & 15;
+    const bits = codeLength + size;
+    if (entry === 0 || size === 0 || bits > LOOKAHEAD) continue;
+    const magnitude = (look >> (LOOKAHEAD - bits)) & ((1 << size) - 1);
+    table[look] = (extend(magnitude, size) << 16) | (run << 8) | bits;
+  }
+  return table;
 }
 
 /** The start of scan: every component in one interleaved scan, with its tables. */
@@ -351,7 +398,9 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
     const my = Math.floor(mcu / mcusX);
     for (let c = 0; c < components.length; c++) {
       const component = components[c]!;
-      const [h, v] = single ? [1, 1] : [component.h, component.v];
+      // Plain locals: destructuring would make an array each block row.
+      const h = single ? 1 : component.h;
+      const v = single ? 1 : component.v;
       for (let by = 0; by < v; by++) {
         for (let bx = 0; bx < h; bx++) {
           coefficients.fill(0);
@@ -360,8 +409,20 @@ function decodeScan(bytes: Uint8Array, start: number, frame: Frame, restartInter
           predictors[c] = predictors[c]! + extend(reader.receive(size), size);
           coefficients[0] = predictors[c]!;
           let hasAc = false;
+          const ac = component.ac!;
           for (let k = 1; k < 64; ) {
-            const symbol = decodeSymbol(reader, component.ac!);
+            // Most coefficients: code and bits in one lookup.
+            const fast = ac.coefficient[reader.peek(LOOKAHEAD)]!;
+            if (fast !== 0) {
+              reader.skip(fast & 0xff);
+              k += (fast >> 8) & 0xff;
+              need(k < 64);
+              coefficients[ZIGZAG[k]!] = fast >> 16;
+              hasAc = true;
+              k++;
+              continue;
+            }
+            const symbol = decodeSymbol(reader, ac);
             const run = symbol >> 4;
             const length = symbol & 15;
             if (length === 0) {

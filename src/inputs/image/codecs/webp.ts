@@ -318,12 +318,14 @@ function rescaledArgb(argb: Int32Array, width: number, height: number, channels:
 // exactly in halves.
 const ONE = 2 ** 32;
 const HALF = 2 ** 31;
+/** 2^-32: a multiply by it is exact, and cheaper than the division. */
+const INVERSE_ONE = 2 ** -32;
 
 /** floor((x1 * y1 + x2 * y2 + add) / 2^32) for 32-bit unsigned operands, exactly (libwebp's uint64 arithmetic). */
 function mulShift(x1: number, y1: number, x2: number, y2: number, add: number): number {
   // Doubles hold the sum exactly below 2^53, as they do for the rescaler's usual operands.
   const sum = x1 * y1 + x2 * y2 + add;
-  if (sum < 2 ** 53) return Math.floor(sum / ONE);
+  if (sum < 2 ** 53) return Math.floor(sum * INVERSE_ONE);
   const high = (x1 >>> 16) * y1 + (x2 >>> 16) * y2;
   const low = (x1 & 0xffff) * y1 + (x2 & 0xffff) * y2 + add;
   const highTop = Math.floor(high / 65536);
@@ -456,6 +458,7 @@ function importShrink(src: Uint8Array, at: number, step: number, frow: Uint32Arr
     }
     const frac = base * -accum;
     frow[x] = sum * xSub - frac;
-    sum = multFix(frac, fxScale);
+    // No sample straddles outputs at a whole factor: nothing carried.
+    sum = frac === 0 ? 0 : multFix(frac, fxScale);
   }
 }

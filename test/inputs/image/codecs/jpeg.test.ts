@@ -57,6 +57,21 @@ describe('inputs/jpeg (in-process baseline JPEG decoding)', () => {
     }
   });
 
+  it('decodes JPEGs of tables optimised for each, in turn with ones of the standard tables: a table built once serves only its own bytes', async () => {
+    const random = seededRandom(5);
+    const images = Array.from({ length: 4 }, () => Buffer.from(Array.from({ length: 24 * 24 * 3 }, () => Math.floor(random() * 256))));
+    const files: Buffer[] = [];
+    for (const pixels of images) {
+      const colour = sharp(pixels, { raw: { width: 24, height: 24, channels: 3 } });
+      files.push(await colour.clone().jpeg({ quality: 90, optimiseCoding: true }).toBuffer(), await colour.clone().jpeg({ quality: 60, optimiseCoding: false }).toBuffer());
+    }
+    // Twice over: the second pass decodes every file with the tables the first built.
+    for (const bytes of [...files, ...files]) {
+      expect(openJpeg(bytes, limits.maxPixels)?.decode(), 'fast path taken').to.not.equal(undefined);
+      for (const prep of preps(24, 24)) expect(await differenceFromSharp(bytes, prep)).to.be.at.most(TOLERANCE);
+    }
+  });
+
   it('decodes a colour JPEG of a grey picture (chroma 128 throughout) to its luma alone, and one with any colour to RGB', async () => {
     const random = seededRandom(12);
     const [width, height] = [37, 21];
