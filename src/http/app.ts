@@ -21,6 +21,7 @@ import { beginExchange } from './exchange.js';
 import { openApiDocument } from './openapi.js';
 import { v1Routes } from './v1.js';
 import { v2Routes } from './v2/index.js';
+import { createAppServer, listenOn } from './server.js';
 import { serveWarmUpRequests } from './warm-up.js';
 
 export type { HttpConfig } from './context.js';
@@ -39,7 +40,7 @@ export interface BuildOptions {
 /**
  * The express app, plus the service that holds its data plane (shutdown, reload, dispose), and
  * its warm start: the app serves its own warm-up requests (http/warm-up.ts), before it listens,
- * leaving no log line and no metric of them.
+ * leaving no log line and no metric of them. Its `listen` is express's, on a server of server.ts.
  */
 export type App = Express & { readonly service: Service; readonly metrics: Metrics; warmUp(): Promise<void> };
 
@@ -191,12 +192,14 @@ export function buildApp(dataPlane: DataPlane, config: Readonly<HttpConfig>, opt
   const warmUp = async () => {
     ctx.warmingUp = true;
     try {
-      await serveWarmUpRequests(app, service.plane);
+      await serveWarmUpRequests(() => createAppServer(app), service.plane);
     } finally {
       ctx.warmingUp = false;
       // What the warm-up requests counted inside the service (stages, selections, model runs) too.
       metrics.forgetRequests();
     }
   };
-  return Object.assign(app, { service, metrics, warmUp });
+  // Listening as express does, on a server that makes requests and responses with the app's prototypes (server.ts).
+  const listen = (...args: unknown[]) => listenOn(app, args);
+  return Object.assign(app, { service, metrics, warmUp, listen });
 }

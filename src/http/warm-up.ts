@@ -10,16 +10,16 @@
  * cluster the shared port could hand them to another worker); the app keeps them out of its logs,
  * metrics and wait estimates (App.warmUp), and the drift monitors start afresh after.
  */
-import { createServer, type RequestListener } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataPlane } from '../serve/dataplane.js';
 
 /** Rounds of requests per task: the engine optimises a function after a few calls. */
 export const WARM_UP_ROUNDS = 5;
 
-/** Serves the warm-up requests of every task of `plane` through `handler` (the app), on a port of its own. */
-export async function serveWarmUpRequests(handler: RequestListener, plane: DataPlane): Promise<void> {
-  const server = createServer(handler);
+/** Serves the warm-up requests of every task of `plane` on a fresh server of the app (`createServer`), on a port of its own. */
+export async function serveWarmUpRequests(createServer: () => Server, plane: DataPlane): Promise<void> {
+  const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve());
