@@ -28,16 +28,24 @@ function withPrototype<T extends object>(base: (this: T, ...args: never[]) => vo
 /** Whether node's constructors are plain functions, callable on an object made elsewhere (node 20's are; a class's is not). */
 const CALLABLE = [IncomingMessage, ServerResponse].every((c) => !/^class\b/.test(Function.prototype.toString.call(c)));
 
+/**
+ * Each app's two constructors, made once: the objects of every server of the app (its warm-up's,
+ * then the one it listens on) then have the same shapes, which the engine's optimised code expects.
+ */
+const constructors = new WeakMap<Express, { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse }>();
+
 /** A server for `app` (not yet listening) whose requests and responses express needs not re-prototype (a plain one where node's constructors are classes). */
 export function createAppServer(app: Express): Server {
   if (!CALLABLE) return createServer(app);
-  return createServer(
-    {
+  let made = constructors.get(app);
+  if (made === undefined) {
+    made = {
       IncomingMessage: withPrototype(IncomingMessage as unknown as (this: IncomingMessage) => void, app.request) as typeof IncomingMessage,
       ServerResponse: withPrototype(ServerResponse as unknown as (this: ServerResponse) => void, app.response) as unknown as typeof ServerResponse,
-    },
-    app,
-  );
+    };
+    constructors.set(app, made);
+  }
+  return createServer(made, app);
 }
 
 /**
