@@ -29,13 +29,16 @@ interface Taps {
 }
 
 /**
- * One axis's downsizing: a box of `box` pixels, then the taps (none: the box was all), those of
- * weight 0 dropped (lanczos3's every other one at whole factors): output pixel o's are at
- * `starts[o]` up to `starts[o + 1]` of `index` and `weight`.
+ * One axis's downsizing to `size` pixels: a box of `box` pixels, then the taps (none: the box was
+ * all), those of weight 0 dropped (lanczos3's every other one at whole factors): output pixel o's
+ * source pixels and weights are at `starts[o]` up to `starts[o + 1]` of `index` and `weight`.
  */
-interface Reduction extends Taps {
+interface Reduction {
   box: number;
+  size: number;
   starts: Int32Array;
+  index: Int32Array;
+  weight: Int32Array;
 }
 
 /** What sharp does to an image of a given size for a preprocessing, when reproduced here. */
@@ -146,7 +149,7 @@ function reduction(size: number, factor: number): Reduction | undefined {
   const boxed = Math.ceil(size / box);
   const residual = factor / box;
   const extra = (out * factor - size) / box;
-  if (residual === 1) return { box, size: out, taps: 0, index: new Int32Array(0), weight: new Int32Array(0), starts: new Int32Array(out + 1) };
+  if (residual === 1) return { box, size: out, starts: new Int32Array(out + 1), index: new Int32Array(0), weight: new Int32Array(0) };
   const taps = 2 * rint(3 * residual) + 1;
   const offset = (1 + extra) / 2 - 1;
   const points = steppedPoints(out, (o) => (o + 0.5) * residual - 0.5 - offset, residual);
@@ -155,7 +158,7 @@ function reduction(size: number, factor: number): Reduction | undefined {
 }
 
 /** `taps` without those of weight 0, which add nothing to a sum: each output pixel's from its start. */
-function withoutZeros(taps: Taps): Taps & { starts: Int32Array } {
+function withoutZeros(taps: Taps): Omit<Reduction, 'box'> {
   const { size, index, weight } = taps;
   const starts = new Int32Array(size + 1);
   const kept: number[] = [];
@@ -163,7 +166,7 @@ function withoutZeros(taps: Taps): Taps & { starts: Int32Array } {
     for (let i = o * taps.taps; i < (o + 1) * taps.taps; i++) if (weight[i] !== 0) kept.push(i);
     starts[o + 1] = kept.length;
   }
-  return { size, taps: taps.taps, starts, index: Int32Array.from(kept, (i) => index[i]!), weight: Int32Array.from(kept, (i) => weight[i]!) };
+  return { size, starts, index: Int32Array.from(kept, (i) => index[i]!), weight: Int32Array.from(kept, (i) => weight[i]!) };
 }
 
 /**
@@ -283,7 +286,7 @@ export function resample(image: DecodedImage, plan: ResizePlan, background: numb
 /** One axis reduced, in `lines` lines of `length` pixels of `step` samples each. */
 function reduceAxis(input: Uint8Array, length: number, step: number, lines: number, r: Reduction): Uint8Array {
   const boxed = r.box > 1 ? boxShrink(input, length, step, lines, r.box) : input;
-  if (r.taps === 0) return boxed;
+  if (r.index.length === 0) return boxed;
   const out = new Uint8Array(lines * r.size * step);
   // Rows (vertical: long steps) sum a whole row per tap; pixels (horizontal: 1 or 3 channels) in locals.
   (step > 3 ? reduceRows : reducePixels)(boxed, Math.ceil(length / r.box) * step, step, lines, r, out);
