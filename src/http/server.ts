@@ -4,8 +4,8 @@
  * Object.setPrototypeOf, which moves each object to a shape of its own and leaves node's HTTP code
  * and express's own, which handle it next, handling two shapes of everything. Made with those
  * prototypes from the start, express's call changes nothing: the service answered GET /healthz
- * at 2.6 times the rate and routed predictions at 1.2 to 1.35 times (npm run bench:server,
- * bench/server/RESULTS.md). express still does all it did (its request and response methods,
+ * at 2.5 times the rate, and routed predictions at 1.05 to 1.37 times, the more so the less their
+ * models and decoding cost (npm run bench:server, bench/server/RESULTS.md). express still does all it did (its request and response methods,
  * routing, errors); only where the objects get their prototypes from moves.
  */
 import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
