@@ -13,8 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { FASHION_DEFAULT_DIR } from '../src/pipeline/datasets/fashion.js';
 import { predictRequests, sampleInputForms, type InputForm } from './bench/inputs.js';
-import { answerCount, runLoad, type LoadRequest } from './bench/load.js';
+import type { LoadRequest } from './bench/load.js';
 import { splitCpus, startService } from './bench/service.js';
+import { interleavedLoad } from './bench/suite.js';
 import { parseCli, runMain } from './cli.js';
 
 const command = {
@@ -57,19 +58,7 @@ runMain(command.name, async () => {
   const rows: Row[] = [];
   try {
     for (const [name, requests] of kinds) {
-      const totals = services.map(() => ({ ok: 0, failed: 0, seconds: 0 }));
-      for (const s of services) await runLoad({ base: s.base, requests, connections: values.connections, durationS: 1 }); // warm-up
-      for (let round = 0; round < values.rounds; round++) {
-        // Each first in every other round: the machine's drifting load hits both alike.
-        for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
-          const run = await runLoad({ base: services[i]!.base, requests, connections: values.connections, durationS: values.seconds });
-          const answers = [...run.byLabel.values()][0]!;
-          const ok = answerCount(answers, 200);
-          totals[i]!.ok += ok;
-          totals[i]!.failed += answerCount(answers) - ok + run.errors;
-          totals[i]!.seconds += run.durationS;
-        }
-      }
+      const totals = await interleavedLoad(services.map((s) => s.base), requests, values.connections, values);
       const perS = totals.map((t) => Math.round(t.ok / t.seconds)) as [number, number];
       rows.push({ requests: name, perS, failed: [totals[0]!.failed, totals[1]!.failed], ratio: perS[0] / perS[1] });
       console.log(`${name}: ${perS[0]} against ${perS[1]} requests/s, ${(perS[0] / perS[1]).toFixed(2)}x`);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { quantile } from '../../src/pipeline/profile.js';
 import type { TaskDescription } from '../../src/serve/dataplane.js';
 import { predictRequests, type BenchInput } from './inputs.js';
-import { answerCount, runLoad, type LoadRequest } from './load.js';
+import { answerCount, runLoad, type Answers, type LoadRequest } from './load.js';
 
 export interface Summary {
   n: number;
@@ -325,6 +325,41 @@ export interface BatchingShape {
   rounds: number;
 }
 
+/** What one service answered of interleavedLoad's runs: 200s, the rest (errors included), seconds, and each run's answers. */
+export interface InterleavedLoad {
+  ok: number;
+  failed: number;
+  seconds: number;
+  /** Requests that got no answer: connection errors, timeouts. */
+  errors: number;
+  answers: Answers[];
+}
+
+/**
+ * The same requests to each of `bases` (services alike but for what is compared) in turn, each
+ * warmed up for a second first, in `rounds` interleaved rounds of `seconds` (the order reversed
+ * every other round), so that the machine's load drifting hits them all alike.
+ */
+export async function interleavedLoad(bases: readonly string[], requests: readonly LoadRequest[], connections: number, shape: { seconds: number; rounds: number }): Promise<InterleavedLoad[]> {
+  for (const base of bases) await runLoad({ base, requests, connections, durationS: 1 });
+  const loads: InterleavedLoad[] = bases.map(() => ({ ok: 0, failed: 0, seconds: 0, errors: 0, answers: [] }));
+  const order = bases.map((_, i) => i);
+  for (let round = 0; round < shape.rounds; round++) {
+    for (const i of round % 2 === 0 ? order : [...order].reverse()) {
+      const run = await runLoad({ base: bases[i]!, requests, connections, durationS: shape.seconds });
+      const answers = [...run.byLabel.values()][0]!;
+      const load = loads[i]!;
+      const ok = answerCount(answers, 200);
+      load.ok += ok;
+      load.failed += answerCount(answers) - ok + run.errors;
+      load.seconds += run.durationS;
+      load.errors += run.errors;
+      load.answers.push(answers);
+    }
+  }
+  return loads;
+}
+
 /**
  * Dynamic batching on against off, side by side: two services alike but for BATCHING, the same
  * requests to each in turn, in interleaved rounds (on first in even rounds, off first in odd
@@ -342,41 +377,25 @@ export async function measureBatching(bases: { on: string; off: string }, task: 
     { config: 'routed (no constraint)', connections: shape.routedConnections, requests: routed },
   ];
   const sides = [true, false] as const;
-  const merged = new Map<string, { ok: number; failed: number; seconds: number; clientMs: number[]; serverMs: number[]; inferenceMs: number[]; statuses: Map<string, number> }>();
-  const key = (i: number, on: boolean) => `${i}:${on}`;
-  for (const c of configs) for (const on of sides) await runLoad({ base: on ? bases.on : bases.off, requests: c.requests, connections: c.connections, durationS: 1 }); // warm-up
-  for (let round = 0; round < shape.rounds; round++) {
-    for (const [i, c] of configs.entries()) {
-      for (const on of round % 2 === 0 ? sides : [...sides].reverse()) {
-        const run = await runLoad({ base: on ? bases.on : bases.off, requests: c.requests, connections: c.connections, durationS: shape.seconds });
-        const answers = [...run.byLabel.values()][0]!;
-        let total = merged.get(key(i, on));
-        if (total === undefined) merged.set(key(i, on), (total = { ok: 0, failed: 0, seconds: 0, clientMs: [], serverMs: [], inferenceMs: [], statuses: new Map() }));
-        const ok = answerCount(answers, 200);
-        total.ok += ok;
-        total.failed += answerCount(answers) - ok + run.errors;
-        total.seconds += run.durationS;
-        total.clientMs.push(...(answers.clientMs.get(200) ?? []));
-        total.serverMs.push(...answers.timings.map((t) => t.totalMs));
-        total.inferenceMs.push(...answers.timings.map((t) => t.inferenceMs));
-        for (const [status, latencies] of answers.clientMs) total.statuses.set(String(status), (total.statuses.get(String(status)) ?? 0) + latencies.length);
-        if (run.errors > 0) total.statuses.set('none', (total.statuses.get('none') ?? 0) + run.errors);
-      }
-    }
-  }
+  const loads: InterleavedLoad[][] = [];
+  for (const c of configs) loads.push(await interleavedLoad([bases.on, bases.off], c.requests, c.connections, shape));
   const rows = configs.flatMap((c, i) =>
-    sides.map((on) => {
-      const total = merged.get(key(i, on))!;
+    sides.map((on, side) => {
+      const load = loads[i]![side]!;
+      const timings = load.answers.flatMap((a) => a.timings);
+      const statuses = new Map<string, number>();
+      for (const answers of load.answers) for (const [status, latencies] of answers.clientMs) statuses.set(String(status), (statuses.get(String(status)) ?? 0) + latencies.length);
+      if (load.errors > 0) statuses.set('none', load.errors);
       return {
         config: c.config,
         batching: on,
         connections: c.connections,
-        requestsPerS: total.ok / total.seconds,
-        clientMs: summarise(total.clientMs),
-        serverMs: summarise(total.serverMs),
-        inferenceMs: summarise(total.inferenceMs),
-        failed: total.failed,
-        statuses: counts(total.statuses),
+        requestsPerS: load.ok / load.seconds,
+        clientMs: summarise(load.answers.flatMap((a) => a.clientMs.get(200) ?? [])),
+        serverMs: summarise(timings.map((t) => t.totalMs)),
+        inferenceMs: summarise(timings.map((t) => t.inferenceMs)),
+        failed: load.failed,
+        statuses: counts(statuses),
       };
     }),
   );
