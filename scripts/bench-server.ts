@@ -58,7 +58,7 @@ runMain(command.name, async () => {
   const rows: Row[] = [];
   try {
     for (const [name, requests] of kinds) {
-      const totals = await interleavedLoad(services.map((s) => s.base), requests, values.connections, values);
+      const totals = await interleavedLoad(services.map((s) => ({ base: s.base, requests })), values.connections, values);
       const perS = totals.map((t) => Math.round(t.ok / t.seconds)) as [number, number];
       rows.push({ requests: name, perS, failed: [totals[0]!.failed, totals[1]!.failed], ratio: perS[0] / perS[1] });
       console.log(`${name}: ${perS[0]} against ${perS[1]} requests/s, ${(perS[0] / perS[1]).toFixed(2)}x`);

@@ -127,25 +127,13 @@ export async function measureThroughput(base: string, task: TaskDescription, for
     [`always ${mostAccurate} (most accurate)`, predictRequests(task.task, inputs, 'most accurate', { model: mostAccurate })],
     [`always ${cheapest} (cheapest)`, predictRequests(task.task, inputs, 'cheapest', { model: cheapest })],
   ];
-  const merged = configs.map(() => ({ ok: 0, failed: 0, seconds: 0, cpuS: 0, clientMs: [] as number[], models: new Map<string, number>() }));
-  for (const [, requests] of configs) await runLoad({ base, requests, connections: shape.connections, durationS: 1 }); // warm-up
-  for (let round = 0; round < shape.rounds; round++) {
-    for (const [i, [, requests]] of configs.entries()) {
-      const run = await runLoad({ base, requests, connections: shape.connections, durationS: shape.seconds });
-      const answers = [...run.byLabel.values()][0]!;
-      const total = merged[i]!;
-      const ok = answerCount(answers, 200);
-      total.ok += ok;
-      total.failed += answerCount(answers) - ok + run.errors;
-      total.seconds += run.durationS;
-      total.cpuS += run.generatorCpuS;
-      total.clientMs.push(...(answers.clientMs.get(200) ?? []));
-      for (const [model, n] of answers.models) total.models.set(model, (total.models.get(model) ?? 0) + n);
-    }
-  }
+  const loads = await interleavedLoad(configs.map(([, requests]) => ({ base, requests })), shape.connections, shape);
   const rows = configs.map(([config], i) => {
-    const total = merged[i]!;
-    return { config, requestsPerS: total.ok / total.seconds, clientMs: summarise(total.clientMs), failed: total.failed, models: counts(total.models), generatorCpus: total.cpuS / total.seconds };
+    const load = loads[i]!;
+    const models = new Map<string, number>();
+    for (const answers of load.answers) for (const [model, n] of answers.models) models.set(model, (models.get(model) ?? 0) + n);
+    const clientMs = load.answers.flatMap((a) => a.clientMs.get(200) ?? []);
+    return { config, requestsPerS: load.ok / load.seconds, clientMs: summarise(clientMs), failed: load.failed, models: counts(models), generatorCpus: load.generatorCpuS / load.seconds };
   });
   return {
     task: task.task,
@@ -325,28 +313,36 @@ export interface BatchingShape {
   rounds: number;
 }
 
-/** What one service answered of interleavedLoad's runs: 200s, the rest (errors included), seconds, and each run's answers. */
+/** One configuration of interleavedLoad: requests to a service. */
+export interface LoadTarget {
+  base: string;
+  requests: readonly LoadRequest[];
+}
+
+/** What one configuration's runs got: 200s, the rest (errors included), seconds, the generator's CPU seconds, and each run's answers. */
 export interface InterleavedLoad {
   ok: number;
   failed: number;
   seconds: number;
   /** Requests that got no answer: connection errors, timeouts. */
   errors: number;
+  generatorCpuS: number;
   answers: Answers[];
 }
 
 /**
- * The same requests to each of `bases` (services alike but for what is compared) in turn, each
- * warmed up for a second first, in `rounds` interleaved rounds of `seconds` (the order reversed
- * every other round), so that the machine's load drifting hits them all alike.
+ * Each configuration (requests to a service: different requests, or services alike but for what
+ * is compared) in turn, each warmed up for a second first, in `rounds` interleaved rounds of
+ * `seconds` (the order reversed every other round), so that the machine's load drifting hits
+ * them all alike.
  */
-export async function interleavedLoad(bases: readonly string[], requests: readonly LoadRequest[], connections: number, shape: { seconds: number; rounds: number }): Promise<InterleavedLoad[]> {
-  for (const base of bases) await runLoad({ base, requests, connections, durationS: 1 });
-  const loads: InterleavedLoad[] = bases.map(() => ({ ok: 0, failed: 0, seconds: 0, errors: 0, answers: [] }));
-  const order = bases.map((_, i) => i);
+export async function interleavedLoad(targets: readonly LoadTarget[], connections: number, shape: { seconds: number; rounds: number }): Promise<InterleavedLoad[]> {
+  for (const { base, requests } of targets) await runLoad({ base, requests, connections, durationS: 1 });
+  const loads: InterleavedLoad[] = targets.map(() => ({ ok: 0, failed: 0, seconds: 0, errors: 0, generatorCpuS: 0, answers: [] }));
+  const order = targets.map((_, i) => i);
   for (let round = 0; round < shape.rounds; round++) {
     for (const i of round % 2 === 0 ? order : [...order].reverse()) {
-      const run = await runLoad({ base: bases[i]!, requests, connections, durationS: shape.seconds });
+      const run = await runLoad({ ...targets[i]!, connections, durationS: shape.seconds });
       const answers = [...run.byLabel.values()][0]!;
       const load = loads[i]!;
       const ok = answerCount(answers, 200);
@@ -354,6 +350,7 @@ export async function interleavedLoad(bases: readonly string[], requests: readon
       load.failed += answerCount(answers) - ok + run.errors;
       load.seconds += run.durationS;
       load.errors += run.errors;
+      load.generatorCpuS += run.generatorCpuS;
       load.answers.push(answers);
     }
   }
@@ -378,7 +375,7 @@ export async function measureBatching(bases: { on: string; off: string }, task: 
   ];
   const sides = [true, false] as const;
   const loads: InterleavedLoad[][] = [];
-  for (const c of configs) loads.push(await interleavedLoad([bases.on, bases.off], c.requests, c.connections, shape));
+  for (const c of configs) loads.push(await interleavedLoad([bases.on, bases.off].map((base) => ({ base, requests: c.requests })), c.connections, shape));
   const rows = configs.flatMap((c, i) =>
     sides.map((on, side) => {
       const load = loads[i]![side]!;

@@ -19,7 +19,8 @@ describe('bench/suite', () => {
       servers.map((server) => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)))),
     );
     try {
-      const loads = await interleavedLoad(bases, [{ label: 'x', method: 'GET', path: '/' }], 2, { seconds: 1, rounds: 2 }); // autocannon's shortest run is a second
+      const requests = [{ label: 'x', method: 'GET' as const, path: '/' }];
+      const loads = await interleavedLoad(bases.map((base) => ({ base, requests })), 2, { seconds: 1, rounds: 2 }); // autocannon's shortest run is a second
       const runs = hits.filter((server, i) => i === 0 || hits[i - 1] !== server);
       // Warm-ups 0, 1; then rounds 0 1 and 1 0: 1 twice in a row (without the reversal, 0 1 0 1 0 1).
       expect(runs).to.deep.equal([0, 1, 0, 1, 0]);
