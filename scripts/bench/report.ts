@@ -100,12 +100,18 @@ export function renderResults(r: BenchResults): string {
     '',
     "## A fresh worker's first request",
     '',
-    'The server\'s own time (`timing.totalMs`) of the first predict a fresh worker answers, sent as soon as it listens (it listens once',
-    'ready), against the median of the 19 after it; medians over fresh starts, with the warm start on and off (`WARM_START`).',
+    'The server\'s own time (`timing.totalMs`) of the first predict a fresh worker answers, sent once it listens (it listens once ready)',
+    'and has idled a moment, against the median of the 19 after it sent back to back, and of 19 more each sent after the same idle:',
+    'an idle CPU of a virtual machine halts and comes back with its caches cold, so that any request after an idle pays for it, the',
+    'hundredth as the first. Medians over fresh starts, with the warm start on and off (`WARM_START`).',
     '',
-    '| task | form | warm start | starts | first ms | later ms | first / later |',
-    '|---|---|---|---|---|---|---|',
-    ...r.first.map((f) => `| ${f.task} | ${f.form} | ${f.warmStart ? 'on' : 'off'} | ${f.starts} | ${ms(f.firstMs)} | ${ms(f.laterMs)} | **${f.ratio.toFixed(2)}x** |`),
+    '| task | form | warm start | starts | idle ms | first ms | later ms, back to back | first / later | later ms, after the idle | first / later after the idle |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...r.first.map(
+      (f) =>
+        `| ${f.task} | ${f.form} | ${f.warmStart ? 'on' : 'off'} | ${f.starts} | ${f.idleMs} | ${ms(f.firstMs)} | ${ms(f.laterMs)} | **${f.ratio.toFixed(2)}x** | ` +
+        `${ms(f.laterAfterIdleMs)} | **${f.ratioAfterIdle.toFixed(2)}x** |`,
+    ),
   );
   lines.push('', '## Dynamic batching', '');
   if (r.batching === undefined) {

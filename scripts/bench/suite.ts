@@ -229,49 +229,68 @@ export interface FirstRequestResult {
   form: string;
   warmStart: boolean;
   starts: number;
+  /** How long the worker idled before its first predict, and before each of the idle-matched ones, in ms. */
+  idleMs: number;
   /** The server's own time (timing.totalMs) of a fresh worker's first predict, median over the starts, in ms. */
   firstMs: number;
-  /** The median of the predicts after it, median over the starts, in ms. */
+  /** The median of the predicts sent back to back after it, median over the starts, in ms. */
   laterMs: number;
   ratio: number;
+  /** The median of as many predicts after those, each sent after the same idle as the first, median over the starts, in ms. */
+  laterAfterIdleMs: number;
+  /** firstMs over laterAfterIdleMs: what the first request costs beyond any request after the same idle. */
+  ratioAfterIdle: number;
 }
 
 const median = (values: readonly number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A fresh worker's first predict, sent as soon as it listens (it listens once ready: /readyz
- * answers 200), against the median of the `requests` after it, over `starts` fresh starts each
- * with the warm start on and off (WARM_START), interleaved so that the machine's state weighs on
- * both alike.
+ * A fresh worker's first predict, sent `idleMs` after it listens (it listens once ready: /readyz
+ * answers 200), against the median of the `requests` after it sent back to back, and against as
+ * many more each sent after the same idle: on a virtual machine an idle CPU halts and comes back
+ * with its caches cold, so that any request after an idle pays for it, the hundredth as the first.
+ * Over `starts` fresh starts each with the warm start on and off (WARM_START), interleaved so that
+ * the machine's state weighs on both alike.
  */
 export async function measureFirstRequest(
   task: string,
   form: string,
   input: BenchInput,
-  options: { starts: number; requests: number; start: (env: Record<string, string>) => Promise<{ base: string; stop(): Promise<unknown> }> },
+  options: { starts: number; requests: number; idleMs: number; start: (env: Record<string, string>) => Promise<{ base: string; stop(): Promise<unknown> }> },
 ): Promise<FirstRequestResult[]> {
   const [request] = predictRequests(task, [input], 'first');
-  const times = new Map<boolean, { first: number[]; later: number[] }>([[true, { first: [], later: [] }], [false, { first: [], later: [] }]]);
+  const times = new Map<boolean, { first: number[]; later: number[]; afterIdle: number[] }>([
+    [true, { first: [], later: [], afterIdle: [] }],
+    [false, { first: [], later: [], afterIdle: [] }],
+  ]);
   for (let start = 0; start < options.starts; start++) {
     for (const [warm, series] of times) {
       const service = await options.start({ WORKERS: '1', WARM_START: warm ? '1' : '0', FEEDBACK_DIR: '' });
-      const served: number[] = [];
+      const served = async (idleMs: number) => {
+        if (idleMs > 0) await sleep(idleMs);
+        const res = await fetch(`${service.base}${request!.path}`, { method: 'POST', headers: request!.headers, body: request!.body as BodyInit });
+        return ((await res.json()) as { timing: { totalMs: number } }).timing.totalMs;
+      };
+      const later: number[] = [];
+      const afterIdle: number[] = [];
       try {
-        for (let i = 0; i < options.requests; i++) {
-          const res = await fetch(`${service.base}${request!.path}`, { method: 'POST', headers: request!.headers, body: request!.body as BodyInit });
-          served.push(((await res.json()) as { timing: { totalMs: number } }).timing.totalMs);
-        }
+        series.first.push(await served(options.idleMs));
+        for (let i = 1; i < options.requests; i++) later.push(await served(0));
+        for (let i = 1; i < options.requests; i++) afterIdle.push(await served(options.idleMs));
       } finally {
         await service.stop();
       }
-      series.first.push(served[0]!);
-      series.later.push(median(served.slice(1)));
+      series.later.push(median(later));
+      series.afterIdle.push(median(afterIdle));
     }
   }
   return [...times].map(([warmStart, series]) => {
     const firstMs = median(series.first);
     const laterMs = median(series.later);
-    return { task, form, warmStart, starts: options.starts, firstMs, laterMs, ratio: firstMs / laterMs };
+    const laterAfterIdleMs = median(series.afterIdle);
+    const { starts, idleMs } = options;
+    return { task, form, warmStart, starts, idleMs, firstMs, laterMs, ratio: firstMs / laterMs, laterAfterIdleMs, ratioAfterIdle: firstMs / laterAfterIdleMs };
   });
 }
 

@@ -67,7 +67,10 @@ describe('inputs/registry', () => {
     for (const wire of wires) expect(await inputs.modelTensor(await inputs.decode(wire, limits), inputs.tensorPrep)).to.have.length(3 * 9 * 12);
     const input = await inputs.decode(wires[0]!, limits);
     expect(await inputs.modelTensor(input, inputs.tensorPrep)).to.have.length(3 * 9 * 12);
-    expect(await inputs.features(input)).to.have.length(IMAGE_FEATURES.length + ENCODING_FEATURES.length);
+    const features = await inputs.features(input);
+    expect(features).to.have.length(IMAGE_FEATURES.length + ENCODING_FEATURES.length);
+    // Its garment's box is a fraction of the picture each way, as a client's garment's is.
+    for (const share of ['boxWidth', 'boxHeight']) expect(features[IMAGE_FEATURES.indexOf(share)]).to.be.within(0.2, 0.9);
     expect(inputs.description).to.deep.include({ kind: 'image', modelInput: { width: 12, height: 9, channels: 3 } });
   });
 
@@ -75,13 +78,26 @@ describe('inputs/registry', () => {
     for (const [length, channels, rate] of [[128, 6, 50], [40, 2, 20], [64, 9, 100]] as const) {
       const inputs = windowTask(length, channels, rate);
       expect(inputs.featureNames).to.equal(windowFeatureNames(channels));
-      const [json, binary] = await inputs.warmUpInputs();
-      const input = await inputs.decode(json!, limits);
-      expect(binary).to.include({ form: 'upload', mediaType: 'application/octet-stream' });
-      expect((await inputs.decode(binary!, limits)) as WindowInput).to.deep.equal(input);
-      const warmUpFeatures = await inputs.features(input);
-      expect(warmUpFeatures).to.have.length(windowFeatureNames(channels).length);
-      expect(warmUpFeatures.every(Number.isFinite)).to.equal(true);
+      // Warm-up windows, each as JSON and raw float32, that take the features' data-dependent
+      // branches: a dominant rhythm refined down to just below a DFT bin and up to just above
+      // one, and a window at rest.
+      const wires = await inputs.warmUpInputs();
+      expect(wires.map((w) => w.form)).to.deep.equal(['json', 'upload', 'json', 'upload', 'json', 'upload']);
+      const dominantBins: number[] = [];
+      for (let i = 0; i < wires.length; i += 2) {
+        const input = await inputs.decode(wires[i]!, limits);
+        expect(wires[i + 1]).to.include({ form: 'upload', mediaType: 'application/octet-stream' });
+        expect((await inputs.decode(wires[i + 1]!, limits)) as WindowInput).to.deep.equal(input);
+        const warmUpFeatures = await inputs.features(input);
+        expect(warmUpFeatures).to.have.length(windowFeatureNames(channels).length);
+        expect(warmUpFeatures.every(Number.isFinite)).to.equal(true);
+        dominantBins.push(warmUpFeatures[inputs.featureNames.indexOf('accDominantFrequency')]! / (rate / length));
+      }
+      const [below, above, rest] = dominantBins;
+      expect(below! % 1, `${length}x${channels}`).to.be.within(0.5, 0.95);
+      expect(above! % 1, `${length}x${channels}`).to.be.within(0.05, 0.5);
+      expect(Math.floor(below!), `${length}x${channels}`).to.be.at.least(1);
+      expect(rest).to.equal(0);
       const walking = new WindowInput(syntheticWindow(length, channels, 'walking'));
       const features = await inputs.features(walking);
       expect(features.every(Number.isFinite), `${length}x${channels}`).to.equal(true);

@@ -28,10 +28,18 @@ async function decodeEncoded(bytes: Uint8Array, declaredType: string | undefined
   return decoded;
 }
 
-/** Rings and stripes, as base64 JSON and in every client encoding: every PNG filter, JPEG's AC coefficients and every feature get work. */
+/**
+ * Rings and stripes on a black margin, as base64 JSON and in every client encoding: every PNG
+ * filter, JPEG's AC coefficients and every feature get work. The margin leaves the garment's box
+ * a fraction of the image, as a client's garment does: a box spanning the whole image made the
+ * engine take the box's shares for whole numbers, and throw the features' optimised code away on
+ * the first client image whose features were computed.
+ */
 async function warmUpImages(plane: { width: number; height: number }): Promise<readonly WireInput[]> {
   const { width, height } = plane;
-  const raw: RawImage = { pixels: Uint8Array.from({ length: width * height }, (_, i) => ((i % width) * 7 + Math.floor(i / width) * 13 + (i % width) * Math.floor(i / width)) & 255), width, height, channels: 1 };
+  const margin = (size: number, at: number) => at < size / 7 || at >= size - size / 7;
+  const pattern = (x: number, y: number) => (margin(width, x) || margin(height, y) ? 0 : (x * 7 + y * 13 + x * y) & 255);
+  const raw: RawImage = { pixels: Uint8Array.from({ length: width * height }, (_, i) => pattern(i % width, Math.floor(i / width))), width, height, channels: 1 };
   const png = await encodePng(raw);
   const encoded = await Promise.all(CLIENT_ENCODINGS.map(async (spec) => ({ form: 'upload' as const, bytes: await encodeLikeClient(raw, spec, plane), mediaType: MEDIA_TYPES[spec.format] })));
   return [{ form: 'json', field: 'image', value: Buffer.from(png).toString('base64') }, ...encoded];

@@ -19,6 +19,26 @@ export function windowRows(window: Float32Array, channels: number): number[][] {
   return Array.from({ length: window.length / channels }, (_, t) => Array.from(window.subarray(t * channels, (t + 1) * channels)));
 }
 
+/**
+ * Windows that take the features' every data-dependent branch, so that the engine has seen them all
+ * before the first client's: two walks (gravity on the first channel, a stride rhythm on it and
+ * slower sways on the others) whose rhythm falls just below and just above a DFT bin (the
+ * dominant frequency is refined towards either neighbour), and a device at rest (no rhythm at
+ * all). A first real window took a branch that a single slow sway never had, and the engine threw
+ * the features' optimised code away on the first client request.
+ */
+function warmUpWindows(length: number, channels: number): Float32Array[] {
+  const stride = Math.max(1, Math.round(length / 24));
+  const walk = (cycles: number) =>
+    Float32Array.from({ length: length * channels }, (_, i) => {
+      const c = i % channels;
+      const phase = (2 * Math.PI * Math.floor(i / channels)) / length;
+      return c === 0 ? 1 + 0.3 * Math.sin(cycles * phase) : 0.1 * Math.sin((1 + c) * phase + c);
+    });
+  const rest = Float32Array.from({ length: length * channels }, (_, i) => (i % channels === 0 ? 1 : 0));
+  return [walk(stride - 0.3), walk(stride + 0.3), rest];
+}
+
 function asWindow(input: Input): WindowInput {
   if (!(input instanceof WindowInput)) throw new InvalidInputError(`a window task takes windows, not ${input.kind}s`);
   return input;
@@ -78,14 +98,11 @@ export const windowKind: InputKind<WindowPreprocessing, typeof windowPreprocessi
       clientEncodings: [],
       groupOf: () => undefined,
       asWire: async (input) => ({ form: 'json', field: 'window', value: windowRows(asWindow(input).samples, channels) }),
-      warmUpInputs: async () => {
-        // A slow sway on every channel, on top of gravity on the first: every feature has something to measure.
-        const samples = Float32Array.from({ length: length * channels }, (_, i) => (i % channels === 0 ? 1 : 0) + 0.3 * Math.sin((2 * Math.PI * (1 + (i % channels)) * Math.floor(i / channels)) / length));
-        return [
+      warmUpInputs: async () =>
+        warmUpWindows(length, channels).flatMap((samples): WireInput[] => [
           { form: 'json', field: 'window', value: windowRows(samples, channels) },
           { form: 'upload', bytes: new Uint8Array(samples.buffer), mediaType: RAW_WINDOW },
-        ];
-      },
+        ]),
     };
   },
 };
