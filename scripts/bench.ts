@@ -37,7 +37,7 @@ const SERVICE_PARTS: readonly string[] = ['overhead', 'throughput', 'ramp'];
 const BATCHING_CONNECTIONS = { forced: 64, single: 1, routed: 16 } as const;
 /**
  * The first request's idle, and that of the later ones it is matched with: long enough for an idle
- * CPU to halt (a KVM guest's haltpoll polls for at most 0.2 ms), a moment for a client.
+ * CPU to halt (a KVM guest's haltpoll polls for 0.2 ms by default), a moment for a client.
  */
 const FIRST_REQUEST_IDLE_MS = 20;
 const command = {
