@@ -20,8 +20,8 @@ export function windowRows(window: Float32Array, channels: number): number[][] {
 }
 
 /**
- * Windows that take the features' every data-dependent branch, so that the engine has seen them all
- * before the first client's: two walks (gravity on the first channel, a stride rhythm on it and
+ * Windows that take the features' data-dependent branches that clients' windows take, so that the
+ * engine has seen them before the first client's: two walks (gravity on the first channel, a stride rhythm on it and
  * slower sways on the others) whose rhythm falls just below and just above a DFT bin (the
  * dominant frequency is refined towards either neighbour), and a device at rest (no rhythm at
  * all). A first real window took a branch that a single slow sway never had, and the engine threw
