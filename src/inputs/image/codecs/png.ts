@@ -8,8 +8,9 @@
  * chunk) and any damaged or over-limit file are not handled here: `decodePng` returns undefined and
  * sharp decodes it as before, so every error message stays sharp's.
  */
-import { crc32, inflateSync } from 'node:zlib';
+import { crc32 } from 'node:zlib';
 import type { DecodedImage, OpenedImage } from '../colour.js';
+import { inflateExactly } from './inflate.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -54,14 +55,8 @@ function decodeSamples(header: Header, compressed: Uint8Array): DecodedImage | u
   const sizes = passes.map(([x0, y0, dx, dy]) => [Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)] as const);
   // A filter byte, then the row's bytes, for each row of each pass that has pixels.
   const total = sizes.reduce((sum, [w, h]) => sum + (w > 0 && h > 0 ? (Math.ceil((w * bitsPerPixel) / 8) + 1) * h : 0), 0);
-  let scanlines: Buffer;
-  try {
-    // Bounded: a stream that inflates past the image's size is not this image.
-    scanlines = inflateSync(compressed, { maxOutputLength: total + 1 });
-  } catch {
-    return undefined;
-  }
-  if (scanlines.length !== total) return undefined;
+  const scanlines = inflateExactly(compressed, total);
+  if (scanlines === undefined) return undefined;
   const channels = SAMPLES[colourType]!;
   if (depth === 8 && colourType !== 3 && header.transparency === undefined && !header.interlaced) {
     // 8-bit grey or colour, no tRNS: the unfiltered rows are the samples as libvips gives them.
