@@ -1,10 +1,10 @@
 /**
  * A zlib stream inflated into a buffer of the size it must have, by one inflater kept for the
  * process. `inflateSync` builds a whole stream object (Transform, its states, a native zlib
- * context with its 32 KB window) for every call and closes it after: 5 us a 28x28 PNG back to
- * back, and about 90 us after 20 ms of idle, code and memory gone cold, where the kept inflater,
- * reset between streams, takes 2 and 6 us. That is most of a small PNG's decoding on a service
- * answering one request at a time.
+ * context with its 32 KB window) for every call and closes it after: 20 us a 28x28 colour PNG
+ * back to back, and 345 us after 20 ms of idle, code and memory gone cold, where the kept
+ * inflater, reset between streams, takes 7 and 43 us (`npm run bench:decode`). That was most of a
+ * small PNG's decoding on a service answering one request at a time.
  *
  * The kept inflater writes through node's zlib handle as `inflateSync` itself does (its
  * `_handle.writeSync` and `_writeState`, node's own, not its documented API): where a version of
