@@ -8,10 +8,11 @@
  *
  * The kept inflater writes through node's zlib handle as `inflateSync` itself does (its
  * `_handle.writeSync` and `_writeState`, node's own, not its documented API): where a version of
- * node lacks them, every stream goes through `inflateSync`. A stream that fails (a damaged one)
+ * node lacks them, or inflates a probe stream otherwise than `inflateSync` (checked at load), every stream goes
+ * through `inflateSync`. A stream that fails (a damaged one)
  * destroys the inflater, and the next stream gets a fresh one.
  */
-import { constants, Inflate, inflateSync } from 'node:zlib';
+import { constants, deflateSync, Inflate, inflateSync } from 'node:zlib';
 
 interface Handle {
   reset(): void;
@@ -37,15 +38,29 @@ function keep(): Kept | undefined {
   return { stream, handle: handle as Handle, state };
 }
 
+/** A stream of known bytes: the kept inflater is used only where it inflates them as `inflateSync` does. */
+const PROBE = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) % 13));
+
 let kept = keep();
-const usable = kept !== undefined;
+const usable = kept !== undefined && probeInflates();
+
+function probeInflates(): boolean {
+  try {
+    return inflateKept(deflateSync(PROBE), PROBE.length)?.equals(PROBE) === true;
+  } catch {
+    return false; // a handle of another shape
+  }
+}
 
 /**
  * The `size` bytes that the zlib stream `compressed` inflates to, or undefined when it does not
  * inflate to exactly that many (more, fewer, or a damaged stream), as `inflateSync` would say.
  */
 export function inflateExactly(compressed: Uint8Array, size: number): Buffer | undefined {
-  if (!usable) return inflateOnce(compressed, size);
+  return usable ? inflateKept(compressed, size) : inflateOnce(compressed, size);
+}
+
+function inflateKept(compressed: Uint8Array, size: number): Buffer | undefined {
   const inflater = (kept ??= keep()!);
   const out = Buffer.allocUnsafe(size + 1);
   inflater.handle.reset();
