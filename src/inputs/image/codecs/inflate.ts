@@ -8,9 +8,9 @@
  *
  * The kept inflater writes through node's zlib handle as `inflateSync` itself does (its
  * `_handle.writeSync` and `_writeState`, node's own, not its documented API): where a version of
- * node lacks them, or inflates a probe stream otherwise than `inflateSync` (checked at load), every stream goes
- * through `inflateSync`. A stream that fails (a damaged one)
- * destroys the inflater, and the next stream gets a fresh one.
+ * node lacks them, or inflates a probe stream otherwise than `inflateSync` (checked at load),
+ * every stream goes through `inflateSync`. A stream that fails (a damaged one) destroys the
+ * inflater, and the next stream gets a fresh one.
  */
 import { constants, deflateSync, Inflate, inflateSync } from 'node:zlib';
 
