@@ -12,6 +12,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,7 +65,6 @@ interface InflateRow {
   kept: { p50: number; p99: number };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Milliseconds of one inflation of `compressed` to its `size` bytes. */
 function inflateTime(inflate: (compressed: Uint8Array, size: number) => Buffer | undefined, compressed: Uint8Array, size: number): number {

@@ -5,6 +5,7 @@
  * the premodel's training time.
  */
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { quantile } from '../../src/pipeline/profile.js';
 import type { TaskDescription } from '../../src/serve/dataplane.js';
 import { predictRequests, type BenchInput } from './inputs.js';
@@ -243,7 +244,6 @@ export interface FirstRequestResult {
 }
 
 const median = (values: readonly number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A fresh worker's first predict, sent `idleMs` after it listens (it listens once ready: /readyz
