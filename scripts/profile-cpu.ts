@@ -85,7 +85,7 @@ runMain(command.name, async () => {
       const slug = `${task}-${form.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`;
       const file = path.resolve(values.out, `${slug}.cpuprofile`);
       await rm(file, { force: true });
-      const service = await startService({ WORKERS: '1', FEEDBACK_DIR: '', CPU_PROFILE_OUT: file }, { nodeArgs: ['--import', './scripts/bench/cpu-profiler.ts'] });
+      const service = await startService({ WORKERS: '1', FEEDBACK_DIR: '', CPU_PROFILE_OUT: file }, { preload: './scripts/bench/cpu-profiler.ts' });
       try {
         const requests = predictRequests(task, inputs, 'profiled');
         await runLoad({ base: service.base, requests, connections: values.connections, durationS: 2 }); // warm-up

@@ -19,20 +19,25 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** The service's own modules under `path` (a folder or file pattern), as tsx runs them (src/) or compiled (dist/). */
+const own = (path: string) => new RegExp(`^file://(?!.*/node_modules/).*/(src|dist)/${path}`);
+
 /** Who owns a frame, by where its code lives: the first rule that matches, innermost frame first. */
 const OWNERS: readonly [string, RegExp][] = [
-  ['models (onnxruntime)', /onnxruntime-node|\/src\/zoo\/onnx\.ts/],
+  ['models (onnxruntime)', /onnxruntime-node/],
+  ['models (onnxruntime)', own('zoo/onnx\\.[jt]s')],
   ['decoding (sharp)', /node_modules\/sharp\//],
   ['logging (pino)', /node_modules\/(pino|sonic-boom|thread-stream)/],
-  ['metrics (prom-client)', /node_modules\/prom-client|\/src\/metrics\//],
+  ['metrics (prom-client)', /node_modules\/prom-client/],
+  ['metrics (prom-client)', own('metrics/')],
   ['validation (ajv)', /node_modules\/ajv/],
   ['express and its middleware', /node_modules\/(express|router|body-parser|raw-body|type-is|content-type|finalhandler|on-finished|qs|send|serve-static|iconv-lite|media-typer|mime-types|accepts|negotiator|depd|statuses|http-errors|parseurl|encodeurl|escape-html|fresh|etag|cookie|vary|proxy-addr|forwarded|ipaddr\.js|content-disposition|merge-descriptors|range-parser|path-to-regexp|debug|ms|bytes|setprototypeof|inherits|unpipe|destroy|ee-first|safe-buffer)\//],
   ["node's HTTP, streams and sockets", /^node:(_http|http|net|stream|internal\/(http|streams|stream_base|net|timers|process\/task_queues|async_hooks|event_target|url|errors|util|buffer|validators|perf))|^node:events|^node:buffer|^node:url/],
-  ['inputs (decoding, features, tensors)', /\/src\/inputs\//],
-  ['premodel and policy', /\/src\/(premodel|select)\//],
-  ['feedback and quality', /\/src\/(feedback|quality)\//],
-  ['request stages and latency', /\/src\/serve\//],
-  ['HTTP adapters', /\/src\/http\//],
+  ['inputs (decoding, features, tensors)', own('inputs/')],
+  ['premodel and policy', own('(premodel|select)/')],
+  ['feedback and quality', own('(feedback|quality)/')],
+  ['request stages and latency', own('serve/')],
+  ['HTTP adapters', own('http/')],
   ['other JavaScript', /./],
 ];
 const BUILTINS: readonly [string, RegExp][] = [
@@ -53,8 +58,14 @@ function ownerOf(stack: readonly CallFrame[]): string {
   return 'other JavaScript';
 }
 
+/** Where a frame's code is, from the repository's root: node_modules/ajv/dist/..., src/http/..., dist/http/... */
+function placeOf(url: string): string {
+  const under = url.includes('/node_modules/') ? /^.*\/(node_modules)\// : /^.*\/(src|dist|scripts)\//;
+  return url.replace(under, '$1/').replace(/^file:\/\//, '');
+}
+
 function frameName(frame: CallFrame): string {
-  const where = frame.url === '' ? '(native)' : `${frame.url.replace(/^.*\/(node_modules|src|scripts)\//, '$1/').replace(/^file:\/\//, '')}:${frame.lineNumber + 1}`;
+  const where = frame.url === '' ? '(native)' : `${placeOf(frame.url)}:${frame.lineNumber + 1}`;
   return `${frame.functionName || '(anonymous)'} ${where}`;
 }
 

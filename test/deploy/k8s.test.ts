@@ -269,6 +269,23 @@ describe('deploy/k8s: a deployment a reviewer would pass', () => {
       }
     });
 
+    it('runs what npm start runs, compiled by npm run build in a stage of its own, with the runtime dependencies alone', () => {
+      const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+      const cmd = instructions.filter((i) => i.keyword === 'CMD').at(-1)!;
+      expect((JSON.parse(cmd.args) as string[]).join(' ')).to.equal(pkg.scripts.start);
+      const froms = instructions.flatMap((i, at) => (i.keyword === 'FROM' ? [at] : []));
+      const lastFrom = froms.at(-1)!;
+      const build = /\bAS\s+(\S+)$/i.exec(froms.length < 2 ? '' : instructions[froms.at(-2)!]!.args)?.[1];
+      expect(build, 'a named build stage before the last').to.not.equal(undefined);
+      expect(instructions.slice(0, lastFrom).some((i) => i.keyword === 'RUN' && i.args.includes('npm run build'))).to.equal(true);
+      const final = instructions.slice(lastFrom);
+      expect(final.some((i) => i.keyword === 'COPY' && i.args.startsWith(`--from=${build} `) && i.args.includes('/dist'))).to.equal(true);
+      expect(final.filter((i) => i.keyword === 'RUN' && i.args.includes('npm ci')).every((i) => i.args.includes('--omit=dev'))).to.equal(true);
+      // What the build stage copies from the context, the context lets in.
+      const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8');
+      for (const file of ['tsconfig.json', 'tsconfig.build.json']) expect(ignore).to.include(`!${file}\n`);
+    });
+
     it('listens on the port the Deployment declares', () => {
       const deployment = only(Deployment.is, 'Deployment');
       const container = deployment.spec!.template.spec!.containers[0]!;

@@ -62,7 +62,7 @@ describe('scripts/cli', () => {
     for (const [name, line] of Object.entries(scripts)) {
       const file = /^tsx (\S+\.ts)$/.exec(line)?.[1];
       if (file === undefined) {
-        expect(['start', 'typecheck', 'test'], `${name}: ${line}`).to.include(name);
+        expect(['build', 'prestart', 'start', 'typecheck', 'test'], `${name}: ${line}`).to.include(name);
         continue;
       }
       const source = await readFile(file, 'utf8');

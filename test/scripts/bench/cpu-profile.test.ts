@@ -24,4 +24,27 @@ describe('bench/cpu-profile', () => {
     expect(summary.byOwnerMs).to.deep.equal({ 'models (onnxruntime)': 0.56, 'express and its middleware': 0.1, JSON: 0.04 });
     expect(summary.topSelfMs.map(([name]) => name)).to.deep.equal(['run (native)', 'handle node_modules/router/index.js:1']);
   });
+
+  it("gives the compiled service's frames (dist/) the owners of its TypeScript (src/), and a package's dist/ folder to no module of the service", () => {
+    const leaves = [
+      ['decode', 'file:///app/dist/inputs/window/index.js'],
+      ['decode', 'file:///app/src/inputs/window/index.ts'],
+      ['run', 'file:///app/dist/zoo/onnx.js'],
+      ['respond', 'file:///app/dist/serve/stages.js'],
+      ['send', 'file:///app/node_modules/some-package/dist/http/send.js'],
+    ] as const;
+    const profile: CpuProfile = {
+      nodes: [{ id: 1, callFrame: frame('(root)', ''), children: leaves.map((_, i) => i + 2) }, ...leaves.map(([name, url], i) => ({ id: i + 2, callFrame: frame(name, url) }))],
+      samples: leaves.map((_, i) => i + 2),
+      timeDeltas: [0, ...leaves.map(() => 100)],
+    };
+    const summary = summariseProfile(profile, 5);
+    expect(summary.byOwnerMs).to.deep.equal({
+      'inputs (decoding, features, tensors)': 0.2,
+      'models (onnxruntime)': 0.1,
+      'request stages and latency': 0.1,
+      'other JavaScript': 0.1,
+    });
+    expect(summary.topSelfMs.map(([name]) => name)).to.include.members(['decode dist/inputs/window/index.js:1', 'send node_modules/some-package/dist/http/send.js:1']);
+  });
 });

@@ -7,9 +7,12 @@ import { parseCpuList, splitCpus, startService } from '../../../scripts/bench/se
 describe('the service as npm start runs it (bench/service)', function () {
   this.timeout(60_000);
 
-  it('serves from two worker processes on one port, then drains and exits 0 on SIGTERM', async () => {
+  const commandLineOf = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter((arg) => arg !== '');
+
+  it('serves from two worker processes on one port, compiled as npm start runs it, then drains and exits 0 on SIGTERM', async () => {
     const service = await startService({ WORKERS: '2', LOG_LEVEL: 'info', FEEDBACK_DIR: '' });
     try {
+      expect((await commandLineOf(service.pid)).slice(1)).to.deep.equal(['dist/main.js']);
       const workers = (await readFile(`/proc/${service.pid}/task/${service.pid}/children`, 'utf8')).trim().split(/\s+/);
       expect(workers).to.have.length(2);
       for (let i = 0; i < 4; i++) {
@@ -17,6 +20,16 @@ describe('the service as npm start runs it (bench/service)', function () {
         const r = await fetch(`${service.base}/readyz`, { headers: { connection: 'close' } });
         expect(r.status).to.equal(200);
       }
+    } finally {
+      expect(await service.stop()).to.equal(0);
+    }
+  });
+
+  it('runs the TypeScript through tsx, with a module of the repository imported first, when asked', async () => {
+    const service = await startService({ WORKERS: '1', FEEDBACK_DIR: '' }, { runtime: 'tsx', preload: './scripts/bench/plain-server.ts' });
+    try {
+      expect((await commandLineOf(service.pid)).slice(1)).to.deep.equal(['--import', 'tsx', '--import', './scripts/bench/plain-server.ts', 'src/main.ts']);
+      expect((await fetch(`${service.base}/readyz`)).status).to.equal(200);
     } finally {
       expect(await service.stop()).to.equal(0);
     }
