@@ -23,7 +23,7 @@ export type Runtime = 'compiled' | 'tsx';
 
 export interface StartOptions {
   startTimeoutMs?: number;
-  /** default 'compiled' (built first, once per process). */
+  /** How its code runs; default 'compiled', built first (once per process). */
   runtime?: Runtime;
   /** A TypeScript module of the repository the service imports (through tsx) before its own code. */
   preload?: string;
@@ -33,8 +33,8 @@ export interface StartOptions {
 
 let built = false;
 
-/** `npm run build` (tsc, incremental: about 2 s when little changed), once per process. */
-export function buildService(): void {
+/** What `npm run build` runs (tsc, incremental: about 2 s when little changed), once per process. */
+function buildService(): void {
   if (built) return;
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: ['ignore', 'inherit', 'inherit'] });
   built = true;
