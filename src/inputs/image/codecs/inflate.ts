@@ -26,8 +26,9 @@ interface Kept {
   state: Uint32Array;
 }
 
-function keep(): Kept | undefined {
-  const stream = new Inflate();
+/** A stream of `make` with the handle this module writes through; undefined where it has none of that shape. */
+function keep(make: () => Inflate): Kept | undefined {
+  const stream = make();
   const { _handle: handle, _writeState: state } = stream as unknown as { _handle?: Partial<Handle>; _writeState?: unknown };
   if (typeof handle?.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
     stream.close();
@@ -41,36 +42,43 @@ function keep(): Kept | undefined {
 /** A stream of known bytes: the kept inflater is used only where it inflates them as `inflateSync` does. */
 const PROBE = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) % 13));
 
-let kept = keep();
-const usable = kept !== undefined && probeInflates();
-
-function probeInflates(): boolean {
+/** The kept inflater over streams of `make`, where it inflates the probe as `inflateSync` does; else undefined. */
+function keptInflater(make: () => Inflate): Inflater | undefined {
+  let kept = keep(make);
+  if (kept === undefined) return undefined;
+  const inflate: Inflater = (compressed, size) => {
+    const inflater = (kept ??= keep(make)!);
+    const out = Buffer.allocUnsafe(size + 1);
+    inflater.handle.reset();
+    inflater.handle.writeSync(constants.Z_FINISH, compressed, 0, compressed.length, out, 0, out.length);
+    if (inflater.stream.destroyed) {
+      kept = undefined;
+      return undefined;
+    }
+    return out.length - inflater.state[0]! === size ? out.subarray(0, size) : undefined;
+  };
   try {
-    return inflateKept(deflateSync(PROBE), PROBE.length)?.equals(PROBE) === true;
+    if (inflate(deflateSync(PROBE), PROBE.length)?.equals(PROBE) === true) return inflate;
   } catch {
-    return false; // a handle of another shape
+    // a handle of another shape
   }
+  kept?.stream.close();
+  return undefined;
 }
 
 /**
- * The `size` bytes that the zlib stream `compressed` inflates to, or undefined when it does not
- * inflate to exactly that many (more, fewer, or a damaged stream), as `inflateSync` would say.
+ * The `size` bytes that a zlib stream inflates to, or undefined when it does not inflate to
+ * exactly that many (more, fewer, or a damaged stream), as `inflateSync` would say.
  */
-export function inflateExactly(compressed: Uint8Array, size: number): Buffer | undefined {
-  return usable ? inflateKept(compressed, size) : inflateOnce(compressed, size);
+export type Inflater = (compressed: Uint8Array, size: number) => Buffer | undefined;
+
+/** The kept inflater over streams of `make` (node's Inflate by default) where it passes the probe, else `inflateOnce`. */
+export function inflaterFor(make: () => Inflate = () => new Inflate()): Inflater {
+  return keptInflater(make) ?? inflateOnce;
 }
 
-function inflateKept(compressed: Uint8Array, size: number): Buffer | undefined {
-  const inflater = (kept ??= keep()!);
-  const out = Buffer.allocUnsafe(size + 1);
-  inflater.handle.reset();
-  inflater.handle.writeSync(constants.Z_FINISH, compressed, 0, compressed.length, out, 0, out.length);
-  if (inflater.stream.destroyed) {
-    kept = undefined;
-    return undefined;
-  }
-  return out.length - inflater.state[0]! === size ? out.subarray(0, size) : undefined;
-}
+/** What a PNG's decoder inflates its stream with: chosen once, at load. */
+export const inflateExactly: Inflater = inflaterFor();
 
 /** The same through `inflateSync`, bounded: a stream that inflates past `size` is not this one. */
 export function inflateOnce(compressed: Uint8Array, size: number): Buffer | undefined {

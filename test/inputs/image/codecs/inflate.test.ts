@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { deflateSync, inflateSync } from 'node:zlib';
-import { inflateExactly, inflateOnce } from '../../../../src/inputs/image/codecs/inflate.js';
+import { deflateSync, Inflate, inflateSync } from 'node:zlib';
+import { inflateExactly, inflaterFor, inflateOnce } from '../../../../src/inputs/image/codecs/inflate.js';
 
 /** Bytes of some structure, so that deflate has matches and literals to code. */
 function rows(size: number, seed: number): Buffer {
@@ -58,5 +58,40 @@ describe('inputs/image/codecs/inflate', () => {
     const second = inflateExactly(deflateSync(rows(64, 2)), 64)!;
     expect(first).to.deep.equal(rows(64, 1));
     expect(second).to.deep.equal(rows(64, 2));
+  });
+
+  describe('choosing the inflater, at load', () => {
+    type Write = (...args: [number, Uint8Array, number, number, Uint8Array, number, number]) => void;
+    /** Node's Inflate with its handle's write replaced by `write(real)`. */
+    const withWrite = (write: (real: Write) => Write) => () => {
+      const stream = new Inflate();
+      const handle = (stream as unknown as { _handle: { writeSync: Write } })._handle;
+      handle.writeSync = write(handle.writeSync.bind(handle));
+      return stream;
+    };
+    const stream = rows(812, 5);
+    const compressed = deflateSync(stream);
+
+    it("keeps an inflater where node's handle inflates the probe as inflateSync does (node 20 here)", () => {
+      expect(inflaterFor()).to.not.equal(inflateOnce);
+      expect(inflateExactly).to.not.equal(inflateOnce);
+      expect(inflaterFor()(compressed, stream.length)?.equals(stream)).to.equal(true);
+    });
+
+    it('falls back to inflateSync where a node has no handle of that shape, where it inflates otherwise, or where it throws', () => {
+      const noHandle = () => Object.assign(new Inflate(), { _handle: undefined });
+      const wrongBytes = withWrite((real) => (...args) => {
+        real(...args);
+        args[4][0] = args[4][0]! ^ 1;
+      });
+      const throwing = withWrite(() => () => {
+        throw new TypeError('not this handle');
+      });
+      for (const make of [noHandle, wrongBytes, throwing]) {
+        const inflate = inflaterFor(make);
+        expect(inflate).to.equal(inflateOnce);
+        expect(inflate(compressed, stream.length)?.equals(stream)).to.equal(true);
+      }
+    });
   });
 });
