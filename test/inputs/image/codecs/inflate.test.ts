@@ -72,7 +72,12 @@ describe('inputs/image/codecs/inflate', () => {
     const stream = rows(812, 5);
     const compressed = deflateSync(stream);
 
-    it("keeps an inflater where node's handle inflates the probe as inflateSync does (node 20 here)", () => {
+    it("keeps an inflater where node's handle is the one it writes through (node 20's)", function () {
+      const probe = new Inflate();
+      const handle = (probe as unknown as { _handle?: { writeSync?: unknown } })._handle;
+      probe.close();
+      // Another node's handle is the fallback's case, below.
+      if (typeof handle?.writeSync !== 'function') this.skip();
       expect(inflaterFor()).to.not.equal(inflateOnce);
       expect(inflateExactly).to.not.equal(inflateOnce);
       expect(inflaterFor()(compressed, stream.length)?.equals(stream)).to.equal(true);
