@@ -22,6 +22,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SERVICE_DEFAULTS } from '../src/config/defaults.js';
+import { measureHostIdle } from './bench/host-idle.js';
 import { sampleInputForms, type BenchInput } from './bench/inputs.js';
 import { renderResults, type BenchResults } from './bench/report.js';
 import { parseServiceEnv, splitCpus, startService, type CpuSplit } from './bench/service.js';
@@ -141,6 +142,8 @@ runMain(command.name, async () => {
       log(`${task}: a fresh worker's first request, warm start on and off`);
       results.first.push(...(await measureFirstRequest(task, form, inputs[0]!, { starts: quick ? 1 : 3, requests: 20, idleMs: FIRST_REQUEST_IDLE_MS, start })));
     }
+    log('the machine: the same memory-bound work back to back and after the same idle, no service code');
+    results.hostIdle = await measureHostIdle({ idleMs: FIRST_REQUEST_IDLE_MS, rounds: quick ? 10 : 60, ...(cpus === undefined ? {} : { cpus: cpus.service }) });
   }
 
   if (parts.has('batching')) {
@@ -195,6 +198,7 @@ runMain(command.name, async () => {
   for (const f of results.first) {
     log(`${f.task}: warm start ${f.warmStart ? 'on' : 'off'}, first request ${f.ratio.toFixed(2)}x the later ones, ${f.ratioAfterIdle.toFixed(2)}x those after the same ${f.idleMs} ms idle`);
   }
+  if (results.hostIdle !== undefined) log(`the machine: work after a ${results.hostIdle.idleMs} ms idle ${results.hostIdle.ratio.toFixed(2)}x the same work back to back`);
   for (const b of results.batching ?? []) {
     log(`${b.task}: batching on / off, always ${b.mostAccurate} at ${BATCHING_CONNECTIONS.forced} connections ${b.gainForced.toFixed(2)}x, ` +
       `p50 at ${BATCHING_CONNECTIONS.single} connection ${b.p50CostMs >= 0 ? '+' : ''}${b.p50CostMs.toFixed(3)} ms, routed at ${BATCHING_CONNECTIONS.routed} connections ${b.gainRouted.toFixed(2)}x`);

@@ -2,6 +2,7 @@
  * bench/RESULTS.md from the figures of a bench run (the same figures go to bench/results.json).
  */
 import type { CpuSplit } from './service.js';
+import type { HostIdleResult } from './host-idle.js';
 import type { BatchingResult, FirstRequestResult, OverheadResult, RampResult, Summary, ThroughputResult, TrainingResult } from './suite.js';
 
 export interface BenchResults {
@@ -16,6 +17,8 @@ export interface BenchResults {
   throughput: ThroughputResult[];
   ramp: RampResult[];
   first: FirstRequestResult[];
+  /** The machine's own toll on the first request's idle; absent when the run skipped that part. */
+  hostIdle?: HostIdleResult;
   /** Dynamic batching on against off; absent when the run skipped it. */
   batching?: BatchingResult[];
   /** Absent when the run skipped training (--quick). */
@@ -113,6 +116,15 @@ export function renderResults(r: BenchResults): string {
         `${ms(f.laterAfterIdleMs)} | **${f.ratioAfterIdle.toFixed(2)}x** |`,
     ),
   );
+  const idle = r.hostIdle;
+  if (idle !== undefined) {
+    lines.push(
+      '',
+      `The machine itself, with no service code: a plain node process on the service's CPUs timed ${idle.workload}, ` +
+        `${idle.rounds} times back to back and ${idle.rounds} times after the same ${idle.idleMs} ms idle, in alternation: ` +
+        `${ms(idle.backToBackMs)} ms against ${ms(idle.afterIdleMs)} ms, **${idle.ratio.toFixed(2)}x** (medians).`,
+    );
+  }
   lines.push('', '## Dynamic batching', '');
   if (r.batching === undefined) {
     lines.push('Skipped (not among --parts).');
