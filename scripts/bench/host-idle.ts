@@ -7,7 +7,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { quantile } from '../../src/pipeline/profile.js';
+import { onCpus } from './service.js';
+import { summarise } from './suite.js';
 
 /** What the probe times: about 0.1 ms of reads no prefetcher foresees, over more than a core's cache. */
 export const HOST_IDLE_WORKLOAD = '20,000 random reads over an 8 MB array';
@@ -63,12 +64,10 @@ export interface HostIdleResult {
 /** Runs the probe, `rounds` of each, on `cpus` (taskset; default: any). */
 export async function measureHostIdle(options: { idleMs: number; rounds: number; cpus?: readonly number[] }): Promise<HostIdleResult> {
   const { idleMs, rounds, cpus } = options;
-  const node = [process.execPath, '-e', PROBE, String(idleMs), String(rounds)];
-  const [command, ...args] = cpus === undefined ? node : ['taskset', '--cpu-list', cpus.join(','), ...node];
+  const [command, ...args] = onCpus([process.execPath, '-e', PROBE, String(idleMs), String(rounds)], cpus);
   const { stdout } = await promisify(execFile)(command!, args, { encoding: 'utf8' });
   const times = JSON.parse(stdout) as { backToBack: number[]; afterIdle: number[] };
-  const median = (values: readonly number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
-  const backToBackMs = median(times.backToBack);
-  const afterIdleMs = median(times.afterIdle);
+  const backToBackMs = summarise(times.backToBack).p50;
+  const afterIdleMs = summarise(times.afterIdle).p50;
   return { workload: HOST_IDLE_WORKLOAD, idleMs, rounds, backToBackMs, afterIdleMs, ratio: afterIdleMs / backToBackMs };
 }

@@ -47,12 +47,16 @@ function serviceCommand(runtime: Runtime, preload?: string): string[] {
   return [process.execPath, ...(preload === undefined ? [] : ['--import', 'tsx']), ...preloads, 'dist/main.js'];
 }
 
+/** `command` (program first) run on `cpus` by taskset; as it is for undefined (any CPU). */
+export function onCpus(command: readonly string[], cpus: readonly number[] | undefined): string[] {
+  return cpus === undefined ? [...command] : ['taskset', '--cpu-list', cpus.join(','), ...command];
+}
+
 /** Starts the service from the working directory with `env` over the caller's. */
 export function startService(env: Record<string, string>, options: StartOptions = {}): Promise<RunningService> {
   const { startTimeoutMs = 60_000, runtime = 'compiled', preload, cpus } = options;
   if (runtime === 'compiled') buildService();
-  const node = serviceCommand(runtime, preload);
-  const [command, ...args] = cpus === undefined ? node : ['taskset', '--cpu-list', cpus.join(','), ...node];
+  const [command, ...args] = onCpus(serviceCommand(runtime, preload), cpus);
   const child = spawn(command!, args, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
