@@ -10,21 +10,25 @@ import { promisify } from 'node:util';
 import { onCpus } from './service.js';
 import { summarise } from './suite.js';
 
-/** What the probe times: about 0.1 ms of reads no prefetcher foresees, over more than a core's cache. */
-export const HOST_IDLE_WORKLOAD = '20,000 random reads over an 8 MB array';
+/** Reads per timed work, and the float64 values they are drawn from (8 MB: more than a core's cache). */
+const READS = 20_000;
+const VALUES = 1 << 20;
+
+/** What the probe times: about 0.1 ms of reads no prefetcher foresees. */
+export const HOST_IDLE_WORKLOAD = `${READS.toLocaleString('en')} random reads over an ${(VALUES * 8) / 2 ** 20} MB array`;
 
 /**
  * The probe, run by `node -e` as it is (a string, so that no transform of this file reaches it):
  * argv idle ms and rounds; prints the times of each round's work back to back and after the idle, in ms.
  */
 const PROBE = `
-const N = 1 << 20;
+const N = ${VALUES};
 const values = new Float64Array(N).map((_, i) => i % 7);
 let sink = 0;
 function work() {
   let sum = 0;
   let j = 1;
-  for (let r = 0; r < 20000; r++) {
+  for (let r = 0; r < ${READS}; r++) {
     j = (j * 1103515245 + 12345) & (N - 1);
     sum += values[j];
   }

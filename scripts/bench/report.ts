@@ -120,7 +120,7 @@ export function renderResults(r: BenchResults): string {
   if (idle !== undefined) {
     lines.push(
       '',
-      `The machine itself, with no service code: a plain node process on the service's CPUs timed ${idle.workload}, ` +
+      `The machine itself, with no service code: a plain node process, pinned as the service was, timed ${idle.workload}, ` +
         `${idle.rounds} times back to back and ${idle.rounds} times after the same ${idle.idleMs} ms idle, in alternation: ` +
         `${ms(idle.backToBackMs)} ms against ${ms(idle.afterIdleMs)} ms, **${idle.ratio.toFixed(2)}x** (medians).`,
     );
