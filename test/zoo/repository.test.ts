@@ -75,6 +75,23 @@ describe('zoo/repository', () => {
     }
   });
 
+  it("every int8 model gives its float parent's class on at least 99% of the premodel split", async () => {
+    // A calibration gone wrong in a recipe shows here, where accuracy alone could hide it.
+    let checked = 0;
+    for (const zoo of zoos.values()) {
+      const recorded = await readOutcomes(outcomePath(zoo.loaded.dir, 'premodel'), zoo.loaded.zooHash);
+      for (const { entry } of zoo.models) {
+        if (!entry.compression.method.startsWith('int8') || entry.compression.parent === null) continue;
+        const own = recorded.models[entry.id]!.predicted;
+        const parent = recorded.models[entry.compression.parent]!.predicted;
+        const agreeing = own.filter((label, row) => label === parent[row]).length;
+        expect(agreeing / own.length, `${zoo.manifest.task} ${entry.id} against ${entry.compression.parent}`).to.be.at.least(0.99);
+        checked++;
+      }
+    }
+    expect(checked, 'int8 models checked').to.be.at.least(3);
+  });
+
   it('runs to completion on the calling thread: no other callback runs before the answer', () => {
     const model = zoos.get('fashion')!.models[0]!;
     let otherCallbackRan = false;
