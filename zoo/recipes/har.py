@@ -330,6 +330,16 @@ def main():
                         "parameters": zoolib.count_params(ref), "macs": zoolib.count_macs(ref, example)})
         log(f"saved {model_id}: premodel-split float acc {zoolib.evaluate(ref, *holdout):.4f}")
 
+    def save_int8(parent, calib):
+        """`<parent>-int8`: the saved float model `parent` in static int8, calibrated on `calib`."""
+        model_id = f"{parent}-int8"
+        path = os.path.join(args.out, f"{model_id}.onnx")
+        int8_of_cnn(model_ref[parent], calib, path, example)
+        model_ref[model_id] = model_ref[parent]
+        save(model_id, None, "int8-static", parent,
+             f"{parent} in int8 (QLinearConv, per-channel weights, activations calibrated on {len(calib):,} "
+             "zoo-split windows); signal processing and first conv in float", path)
+
     def pre(features=FEATURES, step=1):
         return Pre(mean, std, features, step)
 
@@ -348,12 +358,7 @@ def main():
          "1D CNN on body acc + gravity (49-tap low-pass FIR in the graph) + gyro, 5 convs 96-96-192-192-192 "
          "with batch norm, global average, dropout 0.3")
 
-    int8_path = os.path.join(args.out, "cnn-full-int8.onnx")
-    int8_of_cnn(full, x[torch.randperm(len(x))[:1000]], int8_path, example)
-    model_ref["cnn-full-int8"] = full
-    save("cnn-full-int8", None, "int8-static", "cnn-full",
-         "cnn-full in int8 (QLinearConv, per-channel weights, activations calibrated on 1,000 zoo-split "
-         "windows); signal processing and first conv in float", int8_path)
+    save_int8("cnn-full", x[torch.randperm(len(x))[:1000]])
 
     pruned = zoolib.train(prune_cnn(full, 0.5), x, y, 8, 0.02, augment, name="cnn-pruned", eval_set=holdout)
     model_ref["cnn-pruned"] = pruned
@@ -362,13 +367,7 @@ def main():
 
     # Calibration windows from a generator of its own, so that the models after this one draw
     # what they drew before it was added.
-    calib = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))[:1000]]
-    pruned_int8_path = os.path.join(args.out, "cnn-pruned-int8.onnx")
-    int8_of_cnn(pruned, calib, pruned_int8_path, example)
-    model_ref["cnn-pruned-int8"] = pruned
-    save("cnn-pruned-int8", None, "int8-static", "cnn-pruned",
-         "cnn-pruned in int8 (QLinearConv, per-channel weights, activations calibrated on 1,000 zoo-split "
-         "windows); signal processing and first conv in float", pruned_int8_path)
+    save_int8("cnn-pruned", x[torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))[:1000]])
 
     half = HarCnn(pre(step=2))
     init_from(half, full, list(range(9)))
